@@ -1,0 +1,1 @@
+"""The reusable constructs and the small building blocks they share."""

@@ -1,0 +1,265 @@
+"""The shared Lambda building block every pattern is made of."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from aws_cdk import (
+    Duration,
+    RemovalPolicy,
+    aws_cloudwatch as cloudwatch,
+    aws_events as events,
+    aws_events_targets as targets,
+    aws_iam as iam,
+    aws_lambda as lambda_,
+    aws_lambda_destinations as destinations,
+    aws_logs as logs,
+    aws_sqs as sqs,
+)
+from constructs import Construct
+
+from serverless_patterns.config import AlarmThresholds, FunctionSettings
+from serverless_patterns.constructs.alarms import threshold_alarm
+from serverless_patterns.constructs.compliance import acknowledge
+from serverless_patterns.constructs.lambda_code import ARCHITECTURE, PYTHON_RUNTIME, powertools_layer
+from serverless_patterns.lambdas.shared.warmup import WARMUP_EVENT
+
+ALIAS_NAME = "live"
+UTILIZATION_TARGET = 0.7
+RUNTIME_REASON = (
+    "python3.13 is the runtime the handlers and the Powertools layer are built and tested for; "
+    "it is bumped in one place (lambda_code.PYTHON_RUNTIME)."
+)
+
+
+class ServerlessFunction(Construct):
+    """A Python Lambda function with production defaults.
+
+    arm64, Python 3.13, the Powertools layer, its own log group with retention
+    and JSON logs, X-Ray active tracing, an execution role with no managed
+    policies, a ``live`` alias that every caller should invoke (provisioned
+    concurrency and its auto scaling live there), optional reserved concurrency,
+    optional keep-warm schedule, optional bounded async retries with an SQS
+    on-failure destination, and alarms on errors, throttles, p99 duration near
+    the timeout and provisioned-concurrency spillover.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        code: lambda_.Code,
+        handler: str,
+        settings: FunctionSettings,
+        service: str,
+        metrics_namespace: str,
+        thresholds: AlarmThresholds,
+        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        environment: Mapping[str, str] | None = None,
+        description: str | None = None,
+        tracing: bool = True,
+        log_level: str = "INFO",
+        debug_log_sample_rate: float = 0.0,
+        keep_warm: bool = False,
+        async_invocation: bool = False,
+        async_retry_attempts: int = 2,
+        async_max_event_age: Duration | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.settings = settings
+        self.timeout = Duration.seconds(settings.timeout_seconds)
+
+        self.log_group = logs.LogGroup(self, "LogGroup", retention=log_retention, removal_policy=removal_policy)
+        self.role = iam.Role(
+            self,
+            "ServiceRole",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Execution role of {service}/{construct_id}",
+        )
+        self.log_group.grant_write(self.role)
+
+        self.function = lambda_.Function(
+            self,
+            "Resource",
+            runtime=PYTHON_RUNTIME,
+            architecture=ARCHITECTURE,
+            code=code,
+            handler=handler,
+            description=description,
+            role=self.role,
+            memory_size=settings.memory_mb,
+            timeout=self.timeout,
+            layers=[powertools_layer(self)],
+            log_group=self.log_group,
+            logging_format=lambda_.LoggingFormat.JSON,
+            application_log_level_v2=lambda_.ApplicationLogLevel(log_level.upper()),
+            system_log_level_v2=lambda_.SystemLogLevel.WARN,
+            tracing=lambda_.Tracing.ACTIVE if tracing else lambda_.Tracing.DISABLED,
+            reserved_concurrent_executions=settings.reserved_concurrency,
+            environment={
+                "POWERTOOLS_SERVICE_NAME": service,
+                "POWERTOOLS_METRICS_NAMESPACE": metrics_namespace,
+                "POWERTOOLS_LOG_LEVEL": log_level.upper(),
+                "POWERTOOLS_LOGGER_SAMPLE_RATE": str(debug_log_sample_rate),
+                **(environment or {}),
+            },
+        )
+        acknowledge(
+            self,
+            ("AwsSolutions::AwsSolutions-L1", RUNTIME_REASON),
+            ("Serverless::Serverless-LambdaLatestVersion", RUNTIME_REASON),
+            (
+                "Serverless::Serverless-LambdaDLQ",
+                "Async invocations use an on-failure destination (EventInvokeConfig), which supersedes a DLQ."
+                if async_invocation
+                else "Invoked synchronously (API Gateway, SQS event source, Step Functions): failures go back "
+                "to the caller or to the source queue's DLQ, never to a function DLQ.",
+            ),
+        )
+        if tracing:
+            acknowledge(
+                self,
+                (
+                    "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+                    "X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.",
+                ),
+            )
+
+        self.alias = lambda_.Alias(
+            self,
+            "LiveAlias",
+            alias_name=ALIAS_NAME,
+            version=self.function.current_version,
+            provisioned_concurrent_executions=settings.provisioned_concurrency or None,
+        )
+        if settings.provisioned_concurrency and (
+            settings.max_provisioned_concurrency > settings.provisioned_concurrency
+        ):
+            self.alias.add_auto_scaling(
+                min_capacity=settings.provisioned_concurrency,
+                max_capacity=settings.max_provisioned_concurrency,
+            ).scale_on_utilization(utilization_target=UTILIZATION_TARGET)
+
+        self.failure_queue: sqs.Queue | None = None
+        if async_invocation:
+            self.failure_queue = sqs.Queue(
+                self,
+                "AsyncFailureQueue",
+                encryption=sqs.QueueEncryption.SQS_MANAGED,
+                enforce_ssl=True,
+                retention_period=Duration.days(14),
+            )
+            acknowledge(
+                self.failure_queue,
+                ("AwsSolutions::AwsSolutions-SQS3", "This queue is the on-failure destination (a DLQ) itself."),
+                ("Serverless::Serverless-SQSRedrivePolicy", "This queue is the on-failure destination itself."),
+            )
+            self.alias.configure_async_invoke(
+                on_failure=destinations.SqsDestination(self.failure_queue),
+                retry_attempts=async_retry_attempts,
+                max_event_age=async_max_event_age or Duration.hours(1),
+            )
+
+        if keep_warm and not settings.provisioned_concurrency:
+            keep_warm_rule = events.Rule(
+                self,
+                "KeepWarm",
+                description=f"Keeps {service}/{construct_id} warm",
+                schedule=events.Schedule.rate(Duration.minutes(5)),
+                targets=[
+                    targets.LambdaFunction(
+                        self.alias,
+                        event=events.RuleTargetInput.from_object(WARMUP_EVENT),
+                        retry_attempts=0,
+                    )
+                ],
+            )
+            acknowledge(
+                keep_warm_rule,
+                ("Serverless::Serverless-EventBusDLQ", "A lost warm-up ping costs one cold start; nothing to redrive."),
+            )
+
+        self._alarms = self._create_alarms(thresholds)
+
+    @property
+    def invocable(self) -> lambda_.IFunction:
+        """What callers invoke: the ``live`` alias (provisioned concurrency is used there)."""
+        return self.alias
+
+    @property
+    def alarms(self) -> Sequence[cloudwatch.Alarm]:
+        """Errors, throttles, p99 duration near the timeout, spillover (with provisioned concurrency)."""
+        return list(self._alarms)
+
+    def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Allow ``grantee`` to invoke the ``live`` alias."""
+        return self.alias.grant_invoke(grantee)
+
+    def metric_spillover(self) -> cloudwatch.Metric:
+        """Invocations of the alias that found no provisioned environment free."""
+        return self.alias.metric(
+            "ProvisionedConcurrencySpilloverInvocations",
+            statistic="Sum",
+            period=Duration.minutes(1),
+        )
+
+    def metric_provisioned_utilization(self) -> cloudwatch.Metric:
+        """Peak share of the alias's provisioned environments in use."""
+        return self.alias.metric("ProvisionedConcurrencyUtilization", statistic="Maximum", period=Duration.minutes(1))
+
+    def dashboard_widgets(self) -> Sequence[cloudwatch.IWidget]:
+        """Invocations/errors/throttles, duration percentiles, concurrency and spillover."""
+        fn = self.function
+        name = self.node.id
+        return [
+            cloudwatch.GraphWidget(
+                title=f"{name} invocations",
+                left=[fn.metric_invocations(), fn.metric_errors(), fn.metric_throttles()],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title=f"{name} duration",
+                left=[fn.metric_duration(statistic=p) for p in ("p50", "p90", "p99")],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title=f"{name} concurrency",
+                left=[fn.metric("ConcurrentExecutions", statistic="Maximum")],
+                right=[self.metric_provisioned_utilization(), self.metric_spillover()],
+                width=8,
+            ),
+        ]
+
+    def _create_alarms(self, thresholds: AlarmThresholds) -> list[cloudwatch.Alarm]:
+        period = Duration.seconds(thresholds.period_seconds)
+        fn = self.function
+        specs: list[tuple[str, cloudwatch.IMetric, float, str]] = [
+            ("ErrorsAlarm", fn.metric_errors(period=period), thresholds.lambda_errors, "invocations failed"),
+            (
+                "ThrottlesAlarm",
+                fn.metric_throttles(period=period),
+                thresholds.lambda_throttles,
+                "invocations throttled",
+            ),
+            (
+                "DurationAlarm",
+                fn.metric_duration(period=period, statistic="p99"),
+                self.timeout.to_milliseconds() * thresholds.duration_p99_fraction_of_timeout,
+                "p99 duration near the timeout",
+            ),
+        ]
+        if self.settings.provisioned_concurrency:
+            specs.append(
+                (
+                    "SpilloverAlarm",
+                    self.metric_spillover(),
+                    thresholds.provisioned_spillover,
+                    "provisioned concurrency exhausted",
+                )
+            )
+        return [
+            threshold_alarm(self, alarm_id, metric, threshold, f"{self.node.path}: {what}", thresholds)
+            for alarm_id, metric, threshold, what in specs
+        ]

@@ -1,0 +1,1 @@
+"""Lambda handler code. Never imports aws_cdk; shipped as small assets."""

@@ -1,0 +1,1 @@
+"""Helpers every handler shares: observability, settings, warm-up."""

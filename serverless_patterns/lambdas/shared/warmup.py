@@ -1,0 +1,30 @@
+"""Return at once on the keep-warm schedule's event, before any other work."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+WARMUP_SOURCE = "serverless-patterns.warmup"
+WARMUP_EVENT: dict[str, str] = {"source": WARMUP_SOURCE}
+WARMUP_RESPONSE: dict[str, bool] = {"warmup": True}
+
+HandlerT = TypeVar("HandlerT", bound=Callable[..., Any])
+
+
+def is_warmup(event: object) -> bool:
+    """True for the payload the keep-warm schedule sends."""
+    return isinstance(event, dict) and event.get("source") == WARMUP_SOURCE
+
+
+def warmup_aware(handler: HandlerT) -> HandlerT:
+    """Outermost decorator: a warm-up event skips logging, metrics and logic."""
+
+    @functools.wraps(handler)
+    def wrapper(event: Any, context: Any) -> Any:
+        if is_warmup(event):
+            return WARMUP_RESPONSE
+        return handler(event, context)
+
+    return wrapper  # type: ignore[return-value]

@@ -1,0 +1,1 @@
+"""Environment configuration and the per-environment composition of the patterns."""

@@ -1,0 +1,82 @@
+"""The three environments. ``app.py`` picks account and region; the rest is here."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from aws_cdk import RemovalPolicy, aws_logs as logs
+
+from serverless_patterns.config import (
+    AlarmThresholds,
+    ApiAuth,
+    EnvironmentConfig,
+    FunctionSettings,
+    PipelineSettings,
+    WorkflowSettings,
+)
+
+DEV = EnvironmentConfig(
+    name="Dev",
+    default_function=FunctionSettings(memory_mb=256, timeout_seconds=10),
+    log_retention=logs.RetentionDays.ONE_WEEK,
+    removal_policy=RemovalPolicy.DESTROY,
+    alarm_thresholds=AlarmThresholds(lambda_errors=5, api_5xx_rate_percent=5.0),
+    api_auth=ApiAuth.NONE,
+    cors_origins=("*",),
+    api_throttle_rate=20,
+    api_throttle_burst=40,
+    point_in_time_recovery=False,
+    keep_warm=False,
+    log_level="DEBUG",
+    pipeline=PipelineSettings(max_receive_count=3, max_concurrency=2),
+)
+
+STAGING = EnvironmentConfig(
+    name="Staging",
+    default_function=FunctionSettings(memory_mb=512, timeout_seconds=10),
+    functions={"api": FunctionSettings(memory_mb=512, timeout_seconds=10, reserved_concurrency=50)},
+    log_retention=logs.RetentionDays.ONE_MONTH,
+    removal_policy=RemovalPolicy.RETAIN,
+    alarm_emails=("oncall-staging@example.com",),
+    api_auth=ApiAuth.IAM,
+    cors_origins=("https://staging.example.com",),
+    api_throttle_rate=100,
+    api_throttle_burst=200,
+    keep_warm=True,
+    debug_log_sample_rate=0.1,
+)
+
+PROD = EnvironmentConfig(
+    name="Prod",
+    default_function=FunctionSettings(memory_mb=1024, timeout_seconds=10),
+    functions={
+        "api": FunctionSettings(
+            memory_mb=1024,
+            timeout_seconds=10,
+            provisioned_concurrency=5,
+            max_provisioned_concurrency=50,
+            reserved_concurrency=200,
+        ),
+    },
+    log_retention=logs.RetentionDays.THREE_MONTHS,
+    removal_policy=RemovalPolicy.RETAIN,
+    alarm_thresholds=AlarmThresholds(api_p99_latency_ms=500),
+    alarm_emails=("oncall@example.com",),
+    api_auth=ApiAuth.COGNITO,
+    cors_origins=("https://app.example.com",),
+    api_throttle_rate=1_000,
+    api_throttle_burst=2_000,
+    debug_log_sample_rate=0.01,
+    workflow=WorkflowSettings(log_execution_data=False),
+)
+
+ENVIRONMENTS: dict[str, EnvironmentConfig] = {"dev": DEV, "staging": STAGING, "prod": PROD}
+
+
+def environment(name: str, *, account: str | None = None, region: str | None = None) -> EnvironmentConfig:
+    """The named environment's config with the given account and region."""
+    try:
+        config = ENVIRONMENTS[name.lower()]
+    except KeyError:
+        raise ValueError(f"unknown environment {name!r}; choose one of {sorted(ENVIRONMENTS)}") from None
+    return dataclasses.replace(config, account=account, region=region)

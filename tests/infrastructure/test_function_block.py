@@ -1,0 +1,171 @@
+"""The shared Lambda building block, in each environment's configuration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aws_cdk import App, Stack, Stage, assertions, aws_lambda as lambda_
+
+from serverless_patterns.config import EnvironmentConfig, FunctionSettings
+from serverless_patterns.constructs.function import ServerlessFunction
+from serverless_patterns.lambdas.shared.warmup import WARMUP_EVENT
+from serverless_patterns.stacks.compliance import add_compliance_checks
+from serverless_patterns.stacks.environments import environment
+
+Match = assertions.Match
+
+
+def _template(
+    cdk_context: dict[str, Any], config: EnvironmentConfig, settings: FunctionSettings, **props: Any
+) -> assertions.Template:
+    app = App(context=cdk_context)
+    stage = Stage(app, config.name)
+    add_compliance_checks(stage)
+    stack = Stack(stage, "Block")
+    ServerlessFunction(
+        stack,
+        "Worker",
+        code=lambda_.Code.from_inline("def handler(event, context):\n    return event\n"),
+        handler="index.handler",
+        settings=settings,
+        service="block-test",
+        metrics_namespace=config.metrics_namespace,
+        thresholds=config.alarm_thresholds,
+        log_retention=config.log_retention,
+        removal_policy=config.removal_policy,
+        tracing=config.tracing,
+        keep_warm=config.keep_warm,
+        log_level=config.log_level,
+        **props,
+    )
+    return assertions.Template.from_stack(stack)
+
+
+@pytest.fixture(scope="module")
+def dev(cdk_context: dict[str, Any]) -> assertions.Template:
+    config = environment("dev")
+    return _template(cdk_context, config, config.function("worker"))
+
+
+@pytest.fixture(scope="module")
+def prod(cdk_context: dict[str, Any]) -> assertions.Template:
+    config = environment("prod")
+    return _template(cdk_context, config, config.function("api"), async_invocation=True)
+
+
+@pytest.fixture(scope="module")
+def staging(cdk_context: dict[str, Any]) -> assertions.Template:
+    config = environment("staging")
+    return _template(cdk_context, config, config.function("api"))
+
+
+def test_runtime_architecture_layer_logging_and_tracing(dev: assertions.Template) -> None:
+    dev.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Runtime": "python3.13",
+            "Architectures": ["arm64"],
+            "MemorySize": 256,
+            "Timeout": 10,
+            "TracingConfig": {"Mode": "Active"},
+            "LoggingConfig": Match.object_like({"LogFormat": "JSON", "ApplicationLogLevel": "DEBUG"}),
+            "Layers": [
+                {
+                    "Fn::Join": [
+                        "",
+                        Match.array_with(
+                            [Match.string_like_regexp("AWSLambdaPowertoolsPythonV3-python313-arm64:\\d+")]
+                        ),
+                    ]
+                }
+            ],
+            "Environment": {
+                "Variables": Match.object_like(
+                    {"POWERTOOLS_SERVICE_NAME": "block-test", "POWERTOOLS_METRICS_NAMESPACE": "ServerlessPatterns/Dev"}
+                )
+            },
+        },
+    )
+
+
+def test_own_log_group_with_retention_and_no_managed_policies(dev: assertions.Template) -> None:
+    dev.has_resource_properties("AWS::Logs::LogGroup", {"RetentionInDays": 7})
+    dev.has_resource("AWS::Logs::LogGroup", {"DeletionPolicy": "Delete"})
+    roles = dev.find_resources("AWS::IAM::Role")
+    assert len(roles) == 1
+    assert all("ManagedPolicyArns" not in role["Properties"] for role in roles.values())
+
+
+def test_dev_has_live_alias_without_provisioned_concurrency(dev: assertions.Template) -> None:
+    dev.has_resource_properties("AWS::Lambda::Alias", {"Name": "live", "ProvisionedConcurrencyConfig": Match.absent()})
+    dev.resource_count_is("AWS::ApplicationAutoScaling::ScalableTarget", 0)
+    dev.resource_count_is("AWS::Events::Rule", 0)
+    dev.resource_count_is("AWS::Lambda::EventInvokeConfig", 0)
+
+
+def test_dev_alarms_errors_throttles_duration(dev: assertions.Template) -> None:
+    alarms = dev.find_resources("AWS::CloudWatch::Alarm")
+    metrics = sorted(alarm["Properties"].get("MetricName", "") for alarm in alarms.values())
+    assert metrics == ["Duration", "Errors", "Throttles"]
+    dev.has_resource_properties(
+        "AWS::CloudWatch::Alarm", {"MetricName": "Duration", "ExtendedStatistic": "p99", "Threshold": 8000}
+    )
+
+
+def test_prod_provisioned_concurrency_autoscaling_and_spillover_alarm(prod: assertions.Template) -> None:
+    prod.has_resource_properties(
+        "AWS::Lambda::Alias",
+        {"Name": "live", "ProvisionedConcurrencyConfig": {"ProvisionedConcurrentExecutions": 5}},
+    )
+    prod.has_resource_properties(
+        "AWS::ApplicationAutoScaling::ScalableTarget",
+        {"MinCapacity": 5, "MaxCapacity": 50, "ScalableDimension": "lambda:function:ProvisionedConcurrency"},
+    )
+    prod.has_resource_properties(
+        "AWS::ApplicationAutoScaling::ScalingPolicy",
+        {
+            "TargetTrackingScalingPolicyConfiguration": Match.object_like(
+                {
+                    "TargetValue": 0.7,
+                    "PredefinedMetricSpecification": {
+                        "PredefinedMetricType": "LambdaProvisionedConcurrencyUtilization"
+                    },
+                }
+            )
+        },
+    )
+    prod.has_resource_properties("AWS::CloudWatch::Alarm", {"MetricName": "ProvisionedConcurrencySpilloverInvocations"})
+    prod.has_resource_properties("AWS::Lambda::Function", {"ReservedConcurrentExecutions": 200})
+    prod.has_resource("AWS::Logs::LogGroup", {"DeletionPolicy": "Retain"})
+
+
+def test_prod_async_invocations_are_bounded_with_on_failure_queue(prod: assertions.Template) -> None:
+    prod.has_resource_properties(
+        "AWS::Lambda::EventInvokeConfig",
+        {
+            "Qualifier": Match.any_value(),
+            "MaximumRetryAttempts": 2,
+            "MaximumEventAgeInSeconds": 3600,
+            "DestinationConfig": {"OnFailure": {"Destination": Match.any_value()}},
+        },
+    )
+    prod.has_resource_properties(
+        "AWS::SQS::Queue", {"SqsManagedSseEnabled": True, "MessageRetentionPeriod": 14 * 24 * 3600}
+    )
+
+
+def test_staging_keep_warm_targets_the_alias_with_the_warmup_event(staging: assertions.Template) -> None:
+    rules = staging.find_resources("AWS::Events::Rule")
+    assert len(rules) == 1
+    (rule,) = rules.values()
+    assert rule["Properties"]["ScheduleExpression"] == "rate(5 minutes)"
+    (target,) = rule["Properties"]["Targets"]
+    assert target["Input"] == '{"source":"serverless-patterns.warmup"}' == _compact(WARMUP_EVENT)
+    assert "Ref" in target["Arn"]  # the alias, not the unqualified function (a GetAtt Arn)
+
+
+def _compact(event: dict[str, str]) -> str:
+    import json
+
+    return json.dumps(event, separators=(",", ":"))
