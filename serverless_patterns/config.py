@@ -66,6 +66,21 @@ class AlarmThresholds:
 
 
 @dataclass(frozen=True)
+class PatternDefaults:
+    """Cross-cutting settings every pattern applies to the resources it creates."""
+
+    metrics_namespace: str = "ServerlessPatterns"
+    thresholds: AlarmThresholds = field(default_factory=AlarmThresholds)
+    log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH
+    removal_policy: RemovalPolicy = RemovalPolicy.RETAIN
+    point_in_time_recovery: bool = True
+    tracing: bool = True
+    log_level: str = "INFO"
+    debug_log_sample_rate: float = 0.0
+    keep_warm: bool = False
+
+
+@dataclass(frozen=True)
 class PipelineSettings:
     """EventPipeline tuning."""
 
@@ -146,6 +161,21 @@ class EnvironmentConfig:
     def metrics_namespace(self) -> str:
         """CloudWatch namespace of the business metrics, one per environment."""
         return f"ServerlessPatterns/{self.name}"
+
+    @property
+    def defaults(self) -> PatternDefaults:
+        """The cross-cutting settings handed to every pattern of this environment."""
+        return PatternDefaults(
+            metrics_namespace=self.metrics_namespace,
+            thresholds=self.alarm_thresholds,
+            log_retention=self.log_retention,
+            removal_policy=self.removal_policy,
+            point_in_time_recovery=self.point_in_time_recovery,
+            tracing=self.tracing,
+            log_level=self.log_level,
+            debug_log_sample_rate=self.debug_log_sample_rate,
+            keep_warm=self.keep_warm,
+        )
 
     def function(self, role: str) -> FunctionSettings:
         """Settings of the function playing ``role`` (e.g. ``"api"``), or the default."""

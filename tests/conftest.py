@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,17 @@ from serverless_patterns.stacks.app import add_environments
 from serverless_patterns.stacks.stage import ServiceStage
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Tests never reach real AWS: fake credentials and a fixed region for every boto3 client.
+for _name, _value in {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+}.items():
+    os.environ[_name] = _value
+os.environ.pop("AWS_PROFILE", None)
 
 
 @pytest.fixture(scope="session")

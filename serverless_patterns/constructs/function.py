@@ -6,7 +6,6 @@ from collections.abc import Mapping, Sequence
 
 from aws_cdk import (
     Duration,
-    RemovalPolicy,
     aws_cloudwatch as cloudwatch,
     aws_events as events,
     aws_events_targets as targets,
@@ -18,7 +17,7 @@ from aws_cdk import (
 )
 from constructs import Construct
 
-from serverless_patterns.config import AlarmThresholds, FunctionSettings
+from serverless_patterns.config import AlarmThresholds, FunctionSettings, PatternDefaults
 from serverless_patterns.constructs.alarms import threshold_alarm
 from serverless_patterns.constructs.compliance import acknowledge
 from serverless_patterns.constructs.lambda_code import ARCHITECTURE, PYTHON_RUNTIME, powertools_layer
@@ -53,25 +52,22 @@ class ServerlessFunction(Construct):
         handler: str,
         settings: FunctionSettings,
         service: str,
-        metrics_namespace: str,
-        thresholds: AlarmThresholds,
-        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
-        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        defaults: PatternDefaults | None = None,
         environment: Mapping[str, str] | None = None,
         description: str | None = None,
-        tracing: bool = True,
-        log_level: str = "INFO",
-        debug_log_sample_rate: float = 0.0,
-        keep_warm: bool = False,
         async_invocation: bool = False,
         async_retry_attempts: int = 2,
         async_max_event_age: Duration | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        defaults = defaults or PatternDefaults()
+        log_level = defaults.log_level.upper()
         self.settings = settings
         self.timeout = Duration.seconds(settings.timeout_seconds)
 
-        self.log_group = logs.LogGroup(self, "LogGroup", retention=log_retention, removal_policy=removal_policy)
+        self.log_group = logs.LogGroup(
+            self, "LogGroup", retention=defaults.log_retention, removal_policy=defaults.removal_policy
+        )
         self.role = iam.Role(
             self,
             "ServiceRole",
@@ -94,15 +90,15 @@ class ServerlessFunction(Construct):
             layers=[powertools_layer(self)],
             log_group=self.log_group,
             logging_format=lambda_.LoggingFormat.JSON,
-            application_log_level_v2=lambda_.ApplicationLogLevel(log_level.upper()),
+            application_log_level_v2=lambda_.ApplicationLogLevel(log_level),
             system_log_level_v2=lambda_.SystemLogLevel.WARN,
-            tracing=lambda_.Tracing.ACTIVE if tracing else lambda_.Tracing.DISABLED,
+            tracing=lambda_.Tracing.ACTIVE if defaults.tracing else lambda_.Tracing.DISABLED,
             reserved_concurrent_executions=settings.reserved_concurrency,
             environment={
                 "POWERTOOLS_SERVICE_NAME": service,
-                "POWERTOOLS_METRICS_NAMESPACE": metrics_namespace,
-                "POWERTOOLS_LOG_LEVEL": log_level.upper(),
-                "POWERTOOLS_LOGGER_SAMPLE_RATE": str(debug_log_sample_rate),
+                "POWERTOOLS_METRICS_NAMESPACE": defaults.metrics_namespace,
+                "POWERTOOLS_LOG_LEVEL": log_level,
+                "POWERTOOLS_LOGGER_SAMPLE_RATE": str(defaults.debug_log_sample_rate),
                 **(environment or {}),
             },
         )
@@ -118,7 +114,7 @@ class ServerlessFunction(Construct):
                 "to the caller or to the source queue's DLQ, never to a function DLQ.",
             ),
         )
-        if tracing:
+        if defaults.tracing:
             acknowledge(
                 self,
                 (
@@ -162,7 +158,7 @@ class ServerlessFunction(Construct):
                 max_event_age=async_max_event_age or Duration.hours(1),
             )
 
-        if keep_warm and not settings.provisioned_concurrency:
+        if defaults.keep_warm and not settings.provisioned_concurrency:
             keep_warm_rule = events.Rule(
                 self,
                 "KeepWarm",
@@ -181,7 +177,7 @@ class ServerlessFunction(Construct):
                 ("Serverless::Serverless-EventBusDLQ", "A lost warm-up ping costs one cold start; nothing to redrive."),
             )
 
-        self._alarms = self._create_alarms(thresholds)
+        self._alarms = self._create_alarms(defaults.thresholds)
 
     @property
     def invocable(self) -> lambda_.IFunction:

@@ -30,15 +30,10 @@ def _template(
         handler="index.handler",
         settings=settings,
         service="block-test",
-        metrics_namespace=config.metrics_namespace,
-        thresholds=config.alarm_thresholds,
-        log_retention=config.log_retention,
-        removal_policy=config.removal_policy,
-        tracing=config.tracing,
-        keep_warm=config.keep_warm,
-        log_level=config.log_level,
+        defaults=config.defaults,
         **props,
     )
+    app.synth()  # runs the compliance gates; Template.from_stack alone does not
     return assertions.Template.from_stack(stack)
 
 
