@@ -82,7 +82,16 @@ class PatternDefaults:
 
 @dataclass(frozen=True)
 class PipelineSettings:
-    """EventPipeline tuning."""
+    """EventPipeline tuning.
+
+    ``upload_suffixes`` narrows the S3 notification (one per suffix); left empty, every
+    object under ``upload_prefix`` is validated, so a file of the wrong type is parked with
+    its reason instead of being silently ignored. ``allowed_extensions`` is what the
+    validator accepts (the default processor reads CSV with a header row and JSON Lines).
+    Transient processing failures back off by ``retry_base_seconds * 2**(receives - 1)``
+    up to ``retry_max_seconds``; a downstream outage (``RetryLaterError``) is re-queued up
+    to ``max_deferrals`` times instead of counting towards ``max_receive_count``.
+    """
 
     batch_size: int = 10
     batching_window_seconds: int = 5
@@ -90,37 +99,160 @@ class PipelineSettings:
     max_receive_count: int = 5
     max_file_bytes: int = 50 * 1024 * 1024
     upload_prefix: str = "incoming/"
+    upload_suffixes: tuple[str, ...] = ()
+    allowed_extensions: tuple[str, ...] = (".csv", ".jsonl", ".ndjson")
+    format_sample_bytes: int = 64 * 1024
+    retry_base_seconds: int = 15
+    retry_max_seconds: int = 900
+    max_deferrals: int = 10
+    idempotency_hours: int = 72
+    validate_retry_attempts: int = 2
+    processed_retention_days: int = 30
+    rejected_retention_days: int = 90
+    noncurrent_retention_days: int = 30
+    access_log_retention_days: int = 90
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.batch_size <= 10_000:
+            raise ValueError(f"batch_size must be 1..10000, got {self.batch_size}")
+        if not 0 <= self.batching_window_seconds <= 300:
+            raise ValueError("batching_window_seconds must be 0..300")
+        if self.batch_size > 10 and self.batching_window_seconds < 1:
+            raise ValueError("a batch_size above 10 needs batching_window_seconds >= 1")
+        if not 2 <= self.max_concurrency <= 1_000:
+            raise ValueError("max_concurrency must be 2..1000 (the SQS event source's limits)")
+        if not 1 <= self.max_receive_count <= 1_000:
+            raise ValueError("max_receive_count must be 1..1000")
+        if self.max_file_bytes < 1:
+            raise ValueError("max_file_bytes must be positive")
+        if not self.upload_prefix.endswith("/") or self.upload_prefix.startswith("/"):
+            raise ValueError("upload_prefix must be a folder such as 'incoming/'")
+        if not self.allowed_extensions or not all(ext.startswith(".") for ext in self.allowed_extensions):
+            raise ValueError("allowed_extensions must be a non-empty tuple such as ('.csv',)")
+        if not 1_024 <= self.format_sample_bytes <= 1_048_576:
+            raise ValueError("format_sample_bytes must be 1 KiB..1 MiB")
+        if not 1 <= self.retry_base_seconds <= self.retry_max_seconds <= 43_200:
+            raise ValueError("need 1 <= retry_base_seconds <= retry_max_seconds <= 43200 (12 h)")
+        if self.max_deferrals < 0 or self.idempotency_hours < 1 or not 0 <= self.validate_retry_attempts <= 2:
+            raise ValueError("max_deferrals >= 0, idempotency_hours >= 1, validate_retry_attempts 0..2")
+        retention = (
+            self.processed_retention_days,
+            self.rejected_retention_days,
+            self.noncurrent_retention_days,
+            self.access_log_retention_days,
+        )
+        if min(retention) < 1:
+            raise ValueError("retention days must be >= 1")
 
 
 @dataclass(frozen=True)
 class FanOutSettings:
-    """FanOut tuning."""
+    """FanOut tuning.
+
+    ``worker_retries`` bounds redeliveries of a chunk (the queue's maxReceiveCount is
+    ``worker_retries + 1``); ``worker_max_concurrency`` caps concurrent workers at the
+    event source (the backpressure), so it must not exceed the worker's reserved
+    concurrency when that is set. Jobs still open ``job_deadline_minutes`` after they
+    start (or after aggregation starts) are failed by a sweeper running every
+    ``sweep_interval_minutes``.
+    """
 
     chunk_size: int = 100
     max_items: int = 100_000
     worker_parallelism: int = 8
     worker_retries: int = 2
     job_deadline_minutes: int = 30
+    worker_batch_size: int = 1
+    worker_max_concurrency: int = 10
+    sweep_interval_minutes: int = 5
+    max_source_bytes: int = 10 * 1024 * 1024
+    job_retention_days: int = 30
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.chunk_size <= self.max_items:
+            raise ValueError(f"chunk_size must be 1..max_items ({self.max_items}), got {self.chunk_size}")
+        if self.max_items // self.chunk_size + 1 > 1_000_000:
+            raise ValueError("max_items / chunk_size must stay below 1,000,000 chunks")
+        if not 1 <= self.worker_parallelism <= 64:
+            raise ValueError(f"worker_parallelism must be 1..64, got {self.worker_parallelism}")
+        if not 0 <= self.worker_retries <= 999:
+            raise ValueError(f"worker_retries must be 0..999, got {self.worker_retries}")
+        if not 1 <= self.worker_batch_size <= 10:
+            raise ValueError(f"worker_batch_size must be 1..10, got {self.worker_batch_size}")
+        if not 2 <= self.worker_max_concurrency <= 1_000:
+            raise ValueError(
+                f"worker_max_concurrency must be 2..1000 (SQS event source), got {self.worker_max_concurrency}"
+            )
+        if not 1 <= self.sweep_interval_minutes < self.job_deadline_minutes:
+            raise ValueError("sweep_interval_minutes must be >= 1 and shorter than job_deadline_minutes")
+        if self.max_source_bytes < 1 or self.job_retention_days < 1:
+            raise ValueError("max_source_bytes and job_retention_days must be positive")
 
 
 @dataclass(frozen=True)
 class WorkflowSettings:
-    """OrderWorkflow tuning."""
+    """OrderWorkflow tuning.
+
+    ``failed_executions_threshold``: declined payments, invalid orders and out-of-stock
+    orders end in Fail states too, so one failed execution is business as usual; the
+    alarm fires at this many per period (timeouts and throttles alarm at one).
+    ``payment_gateway`` names the ChargePayment adapter (``"ledger"``: charges are
+    recorded in our own payments ledger only). ``max_charge_cents``: larger charges
+    are declined. ``charge_idempotency_hours``: how long a repeated charge of the same
+    order returns the first result without touching the gateway (the ledger keeps
+    refusing a second charge after that).
+    """
 
     express: bool = False
     log_execution_data: bool = False
     execution_timeout_minutes: int = 5
+    payment_gateway: str = "ledger"
+    max_charge_cents: int = 1_000_000
+    charge_idempotency_hours: int = 24
+    failed_executions_threshold: int = 5
+    confirmation_max_receive_count: int = 5
+
+    def __post_init__(self) -> None:
+        # Express workflows run for at most five minutes.
+        longest = 5 if self.express else 60 * 24 * 365
+        if not 1 <= self.execution_timeout_minutes <= longest:
+            raise ValueError(f"execution_timeout_minutes must be 1..{longest}, got {self.execution_timeout_minutes}")
+        if self.max_charge_cents < 1:
+            raise ValueError("max_charge_cents must be >= 1")
+        if self.charge_idempotency_hours < 1:
+            raise ValueError("charge_idempotency_hours must be >= 1")
+        if self.failed_executions_threshold < 1 or self.confirmation_max_receive_count < 1:
+            raise ValueError("failed_executions_threshold and confirmation_max_receive_count must be >= 1")
 
 
 @dataclass(frozen=True)
 class CircuitBreakerSettings:
-    """Thresholds of the circuit breaker that guards calls to external services."""
+    """Thresholds of the circuit breakers that guard calls to external services.
+
+    A breaker opens after ``failure_threshold`` failures within ``window_seconds``,
+    fails fast for ``cooldown_seconds``, then lets one trial call through. Each
+    container trusts its cached view of a closed breaker for ``cache_seconds``
+    (a closed breaker then costs no DynamoDB call). HTTP calls time out after
+    ``connect_timeout_seconds`` + ``read_timeout_seconds``, which must stay under
+    half of the calling function's timeout.
+    """
 
     failure_threshold: int = 5
     window_seconds: int = 60
     cooldown_seconds: int = 30
     connect_timeout_seconds: float = 1.0
     read_timeout_seconds: float = 3.0
+    cache_seconds: float = 5.0
+
+    def __post_init__(self) -> None:
+        if self.failure_threshold < 1:
+            raise ValueError(f"failure_threshold must be >= 1, got {self.failure_threshold}")
+        if self.window_seconds < 1 or self.cooldown_seconds < 1:
+            raise ValueError("window_seconds and cooldown_seconds must be >= 1")
+        if self.connect_timeout_seconds <= 0 or self.read_timeout_seconds <= 0:
+            raise ValueError("connect_timeout_seconds and read_timeout_seconds must be > 0")
+        if not 0 <= self.cache_seconds <= self.cooldown_seconds:
+            raise ValueError("cache_seconds must be between 0 and cooldown_seconds")
 
 
 @dataclass(frozen=True)
