@@ -68,3 +68,25 @@ class AlarmTopic(Construct):
         action = actions.SnsAction(self.topic)
         alarm.add_alarm_action(action)
         alarm.add_ok_action(action)
+
+    def dashboard_widgets(self) -> Sequence[cloudwatch.IWidget]:
+        """Notifications published and failed, and the e-mail deliveries parked in the DLQ.
+
+        An alarm nobody receives is silent: this row shows whether notifications get out.
+        """
+        notifications = cloudwatch.GraphWidget(
+            title="Alarm notifications",
+            left=[self.topic.metric_number_of_messages_published(), self.topic.metric_number_of_notifications_failed()],
+            width=12,
+        )
+        if self.delivery_failures is None:
+            return [notifications]
+        return [
+            notifications,
+            cloudwatch.GraphWidget(
+                title="Undelivered alarm e-mails (DLQ)",
+                left=[self.delivery_failures.metric_approximate_number_of_messages_visible()],
+                right=[self.delivery_failures.metric_approximate_age_of_oldest_message()],
+                width=12,
+            ),
+        ]

@@ -90,8 +90,12 @@ class ServerlessFunction(Construct):
             layers=[powertools_layer(self)],
             log_group=self.log_group,
             logging_format=lambda_.LoggingFormat.JSON,
-            application_log_level_v2=lambda_.ApplicationLogLevel(log_level),
-            system_log_level_v2=lambda_.SystemLogLevel.WARN,
+            # Sampled DEBUG lines must get through Lambda's filter; Powertools applies the real level.
+            application_log_level_v2=lambda_.ApplicationLogLevel.DEBUG
+            if defaults.debug_log_sample_rate > 0
+            else lambda_.ApplicationLogLevel(log_level),
+            # INFO keeps platform.report records, which the duration and cold-start queries read.
+            system_log_level_v2=lambda_.SystemLogLevel.INFO,
             tracing=lambda_.Tracing.ACTIVE if defaults.tracing else lambda_.Tracing.DISABLED,
             reserved_concurrent_executions=settings.reserved_concurrency,
             environment={
@@ -209,7 +213,7 @@ class ServerlessFunction(Construct):
         """Invocations/errors/throttles, duration percentiles, concurrency and spillover."""
         fn = self.function
         name = self.node.id
-        return [
+        widgets: list[cloudwatch.IWidget] = [
             cloudwatch.GraphWidget(
                 title=f"{name} invocations",
                 left=[fn.metric_invocations(), fn.metric_errors(), fn.metric_throttles()],
@@ -227,6 +231,15 @@ class ServerlessFunction(Construct):
                 width=8,
             ),
         ]
+        if self.failure_queue:
+            widgets.append(
+                cloudwatch.GraphWidget(
+                    title=f"{name} async failures",
+                    left=[self.failure_queue.metric_approximate_number_of_messages_visible()],
+                    width=8,
+                )
+            )
+        return widgets
 
     def _create_alarms(self, thresholds: AlarmThresholds) -> list[cloudwatch.Alarm]:
         period = Duration.seconds(thresholds.period_seconds)
@@ -253,6 +266,15 @@ class ServerlessFunction(Construct):
                     self.metric_spillover(),
                     thresholds.provisioned_spillover,
                     "provisioned concurrency exhausted",
+                )
+            )
+        if self.failure_queue:
+            specs.append(
+                (
+                    "AsyncFailuresAlarm",
+                    self.failure_queue.metric_approximate_number_of_messages_visible(period=period),
+                    thresholds.dlq_visible_messages,
+                    "async invocations exhausted their retries (on-failure queue not empty)",
                 )
             )
         return [

@@ -148,6 +148,16 @@ def test_prod_async_invocations_are_bounded_with_on_failure_queue(prod: assertio
     prod.has_resource_properties(
         "AWS::SQS::Queue", {"SqsManagedSseEnabled": True, "MessageRetentionPeriod": 14 * 24 * 3600}
     )
+    prod.has_resource_properties(
+        "AWS::CloudWatch::Alarm", {"MetricName": "ApproximateNumberOfMessagesVisible", "Threshold": 1}
+    )
+
+
+def test_sampled_debug_logs_pass_lambdas_level_filter(staging: assertions.Template) -> None:
+    staging.has_resource_properties(
+        "AWS::Lambda::Function",
+        {"LoggingConfig": Match.object_like({"ApplicationLogLevel": "DEBUG", "SystemLogLevel": "INFO"})},
+    )
 
 
 def test_staging_keep_warm_targets_the_alias_with_the_warmup_event(staging: assertions.Template) -> None:
