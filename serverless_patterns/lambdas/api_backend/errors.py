@@ -1,0 +1,65 @@
+"""Domain errors. ``handler`` maps each to its HTTP status in one table."""
+
+from __future__ import annotations
+
+
+class ApiError(Exception):
+    """An expected failure whose message is safe to show the caller."""
+
+
+class ItemNotFoundError(ApiError):
+    """No item has that id."""
+
+    def __init__(self, item_id: str) -> None:
+        super().__init__(f"item {item_id!r} not found")
+        self.item_id = item_id
+
+
+class VersionConflictError(ApiError):
+    """The item changed since the caller read it (optimistic locking)."""
+
+    def __init__(self, item_id: str, expected: int, current: int) -> None:
+        super().__init__(f"item {item_id!r} is at version {current}, not {expected}; read it again and retry")
+        self.item_id = item_id
+        self.expected = expected
+        self.current = current
+
+
+class InvalidCursorError(ApiError):
+    """The page cursor was not issued by this API (or was altered)."""
+
+    def __init__(self) -> None:
+        super().__init__("invalid cursor; start again from the first page")
+
+
+class PreconditionRequiredError(ApiError):
+    """An update without the version it replaces would overwrite changes blindly."""
+
+    def __init__(self) -> None:
+        super().__init__("send the version you are replacing as If-Match or expectedVersion")
+
+
+class InvalidPreconditionError(ApiError):
+    """An If-Match that is not a version this API issued, or one that contradicts expectedVersion."""
+
+
+class PayloadTooLargeError(ApiError):
+    """The request body exceeds what the API accepts."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"request body larger than {limit} bytes")
+        self.limit = limit
+
+
+class IdempotencyKeyReusedError(ApiError):
+    """The Idempotency-Key was already used with a different request body."""
+
+    def __init__(self) -> None:
+        super().__init__("this Idempotency-Key was used with a different request body")
+
+
+class RequestInProgressError(ApiError):
+    """A request with the same Idempotency-Key is still being processed."""
+
+    def __init__(self) -> None:
+        super().__init__("a request with this Idempotency-Key is in progress; retry later")

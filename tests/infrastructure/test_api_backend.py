@@ -1,0 +1,424 @@
+"""ApiBackend in each environment's configuration, with the compliance gates run."""
+
+from __future__ import annotations
+
+import ast
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk import (
+    App,
+    Stack,
+    Stage,
+    assertions,
+    aws_cognito as cognito,
+    aws_dynamodb as dynamodb,
+    aws_iam as iam,
+    aws_secretsmanager as secretsmanager,
+)
+from cfnlint.api import ManualArgs, lint_file
+
+from serverless_patterns.config import ApiAuth, EnvironmentConfig
+from serverless_patterns.constructs.api_backend import ApiBackend
+from serverless_patterns.constructs.lambda_code import LAMBDAS_ROOT
+from serverless_patterns.constructs.observable import Observable
+from serverless_patterns.stacks.compliance import add_compliance_checks
+from serverless_patterns.stacks.environments import environment
+
+Match = assertions.Match
+ENVIRONMENTS = ("dev", "staging", "prod")
+
+
+@dataclass
+class Built:
+    config: EnvironmentConfig
+    construct: ApiBackend
+    template: assertions.Template
+    template_path: Path
+
+
+def _build(cdk_context: dict[str, Any], outdir: Path, config: EnvironmentConfig, **overrides: Any) -> Built:
+    """What ServiceStack will do: the environment's config, in a Stage with the gates on."""
+    app = App(context=cdk_context, outdir=str(outdir))
+    stage = Stage(app, config.name)
+    add_compliance_checks(stage)
+    stack = Stack(stage, "Service")
+    props: dict[str, Any] = {
+        "function_settings": config.function("api"),
+        "defaults": config.defaults,
+        "auth": config.api_auth,
+        "allow_unauthenticated": config.api_auth is ApiAuth.NONE,
+        "cors_origins": config.cors_origins,
+        "throttle_rate": config.api_throttle_rate,
+        "throttle_burst": config.api_throttle_burst,
+    }
+    construct = ApiBackend(stack, "Api", **{**props, **overrides})
+    assembly = app.synth()  # runs the compliance gates; Template.from_stack alone does not
+    artifact = assembly.get_stack_artifact(stack.artifact_id)
+    return Built(config, construct, assertions.Template.from_stack(stack), Path(artifact.template_full_path))
+
+
+@pytest.fixture(scope="module")
+def built(cdk_context: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Built]:
+    return {env: _build(cdk_context, tmp_path_factory.mktemp(f"api-{env}"), environment(env)) for env in ENVIRONMENTS}
+
+
+def _resources(template: assertions.Template, kind: str) -> dict[str, Any]:
+    return dict(template.find_resources(kind))
+
+
+def _proxy_methods(template: assertions.Template) -> list[dict[str, Any]]:
+    methods = _resources(template, "AWS::ApiGateway::Method").values()
+    return [method["Properties"] for method in methods if method["Properties"]["HttpMethod"] == "ANY"]
+
+
+def _alias_id(template: assertions.Template) -> str:
+    (alias_id,) = _resources(template, "AWS::Lambda::Alias")
+    return alias_id
+
+
+# --- per environment ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_every_path_goes_to_the_alias_through_one_validated_proxy(built: dict[str, Built], env: str) -> None:
+    template = built[env].template
+    alias = _alias_id(template)
+    methods = _proxy_methods(template)
+    assert len(methods) == 2  # ANY / and ANY /{proxy+}: the handler routes, 404s and 405s
+    for method in methods:
+        integration = method["Integration"]
+        assert integration["Type"] == "AWS_PROXY"
+        assert {"Ref": alias} in integration["Uri"]["Fn::Join"][1]
+        assert "RequestValidatorId" in method
+    permissions = _resources(template, "AWS::Lambda::Permission").values()
+    assert permissions
+    assert all(permission["Properties"]["FunctionName"] == {"Ref": alias} for permission in permissions)
+    template.has_resource_properties(
+        "AWS::ApiGateway::RequestValidator", {"ValidateRequestBody": True, "ValidateRequestParameters": True}
+    )
+    template.has_resource_properties("AWS::ApiGateway::RestApi", {"EndpointConfiguration": {"Types": ["REGIONAL"]}})
+
+
+def test_prod_alias_has_provisioned_concurrency_and_api_gateway_invokes_it(built: dict[str, Built]) -> None:
+    template = built["prod"].template
+    template.has_resource_properties(
+        "AWS::Lambda::Alias",
+        {"Name": "live", "ProvisionedConcurrencyConfig": {"ProvisionedConcurrentExecutions": 5}},
+    )
+    assert all({"Ref": _alias_id(template)} in m["Integration"]["Uri"]["Fn::Join"][1] for m in _proxy_methods(template))
+    template.has_resource_properties("AWS::Lambda::Function", {"MemorySize": 1024, "ReservedConcurrentExecutions": 200})
+
+
+@pytest.mark.parametrize(
+    ("env", "authorization"), [("dev", "NONE"), ("staging", "AWS_IAM"), ("prod", "COGNITO_USER_POOLS")]
+)
+def test_auth_per_environment_and_never_open_outside_dev(built: dict[str, Built], env: str, authorization: str) -> None:
+    methods = _proxy_methods(built[env].template)
+    assert {method["AuthorizationType"] for method in methods} == {authorization}
+    if authorization == "COGNITO_USER_POOLS":
+        (authorizer,) = _resources(built[env].template, "AWS::ApiGateway::Authorizer")
+        assert all(method["AuthorizerId"] == {"Ref": authorizer} for method in methods)
+
+
+def test_prod_creates_a_hardened_user_pool(built: dict[str, Built]) -> None:
+    template = built["prod"].template
+    template.has_resource(
+        "AWS::Cognito::UserPool",
+        {
+            "DeletionPolicy": "Retain",
+            "Properties": Match.object_like(
+                {
+                    "MfaConfiguration": "ON",
+                    "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": True},
+                    "UserPoolTier": "PLUS",
+                    "Policies": {"PasswordPolicy": Match.object_like({"MinimumLength": 12})},
+                }
+            ),
+        },
+    )
+    template.has_resource_properties("AWS::Cognito::UserPoolClient", {"GenerateSecret": False})
+    assert built["prod"].construct.user_pool is not None
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_cors_matches_config_and_is_never_a_wildcard_outside_dev(built: dict[str, Built], env: str) -> None:
+    template = built[env].template
+    (function,) = _resources(template, "AWS::Lambda::Function").values()
+    variables = function["Properties"]["Environment"]["Variables"]
+    assert variables["CORS_ORIGINS"] == ",".join(built[env].config.cors_origins)
+    preflights = [
+        method["Properties"]
+        for method in _resources(template, "AWS::ApiGateway::Method").values()
+        if method["Properties"]["HttpMethod"] == "OPTIONS"
+    ]
+    assert len(preflights) == 2
+    origins = {
+        response["ResponseParameters"]["method.response.header.Access-Control-Allow-Origin"]
+        for preflight in preflights
+        for response in preflight["Integration"]["IntegrationResponses"]
+    }
+    if env == "dev":
+        assert origins == {"'*'"}
+    else:
+        assert "*" not in variables["CORS_ORIGINS"]
+        assert origins == {f"'{origin}'" for origin in built[env].config.cors_origins}
+        assert all("*" not in origin for origin in origins)
+    assert all(preflight["AuthorizationType"] == "NONE" for preflight in preflights)  # browsers send no credentials
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_stage_throttling_logging_tracing(built: dict[str, Built], env: str) -> None:
+    config = built[env].config
+    (stage,) = _resources(built[env].template, "AWS::ApiGateway::Stage").values()
+    properties = stage["Properties"]
+    assert properties["TracingEnabled"] is True
+    (settings,) = properties["MethodSettings"]
+    assert settings == {
+        "HttpMethod": "*",
+        "ResourcePath": "/*",
+        "ThrottlingRateLimit": config.api_throttle_rate,
+        "ThrottlingBurstLimit": config.api_throttle_burst,
+        "DataTraceEnabled": False,  # never log request or response bodies
+        "MetricsEnabled": True,
+        "LoggingLevel": "INFO" if env == "dev" else "ERROR",
+    }
+
+
+@pytest.mark.parametrize(("env", "retention"), [("dev", 7), ("staging", 30), ("prod", 90)])
+def test_json_access_logs_with_retention(built: dict[str, Built], env: str, retention: int) -> None:
+    template = built[env].template
+    (stage,) = _resources(template, "AWS::ApiGateway::Stage").values()
+    setting = stage["Properties"]["AccessLogSetting"]
+    fields = json.loads(setting["Format"])
+    assert {"requestId", "status", "httpMethod", "path", "sourceIp", "responseLatency", "errorMessage"} <= fields.keys()
+    log_group_id = setting["DestinationArn"]["Fn::GetAtt"][0]
+    log_group = template.to_json()["Resources"][log_group_id]
+    assert log_group["Properties"]["RetentionInDays"] == retention
+    assert log_group["DeletionPolicy"] == ("Delete" if env == "dev" else "Retain")
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_tables_are_secure_and_pitr_follows_the_environment(built: dict[str, Built], env: str) -> None:
+    template = built[env].template
+    tables = _resources(template, "AWS::DynamoDB::GlobalTable")
+    assert len(tables) == 2  # items and idempotency records
+    retained = env != "dev"
+    for table in tables.values():
+        assert table["DeletionPolicy"] == ("Retain" if retained else "Delete")
+        properties = table["Properties"]
+        assert properties["BillingMode"] == "PAY_PER_REQUEST"
+        assert properties["SSESpecification"]["SSEEnabled"] is True
+        (replica,) = properties["Replicas"]
+        assert replica["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": retained}
+        assert properties["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+
+
+def test_handler_permissions_are_exactly_what_it_calls(built: dict[str, Built]) -> None:
+    template = built["prod"].template
+    statements = [
+        statement
+        for policy in _resources(template, "AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    dynamodb_actions = [statement["Action"] for statement in statements if "dynamodb:GetItem" in statement["Action"]]
+    assert sorted(map(sorted, dynamodb_actions)) == [
+        ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan", "dynamodb:UpdateItem"],
+        ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+    ]
+    secret_reads = [statement for statement in statements if "secretsmanager:GetSecretValue" in statement["Action"]]
+    (secret_id,) = _resources(template, "AWS::SecretsManager::Secret")
+    assert [statement["Resource"] for statement in secret_reads] == [{"Ref": secret_id}]
+    wildcard = [statement for statement in statements if statement["Resource"] == "*"]
+    assert {action for statement in wildcard for action in statement["Action"]} <= {
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+    }
+
+
+def test_function_environment_names_its_resources(built: dict[str, Built]) -> None:
+    template = built["staging"].template
+    (function,) = _resources(template, "AWS::Lambda::Function").values()
+    properties = function["Properties"]
+    assert properties["Handler"] == "serverless_patterns.lambdas.api_backend.handler.handler"
+    variables = properties["Environment"]["Variables"]
+    assert variables["IDEMPOTENCY_TTL_SECONDS"] == "86400"
+    assert variables["POWERTOOLS_SERVICE_NAME"] == "items-api"
+    tables = _resources(template, "AWS::DynamoDB::GlobalTable")
+    assert {variables["TABLE_NAME"]["Ref"], variables["IDEMPOTENCY_TABLE_NAME"]["Ref"]} == set(tables)
+    (secret_id,) = _resources(template, "AWS::SecretsManager::Secret")
+    assert variables["CURSOR_SECRET_ARN"] == {"Ref": secret_id}
+
+
+def test_cursor_signing_key_is_generated_not_written_in_the_template(built: dict[str, Built]) -> None:
+    (secret,) = _resources(built["prod"].template, "AWS::SecretsManager::Secret").values()
+    assert secret["Properties"]["GenerateSecretString"] == {"ExcludePunctuation": True, "PasswordLength": 64}
+    assert "SecretString" not in secret["Properties"]
+    assert secret["DeletionPolicy"] == "Retain"
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_gateway_errors_use_the_handler_error_shape(built: dict[str, Built], env: str) -> None:
+    responses = _resources(built[env].template, "AWS::ApiGateway::GatewayResponse").values()
+    assert {response["Properties"]["ResponseType"] for response in responses} == {"DEFAULT_4XX", "DEFAULT_5XX"}
+    for response in responses:
+        template = response["Properties"]["ResponseTemplates"]["application/json"]
+        assert '"requestId":"$context.requestId"' in template
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_alarms_cover_the_api_the_function_and_the_tables(built: dict[str, Built], env: str) -> None:
+    built_env = built[env]
+    thresholds = built_env.config.alarm_thresholds
+    alarms = list(_resources(built_env.template, "AWS::CloudWatch::Alarm").values())
+    assert len(alarms) == len(built_env.construct.alarms)
+    by_metric = {alarm["Properties"].get("MetricName"): alarm["Properties"] for alarm in alarms}
+    assert by_metric["Latency"]["ExtendedStatistic"] == "p99"
+    assert by_metric["Latency"]["Threshold"] == thresholds.api_p99_latency_ms
+    assert {"Errors", "Throttles", "Duration"} <= by_metric.keys()
+    expressions = [alarm["Properties"] for alarm in alarms if "Metrics" in alarm["Properties"]]
+    rate_thresholds = [
+        alarm["Threshold"]
+        for alarm in expressions
+        if any("100 * errors / requests" in m.get("Expression", "") for m in alarm["Metrics"])
+    ]
+    assert sorted(rate_thresholds) == sorted([thresholds.api_5xx_rate_percent, thresholds.api_4xx_rate_percent])
+    throttle_alarms = [
+        alarm
+        for alarm in expressions
+        if any(
+            m.get("MetricStat", {}).get("Metric", {}).get("MetricName") == "ThrottledRequests" for m in alarm["Metrics"]
+        )
+    ]
+    assert len(throttle_alarms) == 2  # the items table and the idempotency table
+    (warning,) = built_env.construct.warning_alarms
+    assert warning in built_env.construct.alarms
+    if env == "prod":
+        assert "ProvisionedConcurrencySpilloverInvocations" in by_metric
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_observable_with_a_full_dashboard_row(built: dict[str, Built], env: str) -> None:
+    construct = built[env].construct
+    assert isinstance(construct, Observable)
+    widgets = construct.dashboard_widgets()
+    assert sum(widget.width for widget in widgets) == 48  # the API row and the function row
+    assert construct.url
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_template_passes_cfn_lint(built: dict[str, Built], env: str) -> None:
+    matches = lint_file(built[env].template_path, ManualArgs(ignore_checks=["W3005"]))
+    assert [str(match) for match in matches] == []
+
+
+# --- escape hatches and options -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def with_existing_resources(cdk_context: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Built:
+    config = environment("staging")
+    app = App(context=cdk_context, outdir=str(tmp_path_factory.mktemp("api-existing")))
+    stage = Stage(app, config.name)
+    add_compliance_checks(stage)
+    stack = Stack(stage, "Service")
+    table = dynamodb.TableV2.from_table_name(stack, "Items", "existing-items")
+    records = dynamodb.TableV2.from_table_name(stack, "Records", "existing-idempotency")
+    secret = secretsmanager.Secret.from_secret_name_v2(stack, "Key", "existing-cursor-key")
+    pool = cognito.UserPool.from_user_pool_id(stack, "Pool", "us-east-1_example")
+    construct = ApiBackend(
+        stack,
+        "Api",
+        function_settings=config.function("api"),
+        defaults=config.defaults,
+        auth=ApiAuth.COGNITO,
+        user_pool=pool,
+        table=table,
+        idempotency_table=records,
+        cursor_signing_secret=secret,
+        cors_origins=("https://a.example.com", "https://b.example.com"),
+        stage_name="live",
+        cloud_watch_role=False,
+        web_acl_arn="arn:aws:wafv2:us-east-1:123456789012:regional/webacl/api/abc",
+    )
+    caller = iam.Role(stack, "Caller", assumed_by=iam.AccountRootPrincipal())
+    construct.grant_invoke_api(caller, "GET", "/items")
+    app.synth()
+    return Built(config, construct, assertions.Template.from_stack(stack), Path())
+
+
+def test_existing_tables_secret_and_pool_are_used_not_created(with_existing_resources: Built) -> None:
+    template = with_existing_resources.template
+    template.resource_count_is("AWS::DynamoDB::GlobalTable", 0)
+    template.resource_count_is("AWS::SecretsManager::Secret", 0)
+    template.resource_count_is("AWS::Cognito::UserPool", 0)
+    template.resource_count_is("AWS::ApiGateway::Account", 0)
+    (function,) = _resources(template, "AWS::Lambda::Function").values()
+    variables = function["Properties"]["Environment"]["Variables"]
+    assert variables["TABLE_NAME"] == "existing-items"
+    assert variables["IDEMPOTENCY_TABLE_NAME"] == "existing-idempotency"
+    assert variables["CORS_ORIGINS"] == "https://a.example.com,https://b.example.com"
+    template.has_resource_properties(
+        "AWS::ApiGateway::Authorizer", {"Type": "COGNITO_USER_POOLS", "ProviderARNs": [Match.any_value()]}
+    )
+
+
+def test_waf_stage_name_and_grant_invoke(with_existing_resources: Built) -> None:
+    template = with_existing_resources.template
+    template.has_resource_properties("AWS::ApiGateway::Stage", {"StageName": "live"})
+    template.has_resource_properties(
+        "AWS::WAFv2::WebACLAssociation",
+        {"WebACLArn": "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/api/abc"},
+    )
+    statements = [
+        statement
+        for policy in _resources(template, "AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement["Action"] == "execute-api:Invoke"
+    ]
+    (statement,) = statements
+    (stage_id,) = _resources(template, "AWS::ApiGateway::Stage")
+    assert statement["Resource"]["Fn::Join"][1][-2:] == [{"Ref": stage_id}, "/GET/items"]
+
+
+def test_multiple_origins_get_no_static_origin_on_gateway_errors(with_existing_resources: Built) -> None:
+    for response in _resources(with_existing_resources.template, "AWS::ApiGateway::GatewayResponse").values():
+        assert "ResponseParameters" not in response["Properties"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"auth": ApiAuth.NONE}, "allow_unauthenticated"),
+        ({"cors_origins": ("*", "https://a.example.com")}, "only origin"),
+        ({"cors_origins": ("https://a.example.com/path",)}, "without a path"),
+        ({"cors_origins": ("a.example.com",)}, "https://host"),
+        ({"throttle_rate": 0}, "positive"),
+    ],
+)
+def test_unsafe_or_malformed_props_are_refused(overrides: dict[str, Any], message: str) -> None:
+    config = environment("staging")
+    stack = Stack(App(), "Refused")
+    props: dict[str, Any] = {"function_settings": config.function("api"), "defaults": config.defaults}
+    with pytest.raises(ValueError, match=message):
+        ApiBackend(stack, "Api", **{**props, **overrides})
+
+
+def test_user_pool_without_cognito_auth_is_refused() -> None:
+    config = environment("staging")
+    stack = Stack(App(), "Refused")
+    pool = cognito.UserPool.from_user_pool_id(stack, "Pool", "us-east-1_example")
+    with pytest.raises(ValueError, match="COGNITO"):
+        ApiBackend(stack, "Api", function_settings=config.function("api"), defaults=config.defaults, user_pool=pool)
+
+
+def test_handler_code_never_imports_aws_cdk() -> None:
+    for module in (LAMBDAS_ROOT / "api_backend").glob("*.py"):
+        tree = ast.parse(module.read_text())
+        imported = {name.name for node in ast.walk(tree) if isinstance(node, ast.Import) for name in node.names} | {
+            node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+        }
+        assert not {name for name in imported if name.split(".")[0] in {"aws_cdk", "constructs", "cdk_nag"}}, module
