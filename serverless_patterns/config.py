@@ -283,11 +283,15 @@ class EnvironmentConfig:
     circuit_breaker: CircuitBreakerSettings = field(default_factory=CircuitBreakerSettings)
 
     def __post_init__(self) -> None:
-        is_dev = self.name.lower() == "dev"
-        if not is_dev and self.api_auth is ApiAuth.NONE:
+        if not self.is_dev and self.api_auth is ApiAuth.NONE:
             raise ValueError(f"{self.name}: an unauthenticated API is allowed in Dev only")
-        if not is_dev and "*" in self.cors_origins:
+        if not self.is_dev and "*" in self.cors_origins:
             raise ValueError(f"{self.name}: CORS origin '*' is allowed in Dev only")
+
+    @property
+    def is_dev(self) -> bool:
+        """Dev alone may run an open API and CORS ``*``."""
+        return self.name.lower() == "dev"
 
     @property
     def metrics_namespace(self) -> str:

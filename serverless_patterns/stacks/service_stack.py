@@ -4,19 +4,43 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Stack
+from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
 from serverless_patterns.config import EnvironmentConfig
 from serverless_patterns.constructs.alarm_topic import AlarmTopic
+from serverless_patterns.constructs.api_backend import ApiBackend
 
 
 class ServiceStack(Stack):
-    """Every pattern of one environment, configured from its ``EnvironmentConfig``."""
+    """Every pattern of one environment, configured from its ``EnvironmentConfig``.
+
+    Outputs name what a client or an operator needs (URLs, bucket and table names); the
+    local cloud and the real-account test suite read them.
+    """
 
     def __init__(self, scope: Construct, construct_id: str, *, config: EnvironmentConfig, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.config = config
+        defaults = config.defaults
         self.alarm_topic = AlarmTopic(
             self, "AlarmTopic", emails=config.alarm_emails, removal_policy=config.removal_policy
         )
+
+        self.api = ApiBackend(
+            self,
+            "Api",
+            function_settings=config.function("api"),
+            defaults=defaults,
+            auth=config.api_auth,
+            allow_unauthenticated=config.is_dev,
+            cors_origins=config.cors_origins,
+            throttle_rate=config.api_throttle_rate,
+            throttle_burst=config.api_throttle_burst,
+        )
+        CfnOutput(self, "ApiUrl", value=self.api.url, description="Base URL of the items API")
+        CfnOutput(self, "ItemsTableName", value=self.api.table.table_name)
+        if self.api.user_pool is not None:
+            CfnOutput(self, "UserPoolId", value=self.api.user_pool.user_pool_id)
+        if self.api.user_pool_client is not None:
+            CfnOutput(self, "UserPoolClientId", value=self.api.user_pool_client.user_pool_client_id)
