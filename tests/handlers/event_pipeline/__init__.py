@@ -1,0 +1,1 @@
+"""Event pipeline handlers under moto."""

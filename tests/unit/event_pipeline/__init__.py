@@ -1,0 +1,1 @@
+"""Pure logic of the event pipeline: formats, models, retry policy."""
