@@ -15,9 +15,16 @@ from serverless_patterns.config import (
     WorkflowSettings,
 )
 
+# The pipeline's functions read files of up to 50 MiB: more time and memory than an API call.
+PIPELINE_FUNCTIONS = {
+    "validate": FunctionSettings(memory_mb=256, timeout_seconds=15),
+    "process": FunctionSettings(memory_mb=1024, timeout_seconds=60),
+}
+
 DEV = EnvironmentConfig(
     name="Dev",
     default_function=FunctionSettings(memory_mb=256, timeout_seconds=10),
+    functions=dict(PIPELINE_FUNCTIONS),
     log_retention=logs.RetentionDays.ONE_WEEK,
     removal_policy=RemovalPolicy.DESTROY,
     alarm_thresholds=AlarmThresholds(lambda_errors=5, api_5xx_rate_percent=5.0),
@@ -34,7 +41,10 @@ DEV = EnvironmentConfig(
 STAGING = EnvironmentConfig(
     name="Staging",
     default_function=FunctionSettings(memory_mb=512, timeout_seconds=10),
-    functions={"api": FunctionSettings(memory_mb=512, timeout_seconds=10, reserved_concurrency=50)},
+    functions={
+        **PIPELINE_FUNCTIONS,
+        "api": FunctionSettings(memory_mb=512, timeout_seconds=10, reserved_concurrency=50),
+    },
     log_retention=logs.RetentionDays.ONE_MONTH,
     removal_policy=RemovalPolicy.RETAIN,
     alarm_emails=("oncall-staging@example.com",),
@@ -50,6 +60,7 @@ PROD = EnvironmentConfig(
     name="Prod",
     default_function=FunctionSettings(memory_mb=1024, timeout_seconds=10),
     functions={
+        **PIPELINE_FUNCTIONS,
         "api": FunctionSettings(
             memory_mb=1024,
             timeout_seconds=10,

@@ -10,6 +10,7 @@ from constructs import Construct
 from serverless_patterns.config import EnvironmentConfig
 from serverless_patterns.constructs.alarm_topic import AlarmTopic
 from serverless_patterns.constructs.api_backend import ApiBackend
+from serverless_patterns.constructs.event_pipeline import EventPipeline
 
 
 class ServiceStack(Stack):
@@ -44,3 +45,16 @@ class ServiceStack(Stack):
             CfnOutput(self, "UserPoolId", value=self.api.user_pool.user_pool_id)
         if self.api.user_pool_client is not None:
             CfnOutput(self, "UserPoolClientId", value=self.api.user_pool_client.user_pool_client_id)
+
+        self.pipeline = EventPipeline(
+            self,
+            "EventPipeline",
+            settings=config.pipeline,
+            validate_settings=config.function("validate"),
+            process_settings=config.function("process"),
+            defaults=defaults,
+        )
+        CfnOutput(self, "UploadBucketName", value=self.pipeline.upload_bucket.bucket_name)
+        CfnOutput(self, "ResultsBucketName", value=self.pipeline.results_bucket.bucket_name)
+        CfnOutput(self, "ProcessingQueueUrl", value=self.pipeline.queue.queue_url)
+        CfnOutput(self, "ProcessingDlqArn", value=self.pipeline.dead_letter_queue.queue_arn)
