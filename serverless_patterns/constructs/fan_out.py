@@ -1,0 +1,467 @@
+"""FanOut: a master splits a job into chunks, workers process them in parallel, one aggregator combines them.
+
+The seed's fan-out, without its race: the seed's workers each ask "are all chunks complete?" and
+several can see "yes" (or none, if the last two finish together). Here a chunk is counted once
+(conditional put of its result + ADD to the job's counter, in one transaction) and the job moves
+RUNNING -> AGGREGATING by one conditional update, so aggregation starts exactly once
+(``serverless_patterns/lambdas/fan_out/logic.py`` has the full argument).
+
+Why SQS for dispatch rather than the seed's async ``Invoke`` per chunk:
+
+* backpressure: the event source's maximum concurrency caps the workers below their reserved
+  concurrency, so a 1,000-chunk job queues instead of throttling (async invokes would be throttled
+  and retried by Lambda's internal queue, out of our sight);
+* bounded retries and a real DLQ: ``maxReceiveCount`` = retries + 1, then the chunk message itself
+  sits in a DLQ that an operator can redrive after a fix (async on-failure destinations hold a
+  wrapped invocation record that cannot be redriven as is); a job whose failed chunks are redriven
+  and complete still goes on to aggregate;
+* cheaper, faster dispatch: ``SendMessageBatch`` queues 10 chunks per call;
+* the queue's age-of-oldest-message and depth are the natural "workers are behind" signals.
+
+The aggregator, invoked once per job, is an async invoke: Lambda's bounded retries and an SQS
+on-failure destination (``ServerlessFunction(async_invocation=True)``) fit a single event.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+
+from aws_cdk import (
+    Duration,
+    Stack,
+    aws_cloudwatch as cloudwatch,
+    aws_dynamodb as dynamodb,
+    aws_events as events,
+    aws_events_targets as targets,
+    aws_iam as iam,
+    aws_lambda_event_sources as event_sources,
+    aws_s3 as s3,
+)
+from constructs import Construct
+
+from serverless_patterns.config import FanOutSettings, FunctionSettings, PatternDefaults
+from serverless_patterns.constructs.alarms import threshold_alarm
+from serverless_patterns.constructs.compliance import acknowledge
+from serverless_patterns.constructs.function import ServerlessFunction
+from serverless_patterns.constructs.lambda_code import handler_code, handler_path
+from serverless_patterns.constructs.storage import queue_with_dlq, secure_bucket, secure_table
+from serverless_patterns.lambdas.fan_out import contract
+
+HANDLER_PACKAGE = "fan_out"
+VISIBILITY_TIMEOUT_FACTOR = 6
+AGGREGATOR_RETRY_ATTEMPTS = 2
+ACCESS_LOG_RETENTION = Duration.days(90)
+
+
+class FanOut(Construct):
+    """Chunked parallel work with race-free fan-in and exactly-once aggregation.
+
+    Submit a job by invoking ``master`` (items inline, or an object in ``input_bucket``); poll it
+    by invoking ``status_reader`` with the returned job id. Workers consume ``work_queue`` with
+    bounded concurrency and retries; chunks that exhaust them land in ``dead_letter_queue`` and
+    fail their job with the reason. ``sweeper`` fails jobs still open past their deadline.
+
+    Alarms: every function's (errors, throttles, duration; the aggregator's on-failure queue not
+    empty), chunk attempts failing, DLQ not empty, oldest chunk too old, jobs stuck past their deadline.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        defaults: PatternDefaults,
+        settings: FanOutSettings | None = None,
+        master: FunctionSettings | None = None,
+        worker: FunctionSettings | None = None,
+        aggregator: FunctionSettings | None = None,
+        sweeper: FunctionSettings | None = None,
+        status: FunctionSettings | None = None,
+        service: str = "fan-out",
+        input_bucket: s3.IBucket | None = None,
+        access_logs_bucket: s3.IBucket | None = None,
+    ) -> None:
+        """Create the table, queues, bucket, five functions, schedule and alarms.
+
+        :param defaults: the environment's cross-cutting settings (retention, removal, thresholds...).
+        :param settings: chunk size, limits, retries, concurrency cap, deadline (``FanOutSettings``).
+        :param master: sizing of the function that validates and dispatches jobs (role "master").
+        :param worker: sizing of the chunk workers (role "worker"); its ``reserved_concurrency``
+            must be at least ``settings.worker_max_concurrency`` when set, or workers would be throttled.
+        :param aggregator: sizing of the function that combines results (role "aggregator").
+        :param sweeper: sizing of the scheduled overdue-job sweeper (role "sweeper").
+        :param status: sizing of the status reader (role "status").
+        :param service: Powertools service name: the ``service`` dimension of the business metrics.
+        :param input_bucket: an existing bucket for items objects; by default one is created.
+        :param access_logs_bucket: where the created input bucket writes its server access logs;
+            by default a logs bucket is created. Ignored when ``input_bucket`` is given.
+        """
+        super().__init__(scope, construct_id)
+        self.settings = settings = settings or FanOutSettings()
+        self.service = service
+        self._defaults = defaults
+        worker = worker or FunctionSettings()
+        if worker.reserved_concurrency is not None and worker.reserved_concurrency < settings.worker_max_concurrency:
+            raise ValueError(
+                f"worker reserved_concurrency ({worker.reserved_concurrency}) is below worker_max_concurrency "
+                f"({settings.worker_max_concurrency}): the event source would be throttled"
+            )
+
+        self.table = secure_table(
+            self,
+            "Jobs",
+            defaults=defaults,
+            partition_key=contract.PARTITION_KEY,
+            sort_key=contract.SORT_KEY,
+            time_to_live_attribute=contract.TTL_ATTRIBUTE,
+        )
+        self.table.add_global_secondary_index(
+            index_name=contract.OPEN_JOBS_INDEX,
+            partition_key=dynamodb.Attribute(name=contract.OPEN_JOBS_KEY, type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name=contract.DEADLINE_ATTRIBUTE, type=dynamodb.AttributeType.NUMBER),
+            projection_type=dynamodb.ProjectionType.KEYS_ONLY,
+        )
+
+        self.access_logs_bucket: s3.IBucket | None = None
+        if input_bucket is None:
+            self.access_logs_bucket = access_logs_bucket or self._access_logs_bucket(defaults)
+            input_bucket = secure_bucket(
+                self,
+                "InputBucket",
+                defaults=defaults,
+                server_access_logs_bucket=self.access_logs_bucket,
+                server_access_logs_prefix="fan-out-input/",
+                lifecycle_rules=[
+                    s3.LifecycleRule(
+                        expiration=Duration.days(settings.job_retention_days),
+                        noncurrent_version_expiration=Duration.days(1),
+                        abort_incomplete_multipart_upload_after=Duration.days(1),
+                    )
+                ],
+            )
+        self.input_bucket = input_bucket
+
+        worker_timeout = Duration.seconds(worker.timeout_seconds)
+        self.work_queue, self.dead_letter_queue = queue_with_dlq(
+            self,
+            "WorkQueue",
+            visibility_timeout=Duration.seconds(worker.timeout_seconds * VISIBILITY_TIMEOUT_FACTOR),
+            max_receive_count=settings.worker_retries + 1,
+        )
+
+        code = handler_code(HANDLER_PACKAGE)
+        deadline_seconds = str(settings.job_deadline_minutes * 60)
+        table_env = {"TABLE_NAME": self.table.table_name}
+
+        self.aggregator = ServerlessFunction(
+            self,
+            "Aggregator",
+            code=code,
+            handler=handler_path(HANDLER_PACKAGE, "aggregator"),
+            settings=aggregator or FunctionSettings(),
+            service=service,
+            defaults=defaults,
+            environment=table_env,
+            description="FanOut: combines a job's chunk results, once, and marks the job SUCCEEDED",
+            async_invocation=True,
+            async_retry_attempts=AGGREGATOR_RETRY_ATTEMPTS,
+        )
+        self.master = ServerlessFunction(
+            self,
+            "Master",
+            code=code,
+            handler=handler_path(HANDLER_PACKAGE, "master"),
+            settings=master or FunctionSettings(),
+            service=service,
+            defaults=defaults,
+            environment={
+                **table_env,
+                "QUEUE_URL": self.work_queue.queue_url,
+                "INPUT_BUCKET": self.input_bucket.bucket_name,
+                "CHUNK_SIZE": str(settings.chunk_size),
+                "MAX_ITEMS": str(settings.max_items),
+                "MAX_SOURCE_BYTES": str(settings.max_source_bytes),
+                "JOB_DEADLINE_SECONDS": deadline_seconds,
+                "JOB_RETENTION_DAYS": str(settings.job_retention_days),
+            },
+            description="FanOut: validates a job, records it and queues its chunks",
+        )
+        self.worker = ServerlessFunction(
+            self,
+            "Worker",
+            code=code,
+            handler=handler_path(HANDLER_PACKAGE, "worker"),
+            settings=worker,
+            service=service,
+            defaults=defaults,
+            environment={
+                **table_env,
+                "AGGREGATOR_FUNCTION": self.aggregator.alias.function_arn,
+                "WORKER_PARALLELISM": str(settings.worker_parallelism),
+                "MAX_RECEIVE_COUNT": str(settings.worker_retries + 1),
+                "JOB_DEADLINE_SECONDS": deadline_seconds,
+                "AGGREGATION_CLAIM_SECONDS": str(int(worker_timeout.to_seconds())),
+            },
+            description="FanOut: processes one chunk, counts it once, starts aggregation after the last",
+        )
+        self.event_source = event_sources.SqsEventSource(
+            self.work_queue,
+            batch_size=settings.worker_batch_size,
+            max_concurrency=settings.worker_max_concurrency,
+            report_batch_item_failures=True,
+        )
+        self.worker.alias.add_event_source(self.event_source)
+        acknowledge(
+            self.worker.alias,
+            (
+                "Serverless::Serverless-LambdaEventSourceMappingDestination",
+                "SQS event sources take no on-failure destination: a chunk failing maxReceiveCount times moves to "
+                "the work queue's DLQ (its redrive policy), after the worker has failed its job with the reason.",
+            ),
+        )
+        self.sweeper = ServerlessFunction(
+            self,
+            "Sweeper",
+            code=code,
+            handler=handler_path(HANDLER_PACKAGE, "sweeper"),
+            settings=sweeper or FunctionSettings(),
+            service=service,
+            defaults=dataclasses.replace(defaults, keep_warm=False),
+            environment={**table_env, "OPEN_JOBS_INDEX": contract.OPEN_JOBS_INDEX},
+            description="FanOut: fails jobs still open past their deadline and counts them",
+        )
+        self.status_reader = ServerlessFunction(
+            self,
+            "Status",
+            code=code,
+            handler=handler_path(HANDLER_PACKAGE, "status"),
+            settings=status or FunctionSettings(),
+            service=service,
+            defaults=defaults,
+            environment=table_env,
+            description="FanOut: a job's status, progress, result or failure reason",
+        )
+
+        self._grant_table(self.master, "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem")
+        self._grant_table(
+            self.worker, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"
+        )
+        self._grant_table(self.aggregator, "dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem")
+        self._grant_table(self.sweeper, "dynamodb:GetItem", "dynamodb:UpdateItem")
+        self.sweeper.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:Query"],
+                resources=[f"{self.table.table_arn}/index/{contract.OPEN_JOBS_INDEX}"],
+            )
+        )
+        self._grant_table(self.status_reader, "dynamodb:GetItem")
+        self.work_queue.grant_send_messages(self.master.role)
+        self.master.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject", "s3:GetObjectVersion"], resources=[self.input_bucket.arn_for_objects("*")]
+            )
+        )
+        acknowledge(
+            self.master.role,
+            (
+                f"AwsSolutions::AwsSolutions-IAM5[Resource::{self._nag_resource(self.input_bucket.arn_for_objects('*'))}]",
+                "The master reads the items object each job names; any key in the job input bucket can be one.",
+            ),
+        )
+        self.aggregator.grant_invoke(self.worker.role)
+
+        self.sweep_rule = events.Rule(
+            self,
+            "SweepSchedule",
+            description=f"{service}: fails jobs still open past their deadline",
+            schedule=events.Schedule.rate(Duration.minutes(settings.sweep_interval_minutes)),
+            targets=[targets.LambdaFunction(self.sweeper.alias, retry_attempts=2)],
+        )
+        acknowledge(
+            self.sweep_rule,
+            (
+                "Serverless::Serverless-EventBusDLQ",
+                "A lost sweep is repeated by the next scheduled one; there is nothing to redrive.",
+            ),
+        )
+
+        self._alarms = self._create_alarms()
+
+    # --- public API ---------------------------------------------------------------------------
+
+    @property
+    def functions(self) -> Mapping[str, ServerlessFunction]:
+        """Every function by role: master, worker, aggregator, sweeper, status."""
+        return {
+            "master": self.master,
+            "worker": self.worker,
+            "aggregator": self.aggregator,
+            "sweeper": self.sweeper,
+            "status": self.status_reader,
+        }
+
+    @property
+    def alarms(self) -> Sequence[cloudwatch.Alarm]:
+        """The pattern's own alarms followed by each function's."""
+        own = list(self._alarms)
+        return own + [alarm for function in self.functions.values() for alarm in function.alarms]
+
+    def grant_submit(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Allow ``grantee`` to submit jobs (invoke the master's ``live`` alias)."""
+        return self.master.grant_invoke(grantee)
+
+    def grant_upload_items(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Allow ``grantee`` to put items objects into the input bucket, for jobs too large to send inline."""
+        return self.input_bucket.grant_put(grantee)
+
+    def grant_read_status(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Allow ``grantee`` to read job status and results (invoke the status reader)."""
+        return self.status_reader.grant_invoke(grantee)
+
+    def metric(self, metric_name: str, *, statistic: str = "Sum", period: Duration | None = None) -> cloudwatch.Metric:
+        """One of the handlers' business metrics (names in ``lambdas/fan_out/contract.py``)."""
+        return cloudwatch.Metric(
+            namespace=self._defaults.metrics_namespace,
+            metric_name=metric_name,
+            dimensions_map={"service": self.service},
+            statistic=statistic,
+            period=period or Duration.minutes(1),
+        )
+
+    def metric_jobs_stuck(self) -> cloudwatch.Metric:
+        """Jobs the sweeper failed for being open past their deadline, per sweep interval."""
+        return self.metric(contract.METRIC_JOBS_STUCK, period=Duration.minutes(self.settings.sweep_interval_minutes))
+
+    def metric_chunk_attempts_failed(self) -> cloudwatch.Metric:
+        """Chunk deliveries that failed (each is retried until the DLQ); partial batch failures
+        are invisible to the Lambda Errors metric, so this is the workers' error signal."""
+        return self.metric(contract.METRIC_CHUNK_ATTEMPTS_FAILED)
+
+    def dashboard_widgets(self) -> Sequence[cloudwatch.IWidget]:
+        """Jobs, chunks, the work queue and its DLQ, and the workers' concurrency: one row."""
+        return [
+            cloudwatch.GraphWidget(
+                title=f"{self.node.id} jobs",
+                left=[
+                    self.metric(name)
+                    for name in (
+                        contract.METRIC_JOBS_SUBMITTED,
+                        contract.METRIC_JOBS_SUCCEEDED,
+                        contract.METRIC_JOBS_REJECTED,
+                    )
+                ],
+                right=[self.metric_jobs_stuck(), self.metric(contract.METRIC_CHUNKS_FAILED)],
+                width=6,
+            ),
+            cloudwatch.GraphWidget(
+                title=f"{self.node.id} chunks",
+                left=[
+                    self.metric(name)
+                    for name in (contract.METRIC_CHUNKS_COMPLETED, contract.METRIC_DUPLICATE_DELIVERIES)
+                ],
+                right=[self.metric_chunk_attempts_failed()],
+                width=6,
+            ),
+            cloudwatch.GraphWidget(
+                title=f"{self.node.id} queue",
+                left=[
+                    self.work_queue.metric_approximate_number_of_messages_visible(statistic="Maximum"),
+                    self.dead_letter_queue.metric_approximate_number_of_messages_visible(statistic="Maximum"),
+                ],
+                right=[self.work_queue.metric_approximate_age_of_oldest_message(statistic="Maximum")],
+                width=6,
+            ),
+            cloudwatch.GraphWidget(
+                title=f"{self.node.id} workers",
+                left=[self.worker.function.metric("ConcurrentExecutions", statistic="Maximum")],
+                right=[self.worker.function.metric_duration(statistic="p99")],
+                width=6,
+            ),
+        ]
+
+    # --- internals ----------------------------------------------------------------------------
+
+    def _access_logs_bucket(self, defaults: PatternDefaults) -> s3.Bucket:
+        return secure_bucket(
+            self,
+            "AccessLogs",
+            defaults=defaults,
+            lifecycle_rules=[
+                s3.LifecycleRule(expiration=ACCESS_LOG_RETENTION, noncurrent_version_expiration=Duration.days(1))
+            ],
+        )
+
+    def _grant_table(self, function: ServerlessFunction, *actions: str) -> None:
+        """Exactly ``actions`` on the table itself: no index wildcard (only the sweeper queries an index)."""
+        function.role.add_to_principal_policy(
+            iam.PolicyStatement(actions=list(actions), resources=[self.table.table_arn])
+        )
+
+    def _nag_resource(self, arn: str) -> str:
+        """``arn`` as cdk-nag prints it in finding ids: ``<Logical.Arn>``, ``<Ref>``, joins flattened."""
+        return _nag_text(Stack.of(self).resolve(arn))
+
+    def _create_alarms(self) -> list[cloudwatch.Alarm]:
+        thresholds = self._defaults.thresholds
+        period = Duration.seconds(thresholds.period_seconds)
+        path = self.node.path
+        alarms = [
+            threshold_alarm(
+                self,
+                "ChunkFailuresAlarm",
+                self.metric(contract.METRIC_CHUNK_ATTEMPTS_FAILED, period=period),
+                thresholds.lambda_errors,
+                f"{path}: chunk deliveries failing (workers' errors, incl. partial batch failures)",
+                thresholds,
+            ),
+            threshold_alarm(
+                self,
+                "DlqNotEmptyAlarm",
+                self.dead_letter_queue.metric_approximate_number_of_messages_visible(
+                    period=period, statistic="Maximum"
+                ),
+                thresholds.dlq_visible_messages,
+                f"{path}: chunks exhausted their retries and wait in the DLQ; their jobs are FAILED",
+                thresholds,
+            ),
+            threshold_alarm(
+                self,
+                "OldestChunkAlarm",
+                self.work_queue.metric_approximate_age_of_oldest_message(period=period, statistic="Maximum"),
+                thresholds.queue_oldest_message_seconds,
+                f"{path}: workers are not keeping up with the queued chunks",
+                thresholds,
+            ),
+        ]
+        # One stuck job is an incident: alarm on the first sweep that finds one.
+        alarms.append(
+            cloudwatch.Alarm(
+                self,
+                "JobsStuckAlarm",
+                metric=self.metric_jobs_stuck(),
+                threshold=1,
+                evaluation_periods=1,
+                datapoints_to_alarm=1,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                alarm_description=f"{path}: jobs were still open past their deadline and were failed",
+            )
+        )
+        return alarms
+
+
+def _nag_text(value: object) -> str:
+    """A resolved CloudFormation value in cdk-nag's notation (strings, Ref, Fn::GetAtt, Fn::Join)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and len(value) == 1:
+        ((function, argument),) = value.items()
+        if function == "Ref":
+            return f"<{argument}>"
+        if function == "Fn::GetAtt":
+            return f"<{'.'.join(argument)}>"
+        if function == "Fn::Join":
+            separator, parts = argument
+            return str(separator).join(_nag_text(part) for part in parts)
+    raise ValueError(f"cannot express {value!r} as a cdk-nag resource id")

@@ -1,0 +1,533 @@
+"""The only module that talks to AWS: the jobs table, the work queue, the input bucket, the aggregator.
+
+Every write that decides something is conditional, so concurrent and repeated deliveries agree:
+a chunk is counted by one transaction (conditional put of its record + ADD to the job's counter),
+the job leaves RUNNING for AGGREGATING by one conditional update, and the job is SUCCEEDED or
+FAILED by conditional updates that name the state they leave. Clients are created once per
+container, on first use (``job_store()`` and friends are cached per name).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import random
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.types import TypeDeserializer
+from botocore.exceptions import ClientError
+
+from serverless_patterns.lambdas.fan_out import contract
+from serverless_patterns.lambdas.fan_out.errors import ChunkRejectedError, DispatchFailedError, InvalidJobError
+from serverless_patterns.lambdas.fan_out.models import JobRecord, JobStatus, JsonObject, NewJob
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import DynamoDBServiceResource
+    from mypy_boto3_lambda.client import LambdaClient
+    from mypy_boto3_s3.client import S3Client
+    from mypy_boto3_sqs.client import SQSClient
+    from mypy_boto3_sqs.type_defs import SendMessageBatchRequestEntryTypeDef
+
+CONDITION_FAILED = "ConditionalCheckFailed"
+TRANSACTION_CONFLICT = "TransactionConflict"
+TRANSACTION_ATTEMPTS = 5
+SQS_MAX_BATCH_ENTRIES = 10
+SQS_MAX_BATCH_BYTES = 262_144
+SQS_SEND_ATTEMPTS = 3
+
+_DESERIALIZER = TypeDeserializer()
+
+
+@dataclass(frozen=True)
+class AggregationStart:
+    """The outcome of trying to move a job to AGGREGATING: ``started``, or the job as it was."""
+
+    started: bool
+    job: JobRecord | None
+
+
+def _job_key(job_id: str) -> dict[str, str]:
+    return {contract.PARTITION_KEY: job_id, contract.SORT_KEY: contract.JOB_SORT_KEY}
+
+
+def _chunk_key(job_id: str, chunk_index: int) -> dict[str, str]:
+    return {contract.PARTITION_KEY: job_id, contract.SORT_KEY: contract.chunk_sort_key(chunk_index)}
+
+
+def _job_record(item: Mapping[str, Any]) -> JobRecord:
+    return JobRecord.model_validate({**item, "job_id": item[contract.PARTITION_KEY]})
+
+
+def _error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def _cancellation_codes(error: ClientError) -> list[str]:
+    reasons = error.response.get("CancellationReasons", [])
+    return [str(reason.get("Code") or "None") for reason in reasons]
+
+
+class JobStore:
+    """Jobs, chunk records and failure records in the jobs table."""
+
+    def __init__(
+        self,
+        table_name: str,
+        *,
+        resource: DynamoDBServiceResource | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._resource = resource or boto3.resource("dynamodb")
+        self._table = self._resource.Table(table_name)
+        self._client = self._resource.meta.client
+        self._sleep = sleep
+        self.table_name = table_name
+
+    # --- the job item -------------------------------------------------------------------------
+
+    def create_job(self, job: NewJob) -> bool:
+        """Record a new RUNNING job; False if a job with this id already exists."""
+        try:
+            self._table.put_item(
+                Item={
+                    **_job_key(job.job_id),
+                    "status": JobStatus.RUNNING.value,
+                    "total_items": job.total_items,
+                    "total_chunks": job.total_chunks,
+                    "chunk_size": job.chunk_size,
+                    "completed_chunks": 0,
+                    "request_digest": job.request_digest,
+                    "created_at": job.created_at,
+                    "updated_at": job.created_at,
+                    contract.DEADLINE_ATTRIBUTE: job.deadline_at,
+                    contract.OPEN_JOBS_KEY: contract.OPEN_JOBS_VALUE,
+                    contract.TTL_ATTRIBUTE: job.expires_at,
+                },
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as error:
+            if _error_code(error) == f"{CONDITION_FAILED}Exception":
+                return False
+            raise
+        return True
+
+    def get_job(self, job_id: str) -> JobRecord | None:
+        """The job as it is now (strongly consistent), or None."""
+        item = self._table.get_item(Key=_job_key(job_id), ConsistentRead=True).get("Item")
+        return _job_record(item) if item else None
+
+    def fail_job(
+        self, job_id: str, *, reason: str, now_iso: str, from_status: JobStatus, deadline_before: int | None = None
+    ) -> bool:
+        """Mark the job FAILED with ``reason`` if it is still in ``from_status`` (and, if given, overdue)."""
+        condition = "#status = :from"
+        values: dict[str, Any] = {
+            ":from": from_status.value,
+            ":failed": JobStatus.FAILED.value,
+            ":reason": reason,
+            ":now": now_iso,
+        }
+        if deadline_before is not None:
+            condition += f" AND {contract.DEADLINE_ATTRIBUTE} < :deadline"
+            values[":deadline"] = deadline_before
+        updated, _ = self._update_job(
+            Key=_job_key(job_id),
+            UpdateExpression=(
+                "SET #status = :failed, failure_reason = :reason, finished_at = :now, updated_at = :now "
+                f"REMOVE {contract.OPEN_JOBS_KEY}"
+            ),
+            ConditionExpression=condition,
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=values,
+        )
+        return updated
+
+    # --- chunks -------------------------------------------------------------------------------
+
+    def chunk_recorded(self, job_id: str, chunk_index: int) -> bool:
+        """Whether the chunk's result is already recorded (a repeated delivery need not redo the work)."""
+        response = self._table.get_item(
+            Key=_chunk_key(job_id, chunk_index), ConsistentRead=True, ProjectionExpression=contract.SORT_KEY
+        )
+        return "Item" in response
+
+    def record_chunk(
+        self, job_id: str, chunk_index: int, *, result: JsonObject, item_count: int, now_iso: str, expires_at: int
+    ) -> bool:
+        """Store the chunk's result and count it, atomically; False if it was already recorded.
+
+        Raises ``ChunkRejectedError`` when the job does not exist or has no such chunk.
+        """
+        codes = self._transact(
+            [
+                {
+                    "Put": {
+                        "TableName": self.table_name,
+                        "Item": {
+                            **_chunk_key(job_id, chunk_index),
+                            "result": result,
+                            "item_count": item_count,
+                            "recorded_at": now_iso,
+                            contract.TTL_ATTRIBUTE: expires_at,
+                        },
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+                {
+                    "Update": {
+                        "TableName": self.table_name,
+                        "Key": _job_key(job_id),
+                        "UpdateExpression": "ADD completed_chunks :one SET updated_at = :now",
+                        "ConditionExpression": "total_chunks > :index AND completed_chunks < total_chunks",
+                        "ExpressionAttributeValues": {":one": 1, ":now": now_iso, ":index": chunk_index},
+                    }
+                },
+            ]
+        )
+        if not codes:
+            return True
+        if codes[0] == CONDITION_FAILED:
+            return False
+        raise ChunkRejectedError(f"job {job_id!r} does not exist or has no chunk {chunk_index}")
+
+    def record_chunk_failure(
+        self, job_id: str, chunk_index: int, *, reason: str, attempts: int, now_iso: str, expires_at: int
+    ) -> bool:
+        """Record that the chunk exhausted its retries and fail the job with the first such reason.
+
+        Atomic with a check that the chunk was not completed meanwhile by another delivery; False
+        when it was, or when the job is gone or already past running.
+        """
+        codes = self._transact(
+            [
+                {
+                    "ConditionCheck": {
+                        "TableName": self.table_name,
+                        "Key": _chunk_key(job_id, chunk_index),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": self.table_name,
+                        "Item": {
+                            contract.PARTITION_KEY: job_id,
+                            contract.SORT_KEY: contract.failure_sort_key(chunk_index),
+                            "reason": reason,
+                            "attempts": attempts,
+                            "recorded_at": now_iso,
+                            contract.TTL_ATTRIBUTE: expires_at,
+                        },
+                    }
+                },
+                {
+                    "Update": {
+                        "TableName": self.table_name,
+                        "Key": _job_key(job_id),
+                        "UpdateExpression": (
+                            "SET #status = :failed, failure_reason = if_not_exists(failure_reason, :reason), "
+                            "finished_at = if_not_exists(finished_at, :now), updated_at = :now "
+                            f"ADD failed_chunks :index REMOVE {contract.OPEN_JOBS_KEY}"
+                        ),
+                        "ConditionExpression": "#status IN (:running, :failed)",
+                        "ExpressionAttributeNames": {"#status": "status"},
+                        "ExpressionAttributeValues": {
+                            ":failed": JobStatus.FAILED.value,
+                            ":running": JobStatus.RUNNING.value,
+                            ":reason": reason,
+                            ":now": now_iso,
+                            ":index": {chunk_index},
+                        },
+                    }
+                },
+            ]
+        )
+        return not codes
+
+    def chunk_results(self, job_id: str) -> list[tuple[int, JsonObject]]:
+        """Every recorded chunk's ``(index, result)``, read consistently, in chunk order."""
+        results: list[tuple[int, JsonObject]] = []
+        query: dict[str, Any] = {
+            "KeyConditionExpression": Key(contract.PARTITION_KEY).eq(job_id)
+            & Key(contract.SORT_KEY).begins_with(contract.CHUNK_PREFIX),
+            "ConsistentRead": True,
+            "ProjectionExpression": "sk, #result",
+            "ExpressionAttributeNames": {"#result": "result"},
+        }
+        while True:
+            page = self._table.query(**query)
+            for item in page.get("Items", []):
+                index = int(str(item[contract.SORT_KEY]).removeprefix(contract.CHUNK_PREFIX))
+                results.append((index, dict(item["result"])))  # type: ignore[arg-type]
+            if "LastEvaluatedKey" not in page:
+                return results
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    # --- aggregation --------------------------------------------------------------------------
+
+    def try_start_aggregation(
+        self, job_id: str, chunk_index: int, *, now: int, deadline_at: int, now_iso: str
+    ) -> AggregationStart:
+        """Move the job to AGGREGATING if every chunk is complete; exactly one caller ever succeeds.
+
+        Allowed from RUNNING, and from FAILED when the job never reached aggregation (its failed
+        chunks were redriven and completed). The winning chunk and the time are recorded so that
+        a redelivery of that chunk can finish the hand-over if the winner crashed.
+        """
+        started, old = self._update_job(
+            Key=_job_key(job_id),
+            UpdateExpression=(
+                "SET #status = :aggregating, aggregation_trigger = :index, aggregation_claimed_at = :now, "
+                f"{contract.DEADLINE_ATTRIBUTE} = :deadline, {contract.OPEN_JOBS_KEY} = :open, "
+                "updated_at = :now_iso "
+                "REMOVE failure_reason, failed_chunks, finished_at"
+            ),
+            ConditionExpression=(
+                "completed_chunks = total_chunks AND "
+                "(#status = :running OR (#status = :failed AND attribute_not_exists(aggregation_trigger)))"
+            ),
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={
+                ":aggregating": JobStatus.AGGREGATING.value,
+                ":running": JobStatus.RUNNING.value,
+                ":failed": JobStatus.FAILED.value,
+                ":index": chunk_index,
+                ":now": now,
+                ":deadline": deadline_at,
+                ":open": contract.OPEN_JOBS_VALUE,
+                ":now_iso": now_iso,
+            },
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+        if started:
+            return AggregationStart(started=True, job=None)
+        item = {name: _DESERIALIZER.deserialize(value) for name, value in old.items()}
+        return AggregationStart(started=False, job=_job_record(item) if item else None)
+
+    def reclaim_aggregation(self, job_id: str, chunk_index: int, *, now: int, claimed_before: int) -> bool:
+        """Take over the hand-over to the aggregator from a winner that did not confirm it in time."""
+        updated, _ = self._update_job(
+            Key=_job_key(job_id),
+            UpdateExpression="SET aggregation_claimed_at = :now",
+            ConditionExpression=(
+                "#status = :aggregating AND aggregation_trigger = :index "
+                "AND attribute_not_exists(aggregation_dispatched) AND aggregation_claimed_at < :before"
+            ),
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={
+                ":aggregating": JobStatus.AGGREGATING.value,
+                ":index": chunk_index,
+                ":now": now,
+                ":before": claimed_before,
+            },
+        )
+        return updated
+
+    def confirm_aggregation_dispatched(self, job_id: str) -> None:
+        """Note that the aggregator was invoked, so no redelivery invokes it again."""
+        self._update_job(
+            Key=_job_key(job_id),
+            UpdateExpression="SET aggregation_dispatched = :true",
+            ExpressionAttributeValues={":true": True},
+        )
+
+    def complete_job(self, job_id: str, *, result: JsonObject, now_iso: str) -> bool:
+        """AGGREGATING -> SUCCEEDED with ``result``; False if the job is not aggregating any more."""
+        updated, _ = self._update_job(
+            Key=_job_key(job_id),
+            UpdateExpression=(
+                "SET #status = :succeeded, #result = :result, finished_at = :now, updated_at = :now "
+                f"REMOVE {contract.OPEN_JOBS_KEY}"
+            ),
+            ConditionExpression="#status = :aggregating",
+            ExpressionAttributeNames={"#status": "status", "#result": "result"},
+            ExpressionAttributeValues={
+                ":succeeded": JobStatus.SUCCEEDED.value,
+                ":aggregating": JobStatus.AGGREGATING.value,
+                ":result": result,
+                ":now": now_iso,
+            },
+        )
+        return updated
+
+    # --- the sweeper --------------------------------------------------------------------------
+
+    def overdue_job_ids(self, index_name: str, *, now: int) -> list[str]:
+        """Ids of open jobs whose deadline has passed (the sparse index holds open jobs only)."""
+        job_ids: list[str] = []
+        query: dict[str, Any] = {
+            "IndexName": index_name,
+            "KeyConditionExpression": Key(contract.OPEN_JOBS_KEY).eq(contract.OPEN_JOBS_VALUE)
+            & Key(contract.DEADLINE_ATTRIBUTE).lt(now),
+        }
+        while True:
+            page = self._table.query(**query)
+            job_ids.extend(str(item[contract.PARTITION_KEY]) for item in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return job_ids
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    # --- plumbing -----------------------------------------------------------------------------
+
+    def _update_job(self, **request: Any) -> tuple[bool, Mapping[str, Any]]:
+        """``update_item`` on the (hot) job item: ``(True, {})``, or ``(False, old item)`` if its condition failed.
+
+        A single-item write to an item inside another worker's transaction fails with
+        TransactionConflictException (botocore does not retry it): retried with jittered backoff.
+        """
+        for attempt in range(1, TRANSACTION_ATTEMPTS + 1):
+            try:
+                self._table.update_item(**request)
+            except ClientError as error:
+                code = _error_code(error)
+                if code == f"{CONDITION_FAILED}Exception":
+                    old: Mapping[str, Any] = error.response.get("Item") or {}  # type: ignore[assignment]
+                    return False, old
+                if code == f"{TRANSACTION_CONFLICT}Exception" and attempt < TRANSACTION_ATTEMPTS:
+                    self._backoff(attempt)
+                    continue
+                raise
+            return True, {}
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _backoff(self, attempt: int) -> None:
+        self._sleep(random.uniform(0, 0.05 * 2**attempt))
+
+    def _transact(self, items: list[dict[str, Any]]) -> list[str]:
+        """Run a transaction; [] on success, else each item's cancellation code.
+
+        Transactions touching the (hot) job item conflict with each other now and then: those
+        are retried with jittered backoff, since every item in them is conditional.
+        """
+        for attempt in range(1, TRANSACTION_ATTEMPTS + 1):
+            try:
+                self._client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
+            except ClientError as error:
+                if _error_code(error) != "TransactionCanceledException":
+                    raise
+                codes = _cancellation_codes(error)
+                if TRANSACTION_CONFLICT in codes and attempt < TRANSACTION_ATTEMPTS:
+                    self._backoff(attempt)
+                    continue
+                if TRANSACTION_CONFLICT in codes:
+                    raise
+                return codes
+            return []
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+class ChunkQueue:
+    """The work queue: chunk messages go out in batches of up to 10 (and 256 KiB)."""
+
+    def __init__(self, queue_url: str, *, client: SQSClient | None = None) -> None:
+        self._client = client or boto3.client("sqs")
+        self.queue_url = queue_url
+
+    def send(self, bodies: Sequence[str]) -> None:
+        """Queue every body; entries SQS refuses for its own reasons are retried, then ``DispatchFailedError``."""
+        batch: list[SendMessageBatchRequestEntryTypeDef] = []
+        batch_bytes = 0
+        for index, body in enumerate(bodies):
+            size = len(body.encode())
+            if batch and (len(batch) == SQS_MAX_BATCH_ENTRIES or batch_bytes + size > SQS_MAX_BATCH_BYTES):
+                self._send_batch(batch)
+                batch, batch_bytes = [], 0
+            batch.append({"Id": f"chunk-{index}", "MessageBody": body})
+            batch_bytes += size
+        if batch:
+            self._send_batch(batch)
+
+    def _send_batch(self, entries: list[SendMessageBatchRequestEntryTypeDef]) -> None:
+        pending = entries
+        for _ in range(SQS_SEND_ATTEMPTS):
+            response = self._client.send_message_batch(QueueUrl=self.queue_url, Entries=pending)
+            failed = response.get("Failed", [])
+            if any(failure["SenderFault"] for failure in failed):
+                raise DispatchFailedError(f"SQS refused chunk messages: {sorted({f['Code'] for f in failed})}")
+            failed_ids = {failure["Id"] for failure in failed}
+            pending = [entry for entry in pending if entry["Id"] in failed_ids]
+            if not pending:
+                return
+        raise DispatchFailedError(
+            f"SQS did not accept {len(pending)} chunk messages after {SQS_SEND_ATTEMPTS} attempts"
+        )
+
+
+class ItemsObjectReader:
+    """Reads a job's items object from the input bucket, refusing what is missing or too large."""
+
+    def __init__(self, bucket: str, *, client: S3Client | None = None) -> None:
+        self._client = client or boto3.client("s3")
+        self.bucket = bucket
+
+    def read(self, key: str, version_id: str | None, *, max_bytes: int) -> bytes:
+        """The object's bytes; ``InvalidJobError`` if it does not exist or exceeds ``max_bytes``."""
+        location = f"s3://{self.bucket}/{key}" + (f"?versionId={version_id}" if version_id else "")
+        try:
+            response = (
+                self._client.get_object(Bucket=self.bucket, Key=key, VersionId=version_id)
+                if version_id
+                else self._client.get_object(Bucket=self.bucket, Key=key)
+            )
+        except ClientError as error:
+            if _error_code(error) in {"NoSuchKey", "NoSuchVersion", "404", "InvalidArgument"}:
+                raise InvalidJobError(f"the items object {location} does not exist") from error
+            raise
+        body = response["Body"]
+        if response["ContentLength"] > max_bytes:
+            body.close()
+            raise InvalidJobError(
+                f"the items object {location} is {response['ContentLength']} bytes; the limit is {max_bytes}"
+            )
+        return body.read()
+
+
+class AggregatorInvoker:
+    """Starts the aggregator asynchronously (its retries and on-failure queue are Lambda's)."""
+
+    def __init__(self, function_name: str, *, client: LambdaClient | None = None) -> None:
+        self._client = client or boto3.client("lambda")
+        self.function_name = function_name
+
+    def __call__(self, job_id: str) -> None:
+        """Queue one aggregator invocation for ``job_id``."""
+        self._client.invoke(
+            FunctionName=self.function_name,
+            InvocationType="Event",
+            Payload=json.dumps({"job_id": job_id}).encode(),
+        )
+
+
+@functools.cache
+def job_store(table_name: str) -> JobStore:
+    """The container's JobStore for ``table_name``."""
+    return JobStore(table_name)
+
+
+@functools.cache
+def chunk_queue(queue_url: str) -> ChunkQueue:
+    """The container's ChunkQueue for ``queue_url``."""
+    return ChunkQueue(queue_url)
+
+
+@functools.cache
+def items_reader(bucket: str) -> ItemsObjectReader:
+    """The container's ItemsObjectReader for ``bucket``."""
+    return ItemsObjectReader(bucket)
+
+
+@functools.cache
+def aggregator_invoker(function_name: str) -> AggregatorInvoker:
+    """The container's AggregatorInvoker for ``function_name``."""
+    return AggregatorInvoker(function_name)
+
+
+def reset_clients() -> None:
+    """Forget the cached clients (tests switch between mocked accounts)."""
+    for factory in (job_store, chunk_queue, items_reader, aggregator_invoker):
+        factory.cache_clear()

@@ -1,0 +1,221 @@
+"""Inputs, outputs, records and environment settings of the fan-out handlers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_validator
+
+JOB_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+
+JsonObject = dict[str, Any]
+
+
+class JobStatus(StrEnum):
+    """Lifecycle of a job: RUNNING -> AGGREGATING -> SUCCEEDED, or FAILED with a reason."""
+
+    RUNNING = "RUNNING"
+    AGGREGATING = "AGGREGATING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+
+
+# --- environment ------------------------------------------------------------------------------
+
+
+class MasterSettings(BaseModel):
+    """The master's environment, set by the construct."""
+
+    table_name: str = Field(alias="TABLE_NAME")
+    queue_url: str = Field(alias="QUEUE_URL")
+    input_bucket: str = Field(alias="INPUT_BUCKET")
+    chunk_size: int = Field(alias="CHUNK_SIZE", ge=1)
+    max_items: int = Field(alias="MAX_ITEMS", ge=1)
+    max_source_bytes: int = Field(alias="MAX_SOURCE_BYTES", ge=1)
+    job_deadline_seconds: int = Field(alias="JOB_DEADLINE_SECONDS", ge=1)
+    job_retention_days: int = Field(alias="JOB_RETENTION_DAYS", ge=1)
+
+
+class WorkerSettings(BaseModel):
+    """The worker's environment, set by the construct."""
+
+    table_name: str = Field(alias="TABLE_NAME")
+    aggregator_function: str = Field(alias="AGGREGATOR_FUNCTION")
+    parallelism: int = Field(alias="WORKER_PARALLELISM", ge=1)
+    max_receive_count: int = Field(alias="MAX_RECEIVE_COUNT", ge=1)
+    job_deadline_seconds: int = Field(alias="JOB_DEADLINE_SECONDS", ge=1)
+    aggregation_claim_seconds: int = Field(alias="AGGREGATION_CLAIM_SECONDS", ge=1)
+
+
+class TableSettings(BaseModel):
+    """The environment of the handlers that only need the jobs table (aggregator, status)."""
+
+    table_name: str = Field(alias="TABLE_NAME")
+
+
+class SweeperSettings(BaseModel):
+    """The sweeper's environment, set by the construct."""
+
+    table_name: str = Field(alias="TABLE_NAME")
+    open_jobs_index: str = Field(alias="OPEN_JOBS_INDEX")
+
+
+# --- requests ---------------------------------------------------------------------------------
+
+
+class ItemsObject(BaseModel):
+    """An S3 object of items in the construct's input bucket: JSON Lines, or one JSON array."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: str = Field(min_length=1, max_length=1024)
+    version_id: str | None = Field(default=None, min_length=1, max_length=1024)
+
+
+class JobRequest(BaseModel):
+    """What the master accepts: items inline or an S3 object of items, and optionally its own job id.
+
+    A caller-chosen ``job_id`` makes submission idempotent: submitting the same items under the same
+    id again returns the existing job instead of starting a second one.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    job_id: str | None = Field(default=None, pattern=JOB_ID_PATTERN)
+    items: list[JsonObject] | None = None
+    source: ItemsObject | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> JobRequest:
+        if (self.items is None) == (self.source is None):
+            raise ValueError("give exactly one of 'items' (a list of objects) or 'source' ({'key': ...})")
+        return self
+
+
+class JobQuery(BaseModel):
+    """What the status reader and the aggregator are invoked with."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    job_id: str = Field(pattern=JOB_ID_PATTERN)
+
+
+class ChunkMessage(BaseModel):
+    """One chunk of a job, as the master queues it and the worker receives it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    job_id: str = Field(pattern=JOB_ID_PATTERN)
+    chunk_index: int = Field(ge=0)
+    first_item: int = Field(ge=0, description="Position of the chunk's first item in the job")
+    expires_at: int = Field(ge=0, description="Epoch seconds after which the table's TTL removes the records")
+    items: list[JsonObject] = Field(min_length=1)
+
+
+# --- records ----------------------------------------------------------------------------------
+
+
+class JobRecord(BaseModel):
+    """The job item in the table, as the handlers read it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    job_id: str
+    status: JobStatus
+    total_items: int
+    total_chunks: int
+    completed_chunks: int = 0
+    created_at: str
+    updated_at: str
+    deadline_at: int
+    request_digest: str
+    failure_reason: str | None = None
+    failed_chunks: list[int] = Field(default_factory=list)
+    result: JsonObject | None = None
+    finished_at: str | None = None
+    aggregation_trigger: int | None = None
+    aggregation_claimed_at: int | None = None
+    aggregation_dispatched: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_item(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and "failed_chunks" in data:
+            return {**data, "failed_chunks": sorted(int(index) for index in data["failed_chunks"])}
+        return data
+
+
+@dataclass(frozen=True)
+class NewJob:
+    """A job as the master records it, before any chunk is queued."""
+
+    job_id: str
+    total_items: int
+    total_chunks: int
+    chunk_size: int
+    request_digest: str
+    created_at: str
+    deadline_at: int
+    expires_at: int
+
+
+# --- responses --------------------------------------------------------------------------------
+
+
+def json_number(value: Any) -> Any:
+    """DynamoDB's Decimals as JSON numbers: integral ones as int, others as float; nested too."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, Mapping):
+        return {key: json_number(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [json_number(item) for item in value]
+    return value
+
+
+class SubmitResponse(BaseModel):
+    """The master's answer: the job id to poll, and whether this call created the job."""
+
+    job_id: str
+    status: JobStatus
+    total_items: int
+    total_chunks: int
+    created: bool
+
+
+class StatusResponse(BaseModel):
+    """A job's progress, its result once SUCCEEDED, or the reason it FAILED."""
+
+    job_id: str
+    status: JobStatus
+    total_items: int
+    total_chunks: int
+    completed_chunks: int
+    failed_chunks: list[int]
+    failure_reason: str | None
+    result: JsonObject | None
+    created_at: str
+    updated_at: str
+    finished_at: str | None
+
+    @field_serializer("result")
+    def _numbers(self, result: JsonObject | None) -> Any:
+        return json_number(result)
+
+    @classmethod
+    def of(cls, job: JobRecord) -> StatusResponse:
+        """The public view of a job record (internal bookkeeping left out)."""
+        return cls.model_validate(job.model_dump(include=set(cls.model_fields)))
+
+
+class ErrorResponse(BaseModel):
+    """A refused request: ``status_code`` is the HTTP status it maps to behind an API."""
+
+    error: str
+    message: str
+    status_code: int
+    details: list[str] = Field(default_factory=list)

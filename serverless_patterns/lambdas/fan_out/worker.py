@@ -1,0 +1,76 @@
+"""The worker: one SQS record per chunk, processed with partial batch responses.
+
+A failed chunk goes back to the queue; SQS redelivers it up to the queue's maxReceiveCount and
+then moves it to the DLQ. On the last attempt the worker records the failure first, so the job
+is FAILED with the reason by the time the chunk lands in the DLQ.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from serverless_patterns.lambdas.fan_out import contract, data_access, logic
+from serverless_patterns.lambdas.fan_out.models import ChunkMessage, WorkerSettings
+from serverless_patterns.lambdas.shared.observability import CorrelationKey, correlated, logger, metrics, observed
+from serverless_patterns.lambdas.shared.settings import load_settings
+from serverless_patterns.lambdas.shared.warmup import warmup_aware
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def _count(name: str) -> None:
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+
+
+def process_record(record: SQSRecord) -> None:
+    """Process one chunk delivery; raising marks the record failed (SQS retries it)."""
+    settings = load_settings(WorkerSettings)
+    message = ChunkMessage.model_validate_json(record.body)
+    with correlated(CorrelationKey.JOB_ID, message.job_id):
+        logger.append_keys(chunk_index=message.chunk_index)
+        try:
+            _process(message, record, settings)
+        finally:
+            logger.remove_keys(["chunk_index"])
+
+
+def _process(message: ChunkMessage, record: SQSRecord, settings: WorkerSettings) -> None:
+    store = data_access.job_store(settings.table_name)
+    try:
+        outcome = logic.process_chunk(
+            message,
+            store=store,
+            trigger=data_access.aggregator_invoker(settings.aggregator_function),
+            parallelism=settings.parallelism,
+            deadline_seconds=settings.job_deadline_seconds,
+            claim_seconds=settings.aggregation_claim_seconds,
+        )
+    except Exception as error:
+        attempts = int(record.attributes.approximate_receive_count)
+        final = attempts >= settings.max_receive_count
+        _count(contract.METRIC_CHUNK_ATTEMPTS_FAILED)
+        logger.warning(
+            "chunk attempt failed",
+            extra={"attempts": attempts, "final_attempt": final, "reason": logic.describe(error)},
+        )
+        if final and logic.fail_chunk(message, error, attempts=attempts, store=store):
+            _count(contract.METRIC_CHUNKS_FAILED)
+            logger.error("chunk exhausted its retries; job failed", extra={"reason": logic.describe(error)})
+        raise
+    _count(contract.METRIC_DUPLICATE_DELIVERIES if outcome.duplicate else contract.METRIC_CHUNKS_COMPLETED)
+    if outcome.aggregation_started:
+        _count(contract.METRIC_AGGREGATIONS_STARTED)
+        logger.info("last chunk completed; aggregation started")
+
+
+@warmup_aware
+@observed()
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    """Process a batch of chunk deliveries; only the failed ones are returned to the queue."""
+    return process_partial_response(event=event, record_handler=process_record, processor=processor, context=context)
