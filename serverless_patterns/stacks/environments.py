@@ -15,16 +15,20 @@ from serverless_patterns.config import (
     WorkflowSettings,
 )
 
-# The pipeline's functions read files of up to 50 MiB: more time and memory than an API call.
-PIPELINE_FUNCTIONS = {
+# Batch work needs more time and memory than an API call: the pipeline reads files of up to
+# 50 MiB, the fan-out master queues up to max_items and its aggregator reads every chunk result.
+BATCH_FUNCTIONS = {
     "validate": FunctionSettings(memory_mb=256, timeout_seconds=15),
     "process": FunctionSettings(memory_mb=1024, timeout_seconds=60),
+    "master": FunctionSettings(memory_mb=512, timeout_seconds=60),
+    "worker": FunctionSettings(memory_mb=512, timeout_seconds=30),
+    "aggregator": FunctionSettings(memory_mb=512, timeout_seconds=60),
 }
 
 DEV = EnvironmentConfig(
     name="Dev",
     default_function=FunctionSettings(memory_mb=256, timeout_seconds=10),
-    functions=dict(PIPELINE_FUNCTIONS),
+    functions=dict(BATCH_FUNCTIONS),
     log_retention=logs.RetentionDays.ONE_WEEK,
     removal_policy=RemovalPolicy.DESTROY,
     alarm_thresholds=AlarmThresholds(lambda_errors=5, api_5xx_rate_percent=5.0),
@@ -42,7 +46,7 @@ STAGING = EnvironmentConfig(
     name="Staging",
     default_function=FunctionSettings(memory_mb=512, timeout_seconds=10),
     functions={
-        **PIPELINE_FUNCTIONS,
+        **BATCH_FUNCTIONS,
         "api": FunctionSettings(memory_mb=512, timeout_seconds=10, reserved_concurrency=50),
     },
     log_retention=logs.RetentionDays.ONE_MONTH,
@@ -60,7 +64,9 @@ PROD = EnvironmentConfig(
     name="Prod",
     default_function=FunctionSettings(memory_mb=1024, timeout_seconds=10),
     functions={
-        **PIPELINE_FUNCTIONS,
+        **BATCH_FUNCTIONS,
+        # Reserved concurrency caps what fan-out workers can take from the account's pool.
+        "worker": FunctionSettings(memory_mb=512, timeout_seconds=30, reserved_concurrency=20),
         "api": FunctionSettings(
             memory_mb=1024,
             timeout_seconds=10,

@@ -11,6 +11,7 @@ from serverless_patterns.config import EnvironmentConfig
 from serverless_patterns.constructs.alarm_topic import AlarmTopic
 from serverless_patterns.constructs.api_backend import ApiBackend
 from serverless_patterns.constructs.event_pipeline import EventPipeline
+from serverless_patterns.constructs.fan_out import FanOut
 
 
 class ServiceStack(Stack):
@@ -58,3 +59,20 @@ class ServiceStack(Stack):
         CfnOutput(self, "ResultsBucketName", value=self.pipeline.results_bucket.bucket_name)
         CfnOutput(self, "ProcessingQueueUrl", value=self.pipeline.queue.queue_url)
         CfnOutput(self, "ProcessingDlqArn", value=self.pipeline.dead_letter_queue.queue_arn)
+
+        self.fan_out = FanOut(
+            self,
+            "FanOut",
+            defaults=defaults,
+            settings=config.fan_out,
+            master=config.function("master"),
+            worker=config.function("worker"),
+            aggregator=config.function("aggregator"),
+            sweeper=config.function("sweeper"),
+            status=config.function("status"),
+        )
+        CfnOutput(self, "FanOutMasterFunction", value=self.fan_out.master.alias.function_arn)
+        CfnOutput(self, "FanOutStatusFunction", value=self.fan_out.status_reader.alias.function_arn)
+        CfnOutput(self, "FanOutInputBucketName", value=self.fan_out.input_bucket.bucket_name)
+        CfnOutput(self, "FanOutTableName", value=self.fan_out.table.table_name)
+        CfnOutput(self, "FanOutDlqArn", value=self.fan_out.dead_letter_queue.queue_arn)
