@@ -38,6 +38,10 @@ install: $(PY_DEPS) $(NODE_DEPS) ## Create .venv and node_modules
 synth: install ## Synthesize Dev, Staging and Prod into cdk.out (cdk-nag gates included)
 	npx cdk synth '**' --quiet
 
+.PHONY: local
+local: install ## Deploy one environment (ENV=dev|staging|prod) into the embedded emulated cloud and drive every pattern
+	$(PY) -m serverless_patterns.local --env $(ENV)
+
 .PHONY: lint
 lint: $(PY_DEPS) ## ruff (lint + format check) and mypy --strict
 	$(VENV)/bin/ruff check .

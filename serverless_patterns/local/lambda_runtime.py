@@ -1,0 +1,597 @@
+"""Runs deployed Lambda functions in this process, the way the Python runtime would.
+
+moto stores functions but, without Docker, does not run them. Here an invocation of a
+function (any path: the Lambda API, Step Functions, API Gateway, the SQS poller, async
+retries) extracts the zip that was deployed to the emulator, imports the function's
+``Handler`` from it and calls it with the function's environment variables and a
+Lambda-like context. Errors come back as the Python runtime's payload
+(``errorMessage``/``errorType``/``stackTrace``, errorType = the exception's class name)
+with ``X-Amz-Function-Error: Unhandled``, so Step Functions Retry/Catch match on class names
+exactly as on AWS.
+
+Each deployed code version is a *container*: it has its own module namespace. All handler
+assets contain ``serverless_patterns.lambdas...``, which the test process imports too; while
+a container runs, every module under the asset's top-level packages is swapped into
+``sys.modules`` and back out afterwards, so module-level caches (settings, boto3 clients)
+live per container and never leak between functions or into the caller. ``os.environ`` is
+replaced for the duration of the call (only the runtime's variables and the function's
+own), so a handler that relies on a variable its stack forgot fails here as it would on AWS.
+Invocations are serialized by one re-entrant lock: a handler may invoke another function
+synchronously from its own thread, but must not wait on another thread's invocation.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import decimal
+import importlib
+import io
+import json
+import os
+import sys
+import threading
+import time
+import traceback
+import uuid
+import zipfile
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any, TextIO, cast
+from unittest import mock
+
+from moto.awslambda.models import LambdaBackend, LambdaFunction
+from moto.awslambda.utils import get_backend as get_lambda_backend
+from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.events import notifications as event_notifications
+from moto.logs.models import logs_backends
+
+FUNCTION_ERROR_HEADER = "x-amz-function-error"
+LOCK_TIMEOUT_SECONDS = 120.0
+# Host variables a Lambda sandbox also has; everything else is dropped while a handler runs.
+_KEPT_HOST_VARIABLES = ("PATH", "HOME", "TMPDIR", "LANG", "PYTEST_CURRENT_TEST", "SYSTEMROOT")
+_CREDENTIAL_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+
+AsyncEnqueue = Callable[[str, str, str], str]
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """One run of a handler, as recorded for tests and the report."""
+
+    request_id: str
+    function_name: str
+    qualifier: str | None
+    executed_version: str
+    invocation_type: str
+    source: str
+    event: Any
+    result: Any
+    error_type: str | None
+    duration_ms: float
+    logs: str
+
+    @property
+    def failed(self) -> bool:
+        """True when the function raised (or timed out, or returned something unserializable)."""
+        return self.error_type is not None
+
+
+def split_function(name_or_arn: str, qualifier: str | None = None) -> tuple[str, str | None]:
+    """``(function name, qualifier)`` from a name, ``name:qualifier`` or a (qualified) ARN."""
+    if name_or_arn.startswith("arn:"):
+        parts = name_or_arn.split(":")
+        name, embedded = parts[6], (parts[7] if len(parts) > 7 else None)
+    elif ":" in name_or_arn:
+        name, embedded = name_or_arn.split(":", 1)
+    else:
+        name, embedded = name_or_arn, None
+    resolved = embedded or qualifier
+    return name, (None if resolved in (None, "", "$LATEST") else resolved)
+
+
+def error_payload(exc: BaseException, request_id: str) -> dict[str, Any]:
+    """The Python runtime's payload for an unhandled exception."""
+    return {
+        "errorMessage": str(exc),
+        "errorType": type(exc).__name__,
+        "requestId": request_id,
+        "stackTrace": traceback.format_list(
+            [f for f in traceback.extract_tb(exc.__traceback__) if f.filename != __file__]
+        ),
+    }
+
+
+@dataclass(frozen=True)
+class _Request:
+    """One invocation in progress."""
+
+    fn: LambdaFunction
+    qualifier: str | None
+    version: str
+    source: str
+    invocation_type: str
+    event: Any
+    request_id: str
+
+
+@dataclass(frozen=True)
+class _Result:
+    """The payload the caller gets, and the error type when it is an error payload."""
+
+    payload: Any
+    error_type: str | None
+
+
+def _runtime_error(error_type: str, message: str, request_id: str) -> _Result:
+    """An error raised by the runtime itself (not by the handler), e.g. Runtime.MarshalError."""
+    payload = {"errorMessage": message, "errorType": error_type, "requestId": request_id, "stackTrace": []}
+    return _Result(payload, error_type)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, decimal.Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+class LambdaContext:
+    """The context object a Python handler receives."""
+
+    def __init__(
+        self,
+        *,
+        function_name: str,
+        function_version: str,
+        invoked_function_arn: str,
+        memory_limit_in_mb: int,
+        aws_request_id: str,
+        log_group_name: str,
+        log_stream_name: str,
+        timeout_seconds: float,
+    ) -> None:
+        self.function_name = function_name
+        self.function_version = function_version
+        self.invoked_function_arn = invoked_function_arn
+        self.memory_limit_in_mb = memory_limit_in_mb
+        self.aws_request_id = aws_request_id
+        self.log_group_name = log_group_name
+        self.log_stream_name = log_stream_name
+        self.identity = None
+        self.client_context = None
+        self.tenant_id = None
+        self._deadline = time.monotonic() + timeout_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        """Milliseconds left before the function's timeout."""
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+class _OutputRouter(io.TextIOBase):
+    """sys.stdout/stderr while a handler runs: its output goes to its invocation's log.
+
+    One router per stream lives as long as the runtime, because loggers created by
+    handler code keep a reference to the stream they saw at import; writes from other
+    threads, or outside any invocation, go on to the stream the router replaced.
+    """
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+        self.target: TextIO = getattr(sys, name)
+        self._captures: dict[int, list[io.StringIO]] = {}
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[None]:
+        """Be ``sys.<name>`` for the duration (whoever replaced it since, e.g. pytest's capture, is the target)."""
+        current = getattr(sys, self.name)
+        if current is not self:
+            self.target = current
+        setattr(sys, self.name, self)
+        try:
+            yield
+        finally:
+            setattr(sys, self.name, current)
+
+    @contextlib.contextmanager
+    def capture(self, buffer: io.StringIO) -> Iterator[io.StringIO]:
+        stack = self._captures.setdefault(threading.get_ident(), [])
+        stack.append(buffer)
+        try:
+            yield buffer
+        finally:
+            stack.pop()
+
+    def _passthrough(self) -> TextIO:
+        """Where uncaptured output goes: today's sys stream (loggers may outlive this cloud)."""
+        current: object = getattr(sys, self.name)
+        return self.target if current is self else cast(TextIO, current)
+
+    def write(self, text: str) -> int:
+        stack = self._captures.get(threading.get_ident())
+        if stack:
+            return stack[-1].write(text)
+        return self._passthrough().write(text)
+
+    def flush(self) -> None:
+        self._passthrough().flush()
+
+    def isatty(self) -> bool:
+        return self._passthrough().isatty()
+
+    def fileno(self) -> int:
+        return self._passthrough().fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self.target, "encoding", "utf-8")
+
+
+def _top_level_names(code_dir: Path) -> frozenset[str]:
+    names = set()
+    for entry in code_dir.iterdir():
+        if entry.is_dir() and entry.name.isidentifier():
+            names.add(entry.name)
+        elif entry.suffix == ".py" and entry.stem.isidentifier():
+            names.add(entry.stem)
+    return frozenset(names)
+
+
+def _take_modules(roots: frozenset[str]) -> dict[str, ModuleType]:
+    """Remove and return every loaded module under ``roots``."""
+    taken = {}
+    for name in list(sys.modules):
+        if name.split(".", 1)[0] in roots:
+            module = sys.modules.pop(name)
+            if module is not None:
+                taken[name] = module
+    return taken
+
+
+@dataclass
+class Container:
+    """One deployed code version's sandbox: its extracted code and its own loaded modules."""
+
+    key: str
+    code_dir: Path
+    roots: frozenset[str]
+    modules: dict[str, ModuleType] = field(default_factory=dict)
+    handlers: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    invocations: int = 0
+
+    @contextlib.contextmanager
+    def active(self) -> Iterator[None]:
+        """Make this container's modules the importable ones (re-entrant across containers)."""
+        saved = _take_modules(self.roots)
+        sys.modules.update(self.modules)
+        sys.path.insert(0, str(self.code_dir))
+        try:
+            yield
+        finally:
+            with contextlib.suppress(ValueError):
+                sys.path.remove(str(self.code_dir))
+            self.modules = _take_modules(self.roots)
+            sys.modules.update(saved)
+
+    def handler(self, spec: str) -> Callable[..., Any]:
+        """Import ``module.function`` (only while active)."""
+        if spec not in self.handlers:
+            module_name, _, function_name = spec.rpartition(".")
+            if not module_name:
+                raise LookupError(f"Bad handler '{spec}': not enough values to unpack")
+            module = importlib.import_module(module_name)
+            handler = getattr(module, function_name, None)
+            if not callable(handler):
+                raise AttributeError(f"Handler '{function_name}' missing on module '{module_name}'")
+            self.handlers[spec] = handler
+        return self.handlers[spec]
+
+
+class LambdaRuntime:
+    """Runs the Python functions deployed to moto, records every invocation."""
+
+    def __init__(
+        self,
+        *,
+        account_id: str,
+        region: str,
+        code_root: Path,
+        function_properties: Callable[[str], Mapping[str, Any]] = lambda name: {},
+        echo_logs: bool = False,
+    ) -> None:
+        self.account_id = account_id
+        self.region = region
+        self.code_root = code_root
+        self.function_properties = function_properties
+        self.echo_logs = echo_logs
+        self.invocations: list[Invocation] = []
+        self.enqueue_async: AsyncEnqueue | None = None
+        self._containers: dict[str, Container] = {}
+        self._lock = threading.RLock()
+        self._source = threading.local()
+        self._stdout: _OutputRouter | None = None
+        self._stderr: _OutputRouter | None = None
+
+    # -- wiring into moto ----------------------------------------------------------------
+
+    def install(self, stack: ExitStack) -> None:
+        """Route every way moto runs a function to this runtime (undone when ``stack`` closes)."""
+        runtime = self
+
+        def backend_invoke(
+            backend: LambdaBackend,
+            function_name: str,
+            qualifier: str | None,
+            body: Any,
+            headers: Any,
+            response_headers: Any,
+        ) -> bytes:
+            return runtime._api_invoke(backend, function_name, qualifier, body, headers or {}, response_headers)
+
+        def function_invoke(fn: LambdaFunction, body: Any, request_headers: Any, response_headers: Any) -> bytes:
+            # moto's own integrations (SNS, streams, log subscriptions) call this directly; on AWS
+            # they are asynchronous invocations, so they go through the async queue.
+            payload = body if isinstance(body, str) else json.dumps(body)
+            qualifier = None if str(fn.version) == "$LATEST" else str(fn.version)
+            runtime._enqueue(runtime.function_arn(fn.function_name, qualifier), payload, "moto")
+            return b""
+
+        def eventbridge_invoke(account_id: str, fn_arn: str, event: Any) -> None:
+            runtime._enqueue(fn_arn, json.dumps(event), "events")
+
+        stack.enter_context(mock.patch.object(LambdaBackend, "invoke", backend_invoke))
+        stack.enter_context(mock.patch.object(LambdaSimpleBackend, "invoke", backend_invoke))
+        stack.enter_context(mock.patch.object(LambdaFunction, "invoke", function_invoke))
+        stack.enter_context(mock.patch.object(event_notifications, "_invoke_lambda", eventbridge_invoke))
+
+        self._stdout, self._stderr = _OutputRouter("stdout"), _OutputRouter("stderr")
+
+    @contextlib.contextmanager
+    def source(self, name: str) -> Iterator[None]:
+        """Label the invocations made from this thread (``sqs``, ``s3``, ``apigateway``...)."""
+        previous = getattr(self._source, "name", None)
+        self._source.name = name
+        try:
+            yield
+        finally:
+            self._source.name = previous
+
+    def function_arn(self, function_name: str, qualifier: str | None = None) -> str:
+        """The (qualified) ARN of a function of this cloud."""
+        arn = f"arn:aws:lambda:{self.region}:{self.account_id}:function:{function_name}"
+        return f"{arn}:{qualifier}" if qualifier else arn
+
+    def _enqueue(self, invoked_arn: str, payload: str, source: str) -> str:
+        if self.enqueue_async is None:
+            raise RuntimeError("asynchronous invocations need the cloud's async invoker")
+        return self.enqueue_async(invoked_arn, payload, source)
+
+    def _api_invoke(
+        self,
+        backend: LambdaBackend,
+        function_name: str,
+        qualifier: str | None,
+        body: Any,
+        headers: Mapping[str, Any],
+        response_headers: dict[str, Any],
+    ) -> bytes:
+        name, qualifier = split_function(function_name, qualifier)
+        fn = backend.get_function(name, qualifier)  # raises ResourceNotFound like the API
+        lowered = {str(k).lower(): v for k, v in headers.items()}
+        invocation_type = lowered.get("x-amz-invocation-type", "RequestResponse")
+        payload = body.decode() if isinstance(body, bytes) else (body or "")
+        if invocation_type == "Event":
+            self._enqueue(
+                self.function_arn(fn.function_name, qualifier), payload or "{}", self._current_source("invoke")
+            )
+            return b""
+        if invocation_type == "DryRun":
+            return b""
+        invocation = self.run(fn, qualifier=qualifier, payload=payload, source=self._current_source("invoke"))
+        body_bytes = json.dumps(invocation.result, default=_json_default).encode()
+        if invocation.failed:
+            response_headers[FUNCTION_ERROR_HEADER] = "Unhandled"
+        response_headers["x-amz-executed-version"] = invocation.executed_version
+        response_headers["x-amz-log-result"] = base64.b64encode(invocation.logs[-4096:].encode()).decode()
+        response_headers["Content-Length"] = str(len(body_bytes))
+        return body_bytes
+
+    def _current_source(self, default: str) -> str:
+        return getattr(self._source, "name", None) or default
+
+    # -- running handlers ----------------------------------------------------------------
+
+    def resolve(self, name_or_arn: str, qualifier: str | None = None) -> tuple[LambdaFunction, str | None]:
+        """The moto function object that ``name_or_arn`` (and ``qualifier``) designates."""
+        name, qualifier = split_function(name_or_arn, qualifier)
+        backend = get_lambda_backend(self.account_id, self.region)
+        return backend.get_function(name, qualifier), qualifier
+
+    def invoke(
+        self,
+        name_or_arn: str,
+        payload: Any,
+        *,
+        qualifier: str | None = None,
+        source: str = "invoke",
+        invocation_type: str = "RequestResponse",
+    ) -> Invocation:
+        """Run a function (no API round trip), e.g. for pollers and async attempts."""
+        fn, qualifier = self.resolve(name_or_arn, qualifier)
+        text = payload if isinstance(payload, str) else json.dumps(payload, default=_json_default)
+        return self.run(fn, qualifier=qualifier, payload=text, source=source, invocation_type=invocation_type)
+
+    def run(
+        self,
+        fn: LambdaFunction,
+        *,
+        qualifier: str | None,
+        payload: str,
+        source: str,
+        invocation_type: str = "RequestResponse",
+    ) -> Invocation:
+        """Run ``fn``'s handler with ``payload`` (JSON text); record and return the invocation."""
+        try:
+            event = json.loads(payload) if payload else {}
+        except json.JSONDecodeError:
+            event = payload
+        request = _Request(fn, qualifier, str(fn.version), source, invocation_type, event, str(uuid.uuid4()))
+        if not str(fn.run_time or "").startswith("python"):
+            message = f"the local cloud runs Python functions only, not {fn.run_time or 'container images'}"
+            return self._record(request, _runtime_error("Runtime.Unsupported", message, request.request_id))
+        if not self._lock.acquire(timeout=LOCK_TIMEOUT_SECONDS):
+            message = "another invocation held the runtime too long (a handler waiting on another thread's invocation?)"
+            return self._record(request, _runtime_error("Runtime.LocalDeadlock", message, request.request_id))
+        try:
+            return self._run_locked(request)
+        finally:
+            self._lock.release()
+
+    def _run_locked(self, request: _Request) -> Invocation:
+        fn = request.fn
+        container = self._container(fn)
+        container.invocations += 1
+        properties = self.function_properties(fn.function_name)
+        log_group = properties.get("LoggingConfig", {}).get("LogGroup") or f"/aws/lambda/{fn.function_name}"
+        log_stream = f"{time.strftime('%Y/%m/%d')}/[{request.version}]{uuid.uuid4().hex}"
+        timeout = float(fn.timeout or 3)
+        context = LambdaContext(
+            function_name=fn.function_name,
+            function_version=request.version,
+            invoked_function_arn=self.function_arn(fn.function_name, request.qualifier),
+            memory_limit_in_mb=int(fn.memory_size or 128),
+            aws_request_id=request.request_id,
+            log_group_name=log_group,
+            log_stream_name=log_stream,
+            timeout_seconds=timeout,
+        )
+        environment = self._environment(fn, properties, log_group, log_stream, request.version)
+        started = time.perf_counter()
+        with ExitStack() as stack:
+            buffer = io.StringIO()
+            for router in (self._stdout, self._stderr):
+                if router is not None:
+                    stack.enter_context(router.installed())
+                    stack.enter_context(router.capture(buffer))
+            stack.enter_context(_swapped_environment(environment))
+            stack.enter_context(container.active())
+            result = self._call(container, str(fn.handler), request.event, context, request.request_id)
+            output = buffer.getvalue()
+        duration_ms = (time.perf_counter() - started) * 1000
+        if duration_ms > timeout * 1000:
+            message = f"{request.request_id} Task timed out after {timeout:.2f} seconds"
+            result = _runtime_error("Sandbox.Timedout", message, request.request_id)
+        logs = (
+            f"START RequestId: {request.request_id} Version: {request.version}\n{output}"
+            f"END RequestId: {request.request_id}\n"
+            f"REPORT RequestId: {request.request_id}\tDuration: {duration_ms:.2f} ms\t"
+            f"Memory Size: {context.memory_limit_in_mb} MB\n"
+        )
+        self._save_logs(log_group, log_stream, logs)
+        return self._record(request, result, duration_ms=duration_ms, logs=logs)
+
+    @staticmethod
+    def _call(container: Container, handler_spec: str, event: Any, context: LambdaContext, request_id: str) -> _Result:
+        """Import and call the handler; return its JSON-ready result or the runtime's error payload."""
+        try:
+            handler = container.handler(handler_spec)
+        except Exception as exc:
+            kind = "Runtime.ImportModuleError" if isinstance(exc, ImportError) else "Runtime.HandlerNotFound"
+            return _runtime_error(kind, f"Unable to import module '{handler_spec}': {exc}", request_id)
+        try:
+            returned = handler(event, context)
+        except Exception as exc:
+            traceback.print_exception(exc)  # the runtime logs unhandled errors too
+            return _Result(error_payload(exc, request_id), type(exc).__name__)
+        try:
+            return _Result(json.loads(json.dumps(returned, default=_json_default)), None)
+        except (TypeError, ValueError) as exc:
+            return _runtime_error("Runtime.MarshalError", f"Unable to marshal response: {exc}", request_id)
+
+    def _record(self, request: _Request, result: _Result, *, duration_ms: float = 0.0, logs: str = "") -> Invocation:
+        invocation = Invocation(
+            request_id=request.request_id,
+            function_name=request.fn.function_name,
+            qualifier=request.qualifier,
+            executed_version=request.version,
+            invocation_type=request.invocation_type,
+            source=request.source,
+            event=request.event,
+            result=result.payload,
+            error_type=result.error_type,
+            duration_ms=duration_ms,
+            logs=logs,
+        )
+        self.invocations.append(invocation)
+        if self.echo_logs and self._stdout is not None:
+            self._stdout.target.write(logs)
+        return invocation
+
+    def _container(self, fn: LambdaFunction) -> Container:
+        code: bytes = fn.code_bytes
+        key = f"{fn.function_name}:{fn.version}:{fn.code_sha_256}"
+        if key not in self._containers:
+            digest = base64.b32encode(str(fn.code_sha_256).encode()).decode().rstrip("=")[:24].lower()
+            code_dir = self.code_root / digest
+            if not code_dir.is_dir():
+                staging = self.code_root / f".{digest}.{uuid.uuid4().hex}"
+                with zipfile.ZipFile(io.BytesIO(code)) as archive:
+                    archive.extractall(staging)
+                staging.rename(code_dir)
+                importlib.invalidate_caches()
+            self._containers[key] = Container(key=key, code_dir=code_dir, roots=_top_level_names(code_dir))
+        return self._containers[key]
+
+    def _environment(
+        self, fn: LambdaFunction, properties: Mapping[str, Any], log_group: str, log_stream: str, version: str
+    ) -> dict[str, str]:
+        logging_config = properties.get("LoggingConfig", {})
+        environment = {name: os.environ[name] for name in _KEPT_HOST_VARIABLES if name in os.environ}
+        environment.update({k: v for k, v in os.environ.items() if k.startswith("MOTO_")})
+        environment.update({name: os.environ.get(name, "testing") for name in _CREDENTIAL_VARIABLES})
+        environment.update(
+            {
+                "_HANDLER": str(fn.handler),
+                "AWS_EXECUTION_ENV": f"AWS_Lambda_{fn.run_time}",
+                "AWS_REGION": self.region,
+                "AWS_DEFAULT_REGION": self.region,
+                "AWS_LAMBDA_FUNCTION_NAME": fn.function_name,
+                "AWS_LAMBDA_FUNCTION_VERSION": version,
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_size or 128),
+                "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+                "AWS_LAMBDA_LOG_GROUP_NAME": log_group,
+                "AWS_LAMBDA_LOG_STREAM_NAME": log_stream,
+                "LAMBDA_TASK_ROOT": "/var/task",
+                "LAMBDA_RUNTIME_DIR": "/var/runtime",
+                "TZ": ":UTC",
+            }
+        )
+        if logging_config.get("LogFormat"):
+            environment["AWS_LAMBDA_LOG_FORMAT"] = str(logging_config["LogFormat"])
+        if logging_config.get("ApplicationLogLevel"):
+            environment["AWS_LAMBDA_LOG_LEVEL"] = str(logging_config["ApplicationLogLevel"])
+        environment.update({str(k): str(v) for k, v in (fn.environment_vars or {}).items()})
+        return environment
+
+    def _save_logs(self, log_group: str, log_stream: str, text: str) -> None:
+        backend = logs_backends[self.account_id][self.region]
+        backend.ensure_log_group(log_group)
+        backend.create_log_stream(log_group, log_stream)
+        now = int(time.time() * 1000)
+        events = [{"timestamp": now, "message": line} for line in text.splitlines() if line]
+        backend.put_log_events(log_group, log_stream, events)
+
+
+@contextlib.contextmanager
+def _swapped_environment(environment: Mapping[str, str]) -> Iterator[None]:
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(environment)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)

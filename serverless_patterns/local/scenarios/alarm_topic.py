@@ -1,0 +1,49 @@
+"""The alarm topic every alarm notifies: encrypted, TLS-only, recipients with a DLQ."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from serverless_patterns.local.scenarios import ScenarioRun, scenario
+
+if TYPE_CHECKING:
+    from serverless_patterns.local.cloud import LocalCloud
+
+
+@scenario("Alarm topic: encrypted, TLS-only, publishable, recipients subscribed with a DLQ", pattern="AlarmTopic")
+def alarm_topic(cloud: LocalCloud, run: ScenarioRun) -> None:
+    """Publish an alarm-shaped message and check the topic's protections and subscriptions."""
+    sns = cloud.client("sns")
+    topic_arn = cloud.resource("AlarmTopic/Resource/Resource", "AWS::SNS::Topic").physical_id
+    key_id = cloud.resource("AlarmTopic/Key/Resource", "AWS::KMS::Key").physical_id
+    attributes = sns.get_topic_attributes(TopicArn=topic_arn)["Attributes"]
+    run.check("topic encrypted with its own KMS key", key_id in attributes.get("KmsMasterKeyId", ""))
+    run.check("topic policy denies plain HTTP", "aws:SecureTransport" in attributes.get("Policy", ""))
+
+    message = {"AlarmName": "local-cloud-check", "NewStateValue": "ALARM", "NewStateReason": "make local"}
+    published = sns.publish(TopicArn=topic_arn, Subject="ALARM: local-cloud-check", Message=json.dumps(message))
+    run.check("an alarm notification is accepted", bool(published.get("MessageId")), count=1)
+
+    expected = cloud.find("AWS::SNS::Subscription", under="AlarmTopic")
+    subscriptions = sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]
+    emails = [s for s in subscriptions if s["Protocol"] == "email"]
+    run.equal("every recipient has an e-mail subscription", len(emails), len(expected), count=len(emails))
+    if emails:
+        queue_arn = cloud.client("sqs").get_queue_attributes(
+            QueueUrl=cloud.resource("AlarmTopic/DeliveryFailures/Resource").physical_id, AttributeNames=["QueueArn"]
+        )["Attributes"]["QueueArn"]
+        with_dlq = [
+            s
+            for s in emails
+            if queue_arn
+            in sns.get_subscription_attributes(SubscriptionArn=s["SubscriptionArn"])["Attributes"].get(
+                "RedrivePolicy", ""
+            )
+        ]
+        run.equal(
+            "undeliverable notifications go to the delivery-failures DLQ",
+            len(with_dlq),
+            len(emails),
+            count=len(with_dlq),
+        )

@@ -1,0 +1,149 @@
+"""Step Functions executions that really run, with Retry and Wait delays recorded instead of slept.
+
+moto's ASL interpreter runs executions only in its "parser" backend (enabled by
+``execute_state_machine``); state machines from CloudFormation are created there by the
+resource emulator. A Retrier's backoff and a Wait state call ``time.sleep`` / wait on an
+event; here they return at once and record ``(execution, state, seconds)``, so a test can
+assert the 2 s, 4 s backoff of a Retry without waiting for it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import threading
+import time
+import uuid
+from contextlib import ExitStack
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+from unittest import mock
+
+from moto.events import notifications as event_notifications
+from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.common.retry.retrier_decl import RetrierDecl
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+POLL_SECONDS = 0.005
+
+
+@dataclass(frozen=True)
+class RecordedWait:
+    """A delay that an execution would have waited on AWS."""
+
+    execution_arn: str
+    state_name: str
+    seconds: float
+    kind: str  # "retry" or "wait"
+
+
+@dataclass(frozen=True)
+class ExecutionResult:
+    """How an execution ended."""
+
+    execution_arn: str
+    status: str
+    output: Any
+    error: str | None
+    cause: str | None
+
+    @property
+    def succeeded(self) -> bool:
+        """True when the execution ended in SUCCEEDED."""
+        return self.status == "SUCCEEDED"
+
+
+class WaitRecorder:
+    """Skips Retry backoffs and Wait states, keeping what they would have waited."""
+
+    def __init__(self) -> None:
+        self.waits: list[RecordedWait] = []
+        self._env = threading.local()
+        self._lock = threading.Lock()
+
+    def install(self, stack: ExitStack) -> None:
+        """Patch the interpreter for as long as ``stack`` is open."""
+        recorder = self
+        original_retry = RetrierDecl._eval_body
+
+        def retry_eval_body(retrier: RetrierDecl, env: Any) -> None:
+            recorder._env.current = env
+            try:
+                original_retry(retrier, env)
+            finally:
+                recorder._env.current = None
+
+        def record_retry_sleep(seconds: float) -> None:
+            recorder._record(getattr(recorder._env, "current", None), seconds, "retry")
+
+        def wait_interval(function: WaitFunction, env: Any, wait_seconds: int) -> None:
+            recorder._record(env, float(wait_seconds), "wait")
+
+        stack.enter_context(mock.patch.object(RetrierDecl, "_eval_body", retry_eval_body))
+        stack.enter_context(mock.patch.object(retrier_decl, "time", SimpleNamespace(sleep=record_retry_sleep)))
+        stack.enter_context(mock.patch.object(WaitFunction, "_wait_interval", wait_interval))
+        # The interpreter logs every failed state at ERROR; executions report failures themselves.
+        interpreter_log = logging.getLogger("moto.stepfunctions.parser")
+        stack.callback(interpreter_log.setLevel, interpreter_log.level)
+        interpreter_log.setLevel(logging.CRITICAL)
+
+    def _record(self, env: Any, seconds: float, kind: str) -> None:
+        execution_arn, state_name = "", ""
+        with contextlib.suppress(AttributeError, KeyError, TypeError):
+            data = env.states.context_object.context_object_data
+            execution_arn = str(data["Execution"]["Id"])
+            state_name = str(data["State"]["Name"])
+        with self._lock:
+            self.waits.append(RecordedWait(execution_arn, state_name, float(seconds), kind))
+
+    def for_execution(self, execution_arn: str, kind: str | None = None) -> list[RecordedWait]:
+        """The recorded waits of one execution (optionally only ``retry`` or ``wait``)."""
+        return [w for w in self.waits if w.execution_arn == execution_arn and (kind is None or w.kind == kind)]
+
+
+def execution_name() -> str:
+    """A unique execution name (moto names unnamed executions ``None``, which collide)."""
+    return f"local-{uuid.uuid4()}"
+
+
+def name_rule_executions(stack: ExitStack) -> None:
+    """EventBridge rules targeting a state machine start *named* executions (moto names them "")."""
+
+    def start(account_id: str, region: str, sfn_arn: str, event: Any) -> None:
+        backend = stepfunctions_parser_backends[account_id][region]
+        backend.start_execution(state_machine_arn=sfn_arn, name=execution_name(), execution_input=json.dumps(event))
+
+    stack.enter_context(mock.patch.object(event_notifications, "_start_sfn_execution", start))
+
+
+def running_executions(account_id: str, region: str) -> list[str]:
+    """ARNs of the executions still running in the executing backend."""
+    backend = stepfunctions_parser_backends[account_id][region]
+    return [
+        execution.execution_arn
+        for machine in backend.state_machines
+        for execution in machine.executions
+        if execution.status == "RUNNING"
+    ]
+
+
+def await_execution(client: Any, execution_arn: str, timeout_seconds: float) -> ExecutionResult:
+    """Poll ``DescribeExecution`` until the execution ends (real time: the interpreter runs in threads)."""
+    deadline = time.monotonic() + timeout_seconds
+    while True:
+        described = client.describe_execution(executionArn=execution_arn)
+        if described["status"] != "RUNNING":
+            output = described.get("output")
+            return ExecutionResult(
+                execution_arn=execution_arn,
+                status=described["status"],
+                output=json.loads(output) if output else None,
+                error=described.get("error"),
+                cause=described.get("cause"),
+            )
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{execution_arn} still running after {timeout_seconds} s")
+        time.sleep(POLL_SECONDS)

@@ -1,0 +1,54 @@
+"""The real app's Dev stage in the local cloud: it deploys completely and its scenarios pass."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from serverless_patterns.local import LocalCloud
+from serverless_patterns.local.cloudformation import CREATED, EMULATED, FAILED, RECORDED, SKIPPED
+from serverless_patterns.local.report import passed, render
+from serverless_patterns.local.scenarios import discover, run_scenario
+from serverless_patterns.stacks.stage import ServiceStage
+
+
+@pytest.fixture(scope="module")
+def dev(stages: dict[str, ServiceStage]) -> Iterator[LocalCloud]:
+    with LocalCloud.deploy(stages["dev"]) as cloud:
+        yield cloud
+
+
+def test_every_resource_of_dev_is_created_or_emulated(dev: LocalCloud) -> None:
+    (stack,) = dev.stacks
+    assert stack.stack_name == "Dev-Service"
+    assert len(dev.resources) == len(stack.template["Resources"])
+    assert {r.outcome for r in dev.resources} <= {CREATED, EMULATED, RECORDED}, [
+        (r.resource_type, r.path, r.detail) for r in dev.resources if r.outcome in (FAILED, SKIPPED)
+    ]
+    stack_status = dev.client("cloudformation").describe_stacks(StackName="Dev-Service")["Stacks"][0]["StackStatus"]
+    assert stack_status == "CREATE_COMPLETE"
+
+
+def test_the_scenarios_of_the_deployed_patterns_pass(dev: LocalCloud) -> None:
+    present = [s for s in discover() if dev.has_construct(s.pattern)]
+    assert present, "the alarm topic is always deployed, so at least its scenario runs"
+    results = [run_scenario(dev, s) for s in present]
+    report = render(dev, results, title="Dev")
+    assert passed(dev, results), report
+    assert "Result: PASS" in report
+
+
+def test_a_failing_check_fails_the_report(dev: LocalCloud) -> None:
+    from serverless_patterns.local.scenarios import Scenario, ScenarioRun
+
+    def broken(cloud: LocalCloud, run: ScenarioRun) -> None:
+        run.equal("topic count", len(cloud.find("AWS::SNS::Topic")), 2)
+        raise RuntimeError(json.dumps({"never": "reached"}))
+
+    result = run_scenario(dev, Scenario("broken on purpose", "AlarmTopic", broken))
+    assert [c.passed for c in result.checks] == [False, False]
+    assert "expected 2, got 1" in result.checks[0].detail
+    assert not passed(dev, [result])
+    assert "Result: FAIL" in render(dev, [result], title="Dev")
