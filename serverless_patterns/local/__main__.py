@@ -18,7 +18,7 @@ from typing import Any
 
 from serverless_patterns.local.cloud import LocalCloud
 from serverless_patterns.local.report import passed, render
-from serverless_patterns.local.scenarios import discover, run_scenario
+from serverless_patterns.scenarios import discover, run_scenario
 from serverless_patterns.stacks.environments import ENVIRONMENTS
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

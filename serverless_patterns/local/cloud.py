@@ -9,7 +9,7 @@ import shutil
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -352,8 +352,8 @@ class LocalCloud:
         method: str,
         path: str,
         *,
-        headers: dict[str, str] | None = None,
-        query: dict[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        query: Mapping[str, str] | None = None,
         body: Any = None,
         api: str | None = None,
         claims: dict[str, str] | None = None,
@@ -446,6 +446,14 @@ class LocalCloud:
         else:
             exhausted = True
         return DrainResult(rounds, delivered, attempts, self.clock.now() - started, exhausted)
+
+    def settle(self, until: Callable[[], bool] | None = None, *, timeout_seconds: float = 300.0) -> bool:
+        """Drain everything pending in virtual time (``timeout_seconds`` is for real targets).
+
+        True once ``until()`` holds, or, without ``until``, when the drain emptied every queue.
+        """
+        drained = self.drain()
+        return until() if until is not None else not drained.exhausted
 
     def _await_running_executions(self, timeout_seconds: float = 30.0) -> None:
         for arn in running_executions(self.account_id, self.region):

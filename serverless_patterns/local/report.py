@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from serverless_patterns.local.cloudformation import FAILED, RECORDED, SKIPPED
-from serverless_patterns.local.scenarios import ScenarioResult
+from serverless_patterns.scenarios import ScenarioResult
 
 if TYPE_CHECKING:
     from serverless_patterns.local.cloud import LocalCloud

@@ -10,7 +10,7 @@ import pytest
 from serverless_patterns.local import LocalCloud
 from serverless_patterns.local.cloudformation import CREATED, EMULATED, FAILED, RECORDED, SKIPPED
 from serverless_patterns.local.report import passed, render
-from serverless_patterns.local.scenarios import discover, run_scenario
+from serverless_patterns.scenarios import discover, run_scenario
 from serverless_patterns.stacks.stage import ServiceStage
 
 
@@ -41,9 +41,10 @@ def test_the_scenarios_of_the_deployed_patterns_pass(dev: LocalCloud) -> None:
 
 
 def test_a_failing_check_fails_the_report(dev: LocalCloud) -> None:
-    from serverless_patterns.local.scenarios import Scenario, ScenarioRun
+    from serverless_patterns.scenarios import Scenario, ScenarioRun
+    from serverless_patterns.scenarios.target import Target
 
-    def broken(cloud: LocalCloud, run: ScenarioRun) -> None:
+    def broken(cloud: Target, run: ScenarioRun) -> None:
         run.equal("topic count", len(cloud.find("AWS::SNS::Topic")), 2)
         raise RuntimeError(json.dumps({"never": "reached"}))
 

@@ -1,20 +1,25 @@
-"""Scenarios: the traffic ``make local`` drives through each pattern, and the checks on it.
+"""Scenarios: the traffic driven through each pattern, and the checks on it.
+
+The same scenarios run on the local cloud (``make local``, the integration tests) and
+against a deployed stage in a real account (``pytest -m aws``): they use only the
+``Target`` protocol (``serverless_patterns.scenarios.target``).
 
 A pattern adds its scenario as one decorated function in a module of this package (every
 module here is imported by ``discover()``; nothing else to register)::
 
-    from serverless_patterns.local.scenarios import ScenarioRun, scenario
+    from serverless_patterns.scenarios import ScenarioRun, scenario
+    from serverless_patterns.scenarios.target import Target
 
-    @scenario("API backend: create, read, delete an item", pattern="ApiBackend")
-    def api_backend(cloud: LocalCloud, run: ScenarioRun) -> None:
+    @scenario("API backend: create, read, delete an item", pattern="Api")
+    def api_backend(cloud: Target, run: ScenarioRun) -> None:
         created = cloud.api_request("POST", "/items", body={"name": "x"})
         run.equal("POST /items answers 201", created.status_code, 201)
         run.check("item readable", cloud.api_request("GET", f"/items/{created.json()['id']}").status_code == 200)
 
 ``pattern`` is the construct id of the pattern in the service stack: the scenario runs only
-when a construct with that id was deployed. A scenario gets the running ``LocalCloud``
-(outputs, ``resource("Pattern/Construct/Path")``, ``invoke``, ``api_request``,
-``put_object``, ``run_execution``, ``drain``, ``read_queue``...) and records checks with
+when a construct with that id was deployed. A scenario gets the ``Target`` (outputs,
+``resource("Pattern/Construct/Path")``, ``invoke``, ``api_request``, ``put_object``,
+``run_execution``, ``settle``, ``client``...) and records checks with
 ``run.check(name, passed, detail=..., count=...)`` or ``run.equal(name, actual, expected)``.
 An exception inside a scenario is a failed check, not a crash.
 """
@@ -30,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from serverless_patterns.local.cloud import LocalCloud
+    from serverless_patterns.scenarios.target import Target
 
 
 @dataclass(frozen=True)
@@ -65,7 +70,7 @@ class ScenarioRun:
         return bool(self.checks) and all(c.passed for c in self.checks)
 
 
-ScenarioFunction = Callable[["LocalCloud", ScenarioRun], None]
+ScenarioFunction = Callable[["Target", ScenarioRun], None]
 
 
 @dataclass(frozen=True)
@@ -107,11 +112,12 @@ def scenario(name: str, *, pattern: str) -> Callable[[ScenarioFunction], Scenari
 def discover() -> list[Scenario]:
     """Import every scenario module of this package; return all registered scenarios."""
     for module in pkgutil.iter_modules(__path__):
-        importlib.import_module(f"{__name__}.{module.name}")
+        if module.name != "target":
+            importlib.import_module(f"{__name__}.{module.name}")
     return list(SCENARIOS)
 
 
-def run_scenario(cloud: LocalCloud, item: Scenario) -> ScenarioResult:
+def run_scenario(cloud: Target, item: Scenario) -> ScenarioResult:
     """Run one scenario; an exception becomes a failed check."""
     run = ScenarioRun()
     started = time.perf_counter()

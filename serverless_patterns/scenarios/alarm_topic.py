@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from serverless_patterns.local.scenarios import ScenarioRun, scenario
+from serverless_patterns.scenarios import ScenarioRun, scenario
 
 if TYPE_CHECKING:
-    from serverless_patterns.local.cloud import LocalCloud
+    from serverless_patterns.scenarios.target import Target
 
 
 @scenario("Alarm topic: encrypted, TLS-only, publishable, recipients subscribed with a DLQ", pattern="AlarmTopic")
-def alarm_topic(cloud: LocalCloud, run: ScenarioRun) -> None:
+def alarm_topic(cloud: Target, run: ScenarioRun) -> None:
     """Publish an alarm-shaped message and check the topic's protections and subscriptions."""
     sns = cloud.client("sns")
     topic_arn = cloud.resource("AlarmTopic/Resource/Resource", "AWS::SNS::Topic").physical_id

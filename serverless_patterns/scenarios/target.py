@@ -1,0 +1,135 @@
+"""What a scenario drives: the deployed app, on the local cloud or in a real AWS account.
+
+Scenarios are written once against ``Target``; ``serverless_patterns.local.LocalCloud``
+implements it over the embedded emulated cloud, and the opt-in real-account suite
+implements it over a deployed stage, so the two never drift.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+
+class Response(Protocol):
+    """An HTTP response from the API."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def headers(self) -> dict[str, str]: ...
+
+    @property
+    def body(self) -> str: ...
+
+    def json(self) -> Any:
+        """The body parsed as JSON (None when empty)."""
+        ...
+
+
+class Invocation(Protocol):
+    """A synchronous Lambda invocation as the caller sees it."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def payload(self) -> Any: ...
+
+    @property
+    def function_error(self) -> str | None: ...
+
+
+class Execution(Protocol):
+    """How a Step Functions execution ended."""
+
+    @property
+    def execution_arn(self) -> str: ...
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def output(self) -> Any: ...
+
+    @property
+    def error(self) -> str | None: ...
+
+    @property
+    def cause(self) -> str | None: ...
+
+
+class Resource(Protocol):
+    """A deployed resource, found by its construct path."""
+
+    @property
+    def logical_id(self) -> str: ...
+
+    @property
+    def resource_type(self) -> str: ...
+
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def physical_id(self) -> str: ...
+
+
+class Target(Protocol):
+    """The operations scenarios use; nothing here is specific to one target."""
+
+    @property
+    def outputs(self) -> dict[str, str]:
+        """The service stack's outputs (ApiUrl, UploadBucketName, ...)."""
+        ...
+
+    def has_construct(self, construct_id: str) -> bool:
+        """True when a pattern with this construct id is deployed."""
+        ...
+
+    def resource(self, path: str, resource_type: str | None = None) -> Resource:
+        """The resource at construct ``path`` (e.g. ``"Api/Handler/LiveAlias"``)."""
+        ...
+
+    def find(self, resource_type: str, *, under: str = "") -> list[Any]:
+        """Every resource of a type, optionally below a construct path."""
+        ...
+
+    def client(self, service: str) -> Any:
+        """A boto3 client for the target's account and region."""
+        ...
+
+    def api_request(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        query: Mapping[str, str] | None = None,
+        body: Any = None,
+    ) -> Response:
+        """Call the items API (authenticated as the target allows)."""
+        ...
+
+    def invoke(self, function: str, payload: Any = None, *, qualifier: str | None = None) -> Invocation:
+        """Invoke a function synchronously through the Lambda API."""
+        ...
+
+    def put_object(self, bucket: str, key: str, body: bytes | str = b"") -> None:
+        """Upload an object (S3 notifications fire as on AWS)."""
+        ...
+
+    def run_execution(
+        self, state_machine_arn: str, execution_input: Any = None, *, name: str | None = None
+    ) -> Execution:
+        """Start a named execution and wait for its end."""
+        ...
+
+    def settle(self, until: Callable[[], bool] | None = None, *, timeout_seconds: float = 300.0) -> bool:
+        """Let pending asynchronous work finish (queues, async invokes, retries).
+
+        Returns True once ``until()`` holds (or, without ``until``, once nothing is pending
+        where the target can tell). The local cloud drains in virtual time; a real stage polls.
+        """
+        ...
