@@ -1,0 +1,457 @@
+"""OrderWorkflow: the order saga on Step Functions (validate, charge, reserve, confirm; refund on failure)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from aws_cdk import (
+    Duration,
+    Names,
+    aws_cloudwatch as cloudwatch,
+    aws_dynamodb as dynamodb,
+    aws_events as events,
+    aws_events_targets as targets,
+    aws_iam as iam,
+    aws_lambda as lambda_,
+    aws_logs as logs,
+    aws_sqs as sqs,
+    aws_stepfunctions as sfn,
+)
+from constructs import Construct
+
+from serverless_patterns.config import FunctionSettings, PatternDefaults, WorkflowSettings
+from serverless_patterns.constructs.alarms import threshold_alarm
+from serverless_patterns.constructs.compliance import acknowledge
+from serverless_patterns.constructs.function import ServerlessFunction
+from serverless_patterns.constructs.lambda_code import handler_code, handler_path
+from serverless_patterns.constructs.order_workflow_definition import WorkflowFunctions, build_definition
+from serverless_patterns.constructs.storage import DLQ_RETENTION, idempotency_table, queue_with_dlq, secure_table
+from serverless_patterns.lambdas.order_workflow import names
+
+PACKAGE = "order_workflow"
+# role -> (handler module, description); the roles are the keys of EnvironmentConfig.functions.
+FUNCTION_ROLES: Mapping[str, tuple[str, str]] = {
+    "validate_order": ("validate", "Order saga: validate the order and record it"),
+    "charge_payment": ("charge", "Order saga: charge the payment exactly once"),
+    "update_inventory": ("inventory", "Order saga: reserve stock in one transaction"),
+    "send_confirmation": ("confirm", "Order saga: confirm the order and emit OrderConfirmed"),
+    "refund_payment": ("refund", "Order saga: compensate (close the order, refund the charge)"),
+}
+ENTRY_RETRY_ATTEMPTS = 8
+ENTRY_MAX_EVENT_AGE = Duration.hours(6)
+CONFIRMATION_BATCH_SIZE = 10
+CONFIRMATION_MAX_CONCURRENCY = 2
+
+
+class OrderWorkflow(Construct):
+    """The order saga: ValidateOrder -> ChargePayment -> UpdateInventory -> SendConfirmation.
+
+    A Standard state machine (Express through ``settings.express``) whose tasks invoke the
+    five functions' ``live`` aliases. Declines (PaymentError) and invalid orders
+    (ValidationError) end in Fail states without retries; transient failures retry with
+    backoff; a failure after the charge runs the compensation (close the order, refund the
+    charge) and ends in OrderFailed with the error and its reason. A confirmation that keeps
+    failing is handed to a queue the confirmation function drains, so a paid, reserved
+    order is never dropped.
+
+    Orders start through ``grant_start_execution`` (StartExecution with the order as
+    input, ideally named after the order id) or by putting an ``OrderPlaced`` event (detail =
+    the order) on ``event_bus``. Charges are exactly-once: Powertools idempotency on the order
+    id, then a payments ledger that holds at most one charge per order. Tables: orders
+    (``order_id``; status transitions with history), inventory (``sku``, ``stock``), payments
+    ledger (``order_id`` + ``entry``), idempotency (Powertools layout).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        defaults: PatternDefaults,
+        settings: WorkflowSettings | None = None,
+        function_settings: Mapping[str, FunctionSettings] | None = None,
+        inventory_table: dynamodb.ITable | None = None,
+        event_bus: events.IEventBus | None = None,
+    ) -> None:
+        """Build the workflow.
+
+        :param defaults: the environment's cross-cutting settings (retention, removal, tracing, thresholds).
+        :param settings: state machine type, logging of execution data, timeout, payment gateway and limits.
+        :param function_settings: sizing per role (the keys of ``FUNCTION_ROLES``); all five or none
+            (then every function gets ``FunctionSettings()``). Pass ``config.function(role)`` for each.
+        :param inventory_table: an existing stock table (partition key ``sku`` (S), number attribute
+            ``stock``) when stock is owned elsewhere; otherwise one is created.
+        :param event_bus: an existing bus for OrderPlaced/OrderConfirmed; otherwise one is created.
+        """
+        super().__init__(scope, construct_id)
+        self.settings = settings = settings or WorkflowSettings()
+        self.defaults = defaults
+        sizing = _function_settings(function_settings)
+
+        self.orders_table = secure_table(self, "OrdersTable", defaults=defaults, partition_key="order_id")
+        self.inventory_table: dynamodb.ITable = inventory_table or secure_table(
+            self, "InventoryTable", defaults=defaults, partition_key="sku"
+        )
+        self.payments_table = secure_table(
+            self, "PaymentsTable", defaults=defaults, partition_key="order_id", sort_key="entry"
+        )
+        self.idempotency_table = idempotency_table(self, "IdempotencyTable", defaults=defaults)
+        self.event_bus: events.IEventBus = event_bus or events.EventBus(
+            self, "EventBus", description="Order events: OrderPlaced starts the workflow, OrderConfirmed ends it"
+        )
+
+        self.functions = self._create_functions(sizing)
+        self.validate_order = self.functions["validate_order"]
+        self.charge_payment = self.functions["charge_payment"]
+        self.update_inventory = self.functions["update_inventory"]
+        self.send_confirmation = self.functions["send_confirmation"]
+        self.refund_payment = self.functions["refund_payment"]
+        self._grant_data_access()
+
+        self.confirmation_queue, self.confirmation_dlq = queue_with_dlq(
+            self,
+            "ConfirmationQueue",
+            # AWS's rule for SQS sources: six times the function timeout.
+            visibility_timeout=Duration.seconds(6 * sizing["send_confirmation"].timeout_seconds),
+            max_receive_count=settings.confirmation_max_receive_count,
+            retention_period=Duration.days(14),
+        )
+        self.confirmation_source = lambda_.EventSourceMapping(
+            self,
+            "ConfirmationQueueSource",
+            target=self.send_confirmation.alias,
+            event_source_arn=self.confirmation_queue.queue_arn,
+            batch_size=CONFIRMATION_BATCH_SIZE,
+            report_batch_item_failures=True,
+            max_concurrency=CONFIRMATION_MAX_CONCURRENCY,
+        )
+        # The mapping is validated against the role's permissions when it is created.
+        self.confirmation_queue.grant_consume_messages(self.send_confirmation.role).apply_before(
+            self.confirmation_source
+        )
+        acknowledge(
+            self.confirmation_source,
+            (
+                "Serverless::Serverless-LambdaEventSourceMappingDestination",
+                "SQS sources take no on-failure destination: failed records go to the queue's DLQ "
+                "after maxReceiveCount (ConfirmationDlqAlarm).",
+            ),
+        )
+
+        self.log_group = logs.LogGroup(
+            self,
+            "ExecutionLogs",
+            # The vendedlogs prefix keeps CloudWatch Logs' resource policy small as workflows multiply.
+            log_group_name=f"/aws/vendedlogs/states/{Names.unique_resource_name(self, max_length=200, separator='-')}",
+            retention=defaults.log_retention,
+            removal_policy=defaults.removal_policy,
+        )
+        definition = build_definition(
+            Construct(self, "Definition"),
+            functions=WorkflowFunctions(
+                validate_order=self.validate_order.invocable,
+                charge_payment=self.charge_payment.invocable,
+                update_inventory=self.update_inventory.invocable,
+                send_confirmation=self.send_confirmation.invocable,
+                refund_payment=self.refund_payment.invocable,
+            ),
+            confirmation_queue=self.confirmation_queue,
+        )
+        self.state_machine = sfn.StateMachine(
+            self,
+            "Resource",
+            comment="Order saga: validate, charge, reserve, confirm; refund on failure",
+            definition_body=sfn.DefinitionBody.from_chainable(definition),
+            state_machine_type=sfn.StateMachineType.EXPRESS if settings.express else sfn.StateMachineType.STANDARD,
+            timeout=Duration.minutes(settings.execution_timeout_minutes),
+            tracing_enabled=defaults.tracing,
+            logs=sfn.LogOptions(
+                destination=self.log_group,
+                level=sfn.LogLevel.ALL,
+                include_execution_data=settings.log_execution_data,
+            ),
+        )
+        self._acknowledge_state_machine_role()
+
+        self.entry_dlq = sqs.Queue(
+            self,
+            "OrderPlacedDlq",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=DLQ_RETENTION,
+        )
+        acknowledge(
+            self.entry_dlq,
+            ("AwsSolutions::AwsSolutions-SQS3", "This queue is the OrderPlaced rule target's dead-letter queue."),
+            ("Serverless::Serverless-SQSRedrivePolicy", "This queue is a dead-letter queue itself."),
+        )
+        self.order_placed_rule = events.Rule(
+            self,
+            "OrderPlacedRule",
+            event_bus=self.event_bus,
+            description="Starts the order workflow for every OrderPlaced event (detail = the order)",
+            event_pattern=events.EventPattern(source=[names.EVENT_SOURCE], detail_type=[names.ORDER_PLACED]),
+            targets=[
+                targets.SfnStateMachine(
+                    self.state_machine,
+                    input=events.RuleTargetInput.from_event_path("$.detail"),
+                    dead_letter_queue=self.entry_dlq,
+                    retry_attempts=ENTRY_RETRY_ATTEMPTS,
+                    max_event_age=ENTRY_MAX_EVENT_AGE,
+                )
+            ],
+        )
+        self._alarms = self._create_alarms()
+
+    # -- public API -------------------------------------------------------------------------
+
+    @property
+    def alarms(self) -> Sequence[cloudwatch.Alarm]:
+        """Executions failed/timed out/throttled, both DLQs, deferred confirmations, every function's."""
+        function_alarms = [alarm for function in self.functions.values() for alarm in function.alarms]
+        return [*self._alarms, *function_alarms]
+
+    def grant_start_execution(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Allow ``grantee`` (an API, a producer) to start orders directly."""
+        return self.state_machine.grant_start_execution(grantee)
+
+    def grant_submit_orders(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Allow ``grantee`` to put OrderPlaced events on the workflow's bus (the decoupled entry point)."""
+        return self.event_bus.grant_put_events_to(grantee)
+
+    def grant_read_orders(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Allow ``grantee`` to read order status (e.g. an API's GET /orders/{id})."""
+        return self.orders_table.grant_read_data(grantee)
+
+    def metric_business(self, metric_name: str) -> cloudwatch.Metric:
+        """A business metric the handlers emit (``names``: PaymentsDeclined, OrdersConfirmed, ...)."""
+        return cloudwatch.Metric(
+            namespace=self.defaults.metrics_namespace,
+            metric_name=metric_name,
+            dimensions_map={"service": names.SERVICE},
+            statistic="Sum",
+            period=self._period,
+        )
+
+    def metric_payment_declines(self) -> cloudwatch.Metric:
+        """Declined payments per period (a business signal, not an alarm)."""
+        return self.metric_business(names.PAYMENTS_DECLINED)
+
+    def dashboard_widgets(self) -> Sequence[cloudwatch.IWidget]:
+        """Executions, business outcomes, the functions, the queues and the tables."""
+        machine = self.state_machine
+        functions = list(self.functions.items())
+        tables: list[tuple[str, dynamodb.ITable]] = [
+            ("orders", self.orders_table),
+            ("inventory", self.inventory_table),
+            ("payments", self.payments_table),
+            ("idempotency", self.idempotency_table),
+        ]
+        return [
+            cloudwatch.GraphWidget(
+                title="Order executions",
+                left=[
+                    machine.metric_started(period=self._period),
+                    machine.metric_succeeded(period=self._period),
+                    machine.metric_failed(period=self._period),
+                    machine.metric_timed_out(period=self._period),
+                    machine.metric_throttled(period=self._period),
+                ],
+                right=[machine.metric_time(statistic="p99", period=self._period)],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Orders and payments",
+                left=[
+                    self.metric_business(metric)
+                    for metric in (
+                        names.ORDERS_CONFIRMED,
+                        names.PAYMENTS_CHARGED,
+                        names.PAYMENTS_DECLINED,
+                        names.GATEWAY_UNAVAILABLE,
+                        names.ORDERS_OUT_OF_STOCK,
+                        names.PAYMENTS_REFUNDED,
+                        names.ORDERS_REJECTED,
+                    )
+                ],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Order workflow queues",
+                left=[
+                    self.confirmation_queue.metric_approximate_number_of_messages_visible(label="confirmations"),
+                    self.confirmation_dlq.metric_approximate_number_of_messages_visible(label="confirmation DLQ"),
+                    self.entry_dlq.metric_approximate_number_of_messages_visible(label="OrderPlaced DLQ"),
+                ],
+                right=[self.confirmation_queue.metric_approximate_age_of_oldest_message(label="oldest confirmation")],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Order functions: errors and throttles",
+                left=[fn.function.metric_errors(label=f"{role} errors") for role, fn in functions],
+                right=[fn.function.metric_throttles(label=f"{role} throttles") for role, fn in functions],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Order functions: p99 duration and invocations",
+                left=[fn.function.metric_duration(statistic="p99", label=role) for role, fn in functions],
+                right=[fn.function.metric_invocations(label=role) for role, fn in functions],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Order functions: concurrency and spillover",
+                left=[
+                    fn.function.metric("ConcurrentExecutions", statistic="Maximum", label=role)
+                    for role, fn in functions
+                ],
+                right=[fn.metric_spillover() for _, fn in functions],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Order tables: throttles and latency",
+                left=[
+                    table.metric("ThrottledRequests", statistic="Sum", period=self._period, label=f"{name} throttled")
+                    for name, table in tables
+                ],
+                right=[
+                    table.metric(
+                        "SuccessfulRequestLatency",
+                        statistic="p99",
+                        period=self._period,
+                        dimensions_map={"TableName": table.table_name, "Operation": operation},
+                        label=f"{name} {operation} p99",
+                    )
+                    for (name, table), operation in zip(
+                        tables, ("UpdateItem", "TransactWriteItems", "PutItem", "PutItem"), strict=True
+                    )
+                ],
+                width=8,
+            ),
+        ]
+
+    # -- construction -----------------------------------------------------------------------
+
+    @property
+    def _period(self) -> Duration:
+        return Duration.seconds(self.defaults.thresholds.period_seconds)
+
+    def _create_functions(self, sizing: Mapping[str, FunctionSettings]) -> dict[str, ServerlessFunction]:
+        code = handler_code(PACKAGE)
+        orders = {names.ORDERS_TABLE_ENV: self.orders_table.table_name}
+        gateway = {
+            names.PAYMENT_GATEWAY_ENV: self.settings.payment_gateway,
+            names.MAX_CHARGE_ENV: str(self.settings.max_charge_cents),
+        }
+        environments = {
+            "validate_order": {**orders, names.INVENTORY_TABLE_ENV: self.inventory_table.table_name},
+            "charge_payment": {
+                **orders,
+                **gateway,
+                names.PAYMENTS_TABLE_ENV: self.payments_table.table_name,
+                names.IDEMPOTENCY_TABLE_ENV: self.idempotency_table.table_name,
+                names.IDEMPOTENCY_TTL_ENV: str(self.settings.charge_idempotency_hours * 3600),
+            },
+            "update_inventory": {**orders, names.INVENTORY_TABLE_ENV: self.inventory_table.table_name},
+            "send_confirmation": {**orders, names.EVENT_BUS_ENV: self.event_bus.event_bus_name},
+            "refund_payment": {**orders, **gateway, names.PAYMENTS_TABLE_ENV: self.payments_table.table_name},
+        }
+        return {
+            role: ServerlessFunction(
+                self,
+                _pascal(role),
+                code=code,
+                handler=handler_path(PACKAGE, module),
+                settings=sizing[role],
+                service=names.SERVICE,
+                defaults=self.defaults,
+                environment=environments[role],
+                description=description,
+            )
+            for role, (module, description) in FUNCTION_ROLES.items()
+        }
+
+    def _grant_data_access(self) -> None:
+        """Exactly the calls each handler makes, nothing broader."""
+        read, put, update, query = "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"
+        for role in ("charge_payment", "update_inventory", "send_confirmation", "refund_payment"):
+            self.orders_table.grant(self.functions[role].role, read, update)
+        self.orders_table.grant(self.validate_order.role, read, put)
+        self.inventory_table.grant(self.validate_order.role, "dynamodb:BatchGetItem")
+        # TransactWriteItems is authorized per item: UpdateItem on every table it touches.
+        self.inventory_table.grant(self.update_inventory.role, update)
+        for role in ("charge_payment", "refund_payment"):
+            self.payments_table.grant(self.functions[role].role, query, put)
+        self.idempotency_table.grant(self.charge_payment.role, read, put, update, "dynamodb:DeleteItem")
+        self.event_bus.grant_put_events_to(self.send_confirmation.role)
+
+    def _acknowledge_state_machine_role(self) -> None:
+        acknowledge(
+            self.state_machine.role,
+            (
+                "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+                "CloudWatch Logs vended-log delivery and X-Ray trace APIs support no resource-level permissions.",
+            ),
+        )
+
+    def _create_alarms(self) -> list[cloudwatch.Alarm]:
+        thresholds = self.defaults.thresholds
+        machine = self.state_machine
+        period = self._period
+        specs: list[tuple[str, cloudwatch.IMetric, float, str]] = [
+            (
+                "ExecutionsFailedAlarm",
+                machine.metric_failed(period=period, statistic="Sum"),
+                self.settings.failed_executions_threshold,
+                "order executions failed (declines and out-of-stock count too)",
+            ),
+            (
+                "ExecutionsTimedOutAlarm",
+                machine.metric_timed_out(period=period, statistic="Sum"),
+                1,
+                "order executions timed out",
+            ),
+            (
+                "ExecutionsThrottledAlarm",
+                machine.metric_throttled(period=period, statistic="Sum"),
+                1,
+                "order executions throttled",
+            ),
+            (
+                "ConfirmationDlqAlarm",
+                self.confirmation_dlq.metric_approximate_number_of_messages_visible(period=period),
+                thresholds.dlq_visible_messages,
+                "paid, reserved orders whose confirmation kept failing (redrive the DLQ)",
+            ),
+            (
+                "ConfirmationAgeAlarm",
+                self.confirmation_queue.metric_approximate_age_of_oldest_message(period=period),
+                thresholds.queue_oldest_message_seconds,
+                "deferred confirmations are not being processed",
+            ),
+            (
+                "OrderPlacedDlqAlarm",
+                self.entry_dlq.metric_approximate_number_of_messages_visible(period=period),
+                thresholds.dlq_visible_messages,
+                "OrderPlaced events that could not start an execution (redrive them)",
+            ),
+        ]
+        return [
+            threshold_alarm(self, alarm_id, metric, threshold, f"{self.node.path}: {what}", thresholds)
+            for alarm_id, metric, threshold, what in specs
+        ]
+
+
+def _function_settings(given: Mapping[str, FunctionSettings] | None) -> dict[str, FunctionSettings]:
+    if given is None:
+        return dict.fromkeys(FUNCTION_ROLES, FunctionSettings())
+    missing, unknown = set(FUNCTION_ROLES) - set(given), set(given) - set(FUNCTION_ROLES)
+    if missing or unknown:
+        raise ValueError(
+            f"function_settings needs exactly the roles {sorted(FUNCTION_ROLES)}; "
+            f"missing {sorted(missing)}, unknown {sorted(unknown)}"
+        )
+    return dict(given)
+
+
+def _pascal(role: str) -> str:
+    return "".join(part.capitalize() for part in role.split("_"))

@@ -1,0 +1,100 @@
+"""The ledger gateway, the adapter registry, and how a cancelled reservation is read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from serverless_patterns.lambdas.order_workflow import data
+from serverless_patterns.lambdas.order_workflow.errors import OutOfStock, PaymentError, TransientError
+from serverless_patterns.lambdas.order_workflow.gateway import (
+    ChargeRequest,
+    LedgerGateway,
+    RefundRequest,
+    payment_gateway,
+)
+from serverless_patterns.lambdas.order_workflow.models import Order
+from serverless_patterns.lambdas.order_workflow.settings import GatewaySettings
+
+
+def _charge(amount: int) -> ChargeRequest:
+    return ChargeRequest(order_id="o-1", customer_id="c-1", amount_cents=amount, currency="EUR", idempotency_key="o-1")
+
+
+def test_ledger_gateway_declines_above_the_limit_only() -> None:
+    gateway = LedgerGateway(max_charge_cents=500)
+    assert gateway.charge(_charge(500)).reference == "ledger-o-1"
+    with pytest.raises(PaymentError, match="exceeds the per-order limit of 500"):
+        gateway.charge(_charge(501))
+    refund = RefundRequest(
+        order_id="o-1", amount_cents=500, currency="EUR", charge_reference="ledger-o-1", idempotency_key="refund-o-1"
+    )
+    assert gateway.refund(refund).reference == "ledger-refund-o-1"
+
+
+def test_the_gateway_is_chosen_by_name_and_built_once() -> None:
+    settings = GatewaySettings.model_validate({"PAYMENT_GATEWAY": "ledger", "MAX_CHARGE_CENTS": "10"})
+    assert payment_gateway(settings) is payment_gateway(settings)
+    with pytest.raises(ValueError, match="choose one of \\['ledger'\\]"):
+        payment_gateway(GatewaySettings.model_validate({"PAYMENT_GATEWAY": "stripe", "MAX_CHARGE_CENTS": "10"}))
+
+
+ORDER = Order.model_validate(
+    {
+        "order_id": "o-1",
+        "customer_id": "c-1",
+        "currency": "EUR",
+        "lines": [
+            {"sku": "SKU-A", "quantity": 2, "unit_price_cents": 1},
+            {"sku": "SKU-B", "quantity": 3, "unit_price_cents": 1},
+        ],
+        "total_cents": 5,
+    }
+)
+
+
+def _cancelled(*reasons: dict[str, Any]) -> bool:
+    error = ClientError(
+        {"Error": {"Code": "TransactionCanceledException", "Message": "cancelled"}}, "TransactWriteItems"
+    )
+    return data.Inventory("inventory", client=object())._cancelled(ORDER, list(reasons), error)  # type: ignore[arg-type]
+
+
+NONE = {"Code": "None"}
+
+
+def test_an_order_not_in_charged_state_is_reported_not_raised() -> None:
+    failed = {"Code": "ConditionalCheckFailed"}
+    assert _cancelled(failed, failed, NONE) is False
+
+
+def test_every_short_line_is_named() -> None:
+    short = {"Code": "ConditionalCheckFailed", "Item": {"sku": {"S": "SKU-A"}, "stock": {"N": "1"}}}
+    unknown = {"Code": "ConditionalCheckFailed"}
+    with pytest.raises(OutOfStock) as raised:
+        _cancelled(NONE, short, unknown)
+    assert str(raised.value) == (
+        "order o-1 cannot be reserved: SKU-A: requested 2, 1 available; SKU-B: requested 3, unknown SKU"
+    )
+
+
+def test_a_conflict_with_another_transaction_is_transient() -> None:
+    with pytest.raises(TransientError, match="TransactionConflict"):
+        _cancelled(NONE, {"Code": "TransactionConflict"}, NONE)
+
+
+def test_an_unexplained_cancellation_propagates() -> None:
+    with pytest.raises(ClientError):
+        _cancelled(NONE, {"Code": "ValidationError"}, NONE)
+
+
+def test_throttling_is_transient_and_other_client_errors_are_not() -> None:
+    with (
+        pytest.raises(TransientError, match="read order: ProvisionedThroughputExceededException"),
+        data._transient_errors("read order"),
+    ):
+        raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException"}}, "GetItem")
+    with pytest.raises(ClientError), data._transient_errors("read order"):
+        raise ClientError({"Error": {"Code": "AccessDeniedException"}}, "GetItem")
