@@ -24,6 +24,7 @@ from serverless_patterns.constructs.compliance import acknowledge
 from serverless_patterns.constructs.function import ServerlessFunction
 from serverless_patterns.constructs.lambda_code import handler_code, handler_path
 from serverless_patterns.constructs.storage import idempotency_table, queue_with_dlq, secure_bucket
+from serverless_patterns.constructs.widgets import table_widget
 from serverless_patterns.lambdas.event_pipeline.layout import (
     PROCESSED_PREFIX,
     REJECTED_PREFIX,
@@ -272,7 +273,7 @@ class EventPipeline(Construct):
         )
 
     def dashboard_widgets(self) -> Sequence[cloudwatch.IWidget]:
-        """Outcomes, queue depths, oldest message age, function errors and retries."""
+        """Outcomes, queue depths, oldest message age, retries, the idempotency table, both functions."""
         validate, process = self.validate_function.function, self.process_function.function
         return [
             cloudwatch.GraphWidget(
@@ -296,6 +297,9 @@ class EventPipeline(Construct):
                 right=[self.metric_outcome(Metric.PROCESSING_RETRIED), self.metric_outcome(Metric.PROCESSING_DEFERRED)],
                 width=6,
             ),
+            table_widget(self.idempotency_table, title="Pipeline idempotency table", period=self._period()),
+            *self.validate_function.dashboard_widgets(),
+            *self.process_function.dashboard_widgets(),
         ]
 
     # --- building blocks ------------------------------------------------------------------------

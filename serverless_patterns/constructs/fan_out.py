@@ -46,6 +46,7 @@ from serverless_patterns.constructs.compliance import acknowledge
 from serverless_patterns.constructs.function import ServerlessFunction
 from serverless_patterns.constructs.lambda_code import handler_code, handler_path
 from serverless_patterns.constructs.storage import queue_with_dlq, secure_bucket, secure_table
+from serverless_patterns.constructs.widgets import table_widget
 from serverless_patterns.lambdas.fan_out import contract
 
 HANDLER_PACKAGE = "fan_out"
@@ -339,7 +340,8 @@ class FanOut(Construct):
         return self.metric(contract.METRIC_CHUNK_ATTEMPTS_FAILED)
 
     def dashboard_widgets(self) -> Sequence[cloudwatch.IWidget]:
-        """Jobs, chunks, the work queue and its DLQ, and the workers' concurrency: one row."""
+        """Jobs, chunks, the work queue and its DLQ, the workers' concurrency, the jobs table, every function."""
+        period = Duration.seconds(self._defaults.thresholds.period_seconds)
         return [
             cloudwatch.GraphWidget(
                 title=f"{self.node.id} jobs",
@@ -378,6 +380,8 @@ class FanOut(Construct):
                 right=[self.worker.function.metric_duration(statistic="p99")],
                 width=6,
             ),
+            table_widget(self.table, title=f"{self.node.id} jobs table", period=period),
+            *(widget for function in self.functions.values() for widget in function.dashboard_widgets()),
         ]
 
     # --- internals ----------------------------------------------------------------------------

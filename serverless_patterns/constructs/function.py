@@ -25,6 +25,7 @@ from serverless_patterns.lambdas.shared.warmup import WARMUP_EVENT
 
 ALIAS_NAME = "live"
 UTILIZATION_TARGET = 0.7
+DASHBOARD_WIDTH = 24
 RUNTIME_REASON = (
     "python3.13 is the runtime the handlers and the Powertools layer are built and tested for; "
     "it is bumped in one place (lambda_code.PYTHON_RUNTIME)."
@@ -210,36 +211,26 @@ class ServerlessFunction(Construct):
         return self.alias.metric("ProvisionedConcurrencyUtilization", statistic="Maximum", period=Duration.minutes(1))
 
     def dashboard_widgets(self) -> Sequence[cloudwatch.IWidget]:
-        """Invocations/errors/throttles, duration percentiles, concurrency and spillover."""
+        """One row: invocations/errors/throttles, duration percentiles, concurrency, async failures."""
         fn = self.function
         name = self.node.id
-        widgets: list[cloudwatch.IWidget] = [
-            cloudwatch.GraphWidget(
-                title=f"{name} invocations",
-                left=[fn.metric_invocations(), fn.metric_errors(), fn.metric_throttles()],
-                width=8,
-            ),
-            cloudwatch.GraphWidget(
-                title=f"{name} duration",
-                left=[fn.metric_duration(statistic=p) for p in ("p50", "p90", "p99")],
-                width=8,
-            ),
-            cloudwatch.GraphWidget(
-                title=f"{name} concurrency",
-                left=[fn.metric("ConcurrentExecutions", statistic="Maximum")],
-                right=[self.metric_provisioned_utilization(), self.metric_spillover()],
-                width=8,
+        graphs: list[tuple[str, list[cloudwatch.IMetric], list[cloudwatch.IMetric]]] = [
+            (f"{name} invocations", [fn.metric_invocations(), fn.metric_errors(), fn.metric_throttles()], []),
+            (f"{name} duration", [fn.metric_duration(statistic=p) for p in ("p50", "p90", "p99")], []),
+            (
+                f"{name} concurrency",
+                [fn.metric("ConcurrentExecutions", statistic="Maximum")],
+                [self.metric_provisioned_utilization(), self.metric_spillover()],
             ),
         ]
         if self.failure_queue:
-            widgets.append(
-                cloudwatch.GraphWidget(
-                    title=f"{name} async failures",
-                    left=[self.failure_queue.metric_approximate_number_of_messages_visible()],
-                    width=8,
-                )
+            graphs.append(
+                (f"{name} async failures", [self.failure_queue.metric_approximate_number_of_messages_visible()], [])
             )
-        return widgets
+        width = DASHBOARD_WIDTH // len(graphs)
+        return [
+            cloudwatch.GraphWidget(title=title, left=left, right=right, width=width) for title, left, right in graphs
+        ]
 
     def _create_alarms(self, thresholds: AlarmThresholds) -> list[cloudwatch.Alarm]:
         period = Duration.seconds(thresholds.period_seconds)

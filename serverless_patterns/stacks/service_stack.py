@@ -12,6 +12,8 @@ from serverless_patterns.constructs.alarm_topic import AlarmTopic
 from serverless_patterns.constructs.api_backend import ApiBackend
 from serverless_patterns.constructs.event_pipeline import EventPipeline
 from serverless_patterns.constructs.fan_out import FanOut
+from serverless_patterns.constructs.observability import ObservabilityDashboard
+from serverless_patterns.constructs.order_workflow import FUNCTION_ROLES, OrderWorkflow
 
 
 class ServiceStack(Stack):
@@ -76,3 +78,27 @@ class ServiceStack(Stack):
         CfnOutput(self, "FanOutInputBucketName", value=self.fan_out.input_bucket.bucket_name)
         CfnOutput(self, "FanOutTableName", value=self.fan_out.table.table_name)
         CfnOutput(self, "FanOutDlqArn", value=self.fan_out.dead_letter_queue.queue_arn)
+
+        self.order_workflow = OrderWorkflow(
+            self,
+            "OrderWorkflow",
+            defaults=defaults,
+            settings=config.workflow,
+            function_settings={role: config.function(role) for role in FUNCTION_ROLES},
+        )
+        CfnOutput(self, "OrderStateMachineArn", value=self.order_workflow.state_machine.state_machine_arn)
+        CfnOutput(self, "OrderEventBusName", value=self.order_workflow.event_bus.event_bus_name)
+        CfnOutput(self, "OrdersTableName", value=self.order_workflow.orders_table.table_name)
+        CfnOutput(self, "InventoryTableName", value=self.order_workflow.inventory_table.table_name)
+        CfnOutput(self, "PaymentsTableName", value=self.order_workflow.payments_table.table_name)
+
+        self.observability = ObservabilityDashboard(
+            self,
+            "Observability",
+            observables=[self.api, self.pipeline, self.fan_out, self.order_workflow],
+            environment_name=config.name,
+            defaults=defaults,
+            alarm_topic=self.alarm_topic,
+            extra_log_groups=[self.order_workflow.log_group, self.api.access_logs],
+        )
+        CfnOutput(self, "DashboardUrl", value=self.observability.dashboard_url)

@@ -40,7 +40,7 @@ def _template(
 @pytest.fixture(scope="module")
 def dev(cdk_context: dict[str, Any]) -> assertions.Template:
     config = environment("dev")
-    return _template(cdk_context, config, config.function("worker"))
+    return _template(cdk_context, config, config.default_function)
 
 
 @pytest.fixture(scope="module")
