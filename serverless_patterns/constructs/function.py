@@ -57,9 +57,27 @@ class ServerlessFunction(Construct):
         environment: Mapping[str, str] | None = None,
         description: str | None = None,
         async_invocation: bool = False,
+        errors_alarm_threshold: float | None = None,
         async_retry_attempts: int = 2,
         async_max_event_age: Duration | None = None,
     ) -> None:
+        """Create the function, its log group, role, ``live`` alias and alarms.
+
+        :param code: the handler code, e.g. ``lambda_code.handler_code("api_backend")`` or your own asset.
+        :param handler: the ``module.function`` Lambda calls, e.g. ``lambda_code.handler_path(...)``.
+        :param settings: memory, timeout, provisioned and reserved concurrency.
+        :param service: the Powertools service name (logs and the metrics' ``service`` dimension).
+        :param defaults: the environment's cross-cutting settings (retention, removal policy, tracing,
+            log level, debug sampling, keep-warm, metrics namespace, alarm thresholds).
+        :param environment: extra environment variables for the handler.
+        :param description: the function's description in the console.
+        :param async_invocation: the function is invoked asynchronously (events, S3, ``InvocationType=Event``):
+            bounded retries and an SQS on-failure destination with its own alarm.
+        :param errors_alarm_threshold: errors per period that alarm, where the environment's default does not
+            fit (e.g. Step Functions tasks whose business exceptions, such as a payment decline, are expected).
+        :param async_retry_attempts: Lambda's retries of a failed async invocation (0..2).
+        :param async_max_event_age: how long an async event may wait before it goes to the on-failure queue.
+        """
         super().__init__(scope, construct_id)
         defaults = defaults or PatternDefaults()
         log_level = defaults.log_level.upper()
@@ -182,6 +200,7 @@ class ServerlessFunction(Construct):
                 ("Serverless::Serverless-EventBusDLQ", "A lost warm-up ping costs one cold start; nothing to redrive."),
             )
 
+        self._errors_alarm_threshold = errors_alarm_threshold
         self._alarms = self._create_alarms(defaults.thresholds)
 
     @property
@@ -236,7 +255,12 @@ class ServerlessFunction(Construct):
         period = Duration.seconds(thresholds.period_seconds)
         fn = self.function
         specs: list[tuple[str, cloudwatch.IMetric, float, str]] = [
-            ("ErrorsAlarm", fn.metric_errors(period=period), thresholds.lambda_errors, "invocations failed"),
+            (
+                "ErrorsAlarm",
+                fn.metric_errors(period=period),
+                thresholds.lambda_errors if self._errors_alarm_threshold is None else self._errors_alarm_threshold,
+                "invocations failed",
+            ),
             (
                 "ThrottlesAlarm",
                 fn.metric_throttles(period=period),
