@@ -13,7 +13,12 @@ from aws_cdk import RemovalPolicy, aws_logs as logs
 
 
 class ApiAuth(StrEnum):
-    """How callers authenticate to the API. ``NONE`` is refused outside Dev."""
+    """How callers authenticate to the API. ``NONE`` is refused outside Dev.
+
+    ``IAM``: SigV4-signed requests from AWS principals (services, CLIs); grant them with
+    ``ApiBackend.grant_invoke_api``. ``COGNITO``: end users with an ID token of a Cognito user
+    pool (given, or created with MFA required and no self sign-up). ``NONE``: open, for Dev.
+    """
 
     IAM = "iam"
     COGNITO = "cognito"
@@ -27,6 +32,19 @@ class FunctionSettings:
     ``provisioned_concurrency`` > 0 publishes a ``live`` alias with that many
     pre-initialised environments and scales it between that value and
     ``max_provisioned_concurrency`` on utilisation.
+
+    Attributes:
+        memory_mb: memory, 128..10240 MB. CPU share grows with it, so a CPU-bound handler can
+            get both faster and cheaper with more (measure with Lambda Power Tuning).
+        timeout_seconds: 1..900 s. Queues that feed the function get a visibility timeout
+            derived from it, and the p99-duration alarm fires near it.
+        provisioned_concurrency: environments kept initialised on the ``live`` alias (no cold
+            starts up to that many concurrent calls; billed while idle). 0: none.
+        max_provisioned_concurrency: with ``provisioned_concurrency``, the ceiling the alias's
+            provisioned concurrency auto scales to (at 70 % utilisation). 0 or equal: no scaling.
+        reserved_concurrency: caps the function's concurrent executions and sets them aside
+            from the account's pool (protects both the function and its neighbours). None:
+            the unreserved pool.
     """
 
     memory_mb: int = 256
@@ -48,7 +66,30 @@ class FunctionSettings:
 
 @dataclass(frozen=True)
 class AlarmThresholds:
-    """Alarm thresholds shared by every pattern in one environment."""
+    """Alarm thresholds shared by every pattern in one environment.
+
+    An alarm fires when its metric reaches the threshold (>=) in ``datapoints_to_alarm`` of
+    the last ``evaluation_periods`` periods; missing data is not breaching.
+
+    Attributes:
+        lambda_errors: failed invocations per period, per function.
+        lambda_throttles: throttled invocations per period, per function.
+        duration_p99_fraction_of_timeout: p99 duration above this share of the timeout alarms
+            before invocations start timing out.
+        provisioned_spillover: invocations per period that found no provisioned environment
+            free (only functions with provisioned concurrency).
+        api_5xx_rate_percent: share of API requests answered 5XX (counted from 10 requests
+            per period on: fewer is noise).
+        api_4xx_rate_percent: share answered 4XX; a warning alarm (client misuse), not a page.
+        api_p99_latency_ms: API Gateway's p99 latency.
+        dynamodb_throttles: throttled requests per period, per table.
+        queue_oldest_message_seconds: age of the oldest message of a work queue (work is stuck
+            or falling behind).
+        dlq_visible_messages: messages in a dead-letter or on-failure queue.
+        evaluation_periods: how many periods each alarm looks at.
+        datapoints_to_alarm: how many of them must breach.
+        period_seconds: the length of one period (also the dashboards' metric period).
+    """
 
     lambda_errors: int = 1
     lambda_throttles: int = 1
@@ -67,7 +108,27 @@ class AlarmThresholds:
 
 @dataclass(frozen=True)
 class PatternDefaults:
-    """Cross-cutting settings every pattern applies to the resources it creates."""
+    """Cross-cutting settings every pattern applies to the resources it creates.
+
+    An environment hands its own to every pattern (``EnvironmentConfig.defaults``); an app
+    of your own builds one directly. The defaults are production-safe: data retained,
+    point-in-time recovery, tracing on.
+
+    Attributes:
+        metrics_namespace: CloudWatch namespace of the handlers' business metrics (EMF).
+        thresholds: the alarm thresholds (``AlarmThresholds``).
+        log_retention: retention of every log group created (functions, API access logs,
+            state machine executions).
+        removal_policy: what ``cdk destroy`` does to tables, buckets, log groups, keys and
+            secrets; ``RETAIN`` also turns on deletion protection of tables and user pools.
+        point_in_time_recovery: continuous backups of every DynamoDB table created.
+        tracing: X-Ray active tracing of functions, the API stage and state machines.
+        log_level: the handlers' Powertools log level (``DEBUG`` also raises API Gateway's
+            execution logging from ERROR to INFO).
+        debug_log_sample_rate: share of invocations (0..1) logged at DEBUG whatever the level.
+        keep_warm: ping functions without provisioned concurrency every 5 minutes (the
+            handlers return at once on the ping).
+    """
 
     metrics_namespace: str = "ServerlessPatterns"
     thresholds: AlarmThresholds = field(default_factory=AlarmThresholds)
@@ -91,6 +152,9 @@ class PipelineSettings:
     Transient processing failures back off by ``retry_base_seconds * 2**(receives - 1)``
     up to ``retry_max_seconds``; a downstream outage (``RetryLaterError``) is re-queued up
     to ``max_deferrals`` times instead of counting towards ``max_receive_count``.
+    ``enrichment_url`` (optional) is an HTTP service the default processor asks about each
+    upload, behind the ``enrichment`` circuit breaker, with the HTTP headers carrying its
+    credentials in the Secrets Manager secret ``enrichment_secret_name``.
     """
 
     batch_size: int = 10
@@ -111,6 +175,8 @@ class PipelineSettings:
     rejected_retention_days: int = 90
     noncurrent_retention_days: int = 30
     access_log_retention_days: int = 90
+    enrichment_url: str | None = None
+    enrichment_secret_name: str | None = None
 
     def __post_init__(self) -> None:
         if not 1 <= self.batch_size <= 10_000:
@@ -143,6 +209,8 @@ class PipelineSettings:
         )
         if min(retention) < 1:
             raise ValueError("retention days must be >= 1")
+        if self.enrichment_secret_name and not self.enrichment_url:
+            raise ValueError("enrichment_secret_name needs enrichment_url")
 
 
 @dataclass(frozen=True)
@@ -197,7 +265,10 @@ class WorkflowSettings:
     orders end in Fail states too, so one failed execution is business as usual; the
     alarm fires at this many per period (timeouts and throttles alarm at one).
     ``payment_gateway`` names the ChargePayment adapter (``"ledger"``: charges are
-    recorded in our own payments ledger only). ``max_charge_cents``: larger charges
+    recorded in our own payments ledger only; ``"http"``: a provider's REST API at
+    ``payment_gateway_url``, behind the ``payment-gateway`` circuit breaker, with the HTTP
+    headers carrying its credentials in the Secrets Manager secret
+    ``payment_gateway_secret_name``). ``max_charge_cents``: larger charges
     are declined. ``charge_idempotency_hours``: how long a repeated charge of the same
     order returns the first result without touching the gateway (the ledger keeps
     refusing a second charge after that).
@@ -207,6 +278,8 @@ class WorkflowSettings:
     log_execution_data: bool = False
     execution_timeout_minutes: int = 5
     payment_gateway: str = "ledger"
+    payment_gateway_url: str | None = None
+    payment_gateway_secret_name: str | None = None
     max_charge_cents: int = 1_000_000
     charge_idempotency_hours: int = 24
     failed_executions_threshold: int = 5
@@ -223,6 +296,8 @@ class WorkflowSettings:
             raise ValueError("charge_idempotency_hours must be >= 1")
         if self.failed_executions_threshold < 1 or self.confirmation_max_receive_count < 1:
             raise ValueError("failed_executions_threshold and confirmation_max_receive_count must be >= 1")
+        if self.payment_gateway_secret_name and not self.payment_gateway_url:
+            raise ValueError("payment_gateway_secret_name needs payment_gateway_url")
 
 
 @dataclass(frozen=True)
@@ -256,8 +331,65 @@ class CircuitBreakerSettings:
 
 
 @dataclass(frozen=True)
+class PowerTuningSettings:
+    """AWS Lambda Power Tuning (the public Serverless Application Repository app): opt-in, Dev only.
+
+    ``enabled`` deploys its state machine next to the service. A tuning run republishes the
+    function it tunes at each of ``power_values`` (MB) and invokes it with the payload you give,
+    so it belongs in Dev. ``total_execution_timeout_seconds`` bounds one run's executor step;
+    ``log_retention_days`` is its own functions' log retention.
+    """
+
+    enabled: bool = False
+    power_values: tuple[int, ...] = (128, 256, 512, 1024, 1536, 3008)
+    semantic_version: str = "4.4.0"
+    total_execution_timeout_seconds: int = 300
+    log_retention_days: int = 7
+
+    def __post_init__(self) -> None:
+        if not self.power_values or not all(128 <= value <= 10_240 for value in self.power_values):
+            raise ValueError(f"power_values must be 128..10240 MB each, got {self.power_values}")
+        if not 10 <= self.total_execution_timeout_seconds <= 900:
+            raise ValueError("total_execution_timeout_seconds must be 10..900")
+        if self.log_retention_days < 1:
+            raise ValueError("log_retention_days must be >= 1")
+
+
+@dataclass(frozen=True)
 class EnvironmentConfig:
-    """Everything that differs between Dev, Staging and Prod."""
+    """Everything that differs between Dev, Staging and Prod.
+
+    The three values live in ``serverless_patterns.stacks.environments``; the service stack
+    hands each pattern its part. Only Dev may run an open API (``ApiAuth.NONE``) or allow
+    the CORS origin ``*``.
+
+    Attributes:
+        name: the Stage's name (``Dev``, ``Staging``, ``Prod``) and the metrics namespace suffix.
+        account: AWS account to deploy to (None: environment-agnostic, from the CLI's credentials).
+        region: AWS region to deploy to (None: environment-agnostic).
+        functions: ``FunctionSettings`` per function role (``api``, ``validate``, ``process``,
+            ``master``, ``worker``, ``aggregator``, ``sweeper``, ``status``, ``validate_order``,
+            ``charge_payment``, ``update_inventory``, ``send_confirmation``, ``refund_payment``).
+        default_function: the settings of every role not in ``functions``.
+        log_retention: retention of every log group.
+        removal_policy: ``DESTROY`` (Dev) or ``RETAIN`` (data survives ``cdk destroy``).
+        alarm_thresholds: the ``AlarmThresholds`` of every alarm.
+        alarm_emails: who the alarm topic e-mails (each must confirm the subscription).
+        api_auth: ``ApiAuth`` of the items API.
+        cors_origins: browser origins allowed to call the API (empty: no CORS).
+        api_throttle_rate: the API stage's steady requests per second.
+        api_throttle_burst: the API stage's burst.
+        point_in_time_recovery: continuous backups of every table.
+        tracing: X-Ray tracing everywhere.
+        keep_warm: keep-warm pings for functions without provisioned concurrency.
+        log_level: the handlers' log level.
+        debug_log_sample_rate: share of invocations logged at DEBUG.
+        pipeline: ``PipelineSettings`` of the EventPipeline.
+        fan_out: ``FanOutSettings`` of the FanOut.
+        workflow: ``WorkflowSettings`` of the OrderWorkflow.
+        circuit_breaker: ``CircuitBreakerSettings`` of the breakers guarding external calls.
+        power_tuning: ``PowerTuningSettings`` (opt-in AWS Lambda Power Tuning, Dev only).
+    """
 
     name: str
     account: str | None = None
@@ -281,12 +413,15 @@ class EnvironmentConfig:
     fan_out: FanOutSettings = field(default_factory=FanOutSettings)
     workflow: WorkflowSettings = field(default_factory=WorkflowSettings)
     circuit_breaker: CircuitBreakerSettings = field(default_factory=CircuitBreakerSettings)
+    power_tuning: PowerTuningSettings = field(default_factory=PowerTuningSettings)
 
     def __post_init__(self) -> None:
         if not self.is_dev and self.api_auth is ApiAuth.NONE:
             raise ValueError(f"{self.name}: an unauthenticated API is allowed in Dev only")
         if not self.is_dev and "*" in self.cors_origins:
             raise ValueError(f"{self.name}: CORS origin '*' is allowed in Dev only")
+        if not self.is_dev and self.power_tuning.enabled:
+            raise ValueError(f"{self.name}: Lambda Power Tuning republishes and invokes functions; Dev only")
 
     @property
     def is_dev(self) -> bool:

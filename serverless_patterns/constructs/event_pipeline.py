@@ -14,18 +14,21 @@ from aws_cdk import (
     aws_lambda_event_sources as event_sources,
     aws_s3 as s3,
     aws_s3_notifications as s3n,
+    aws_secretsmanager as secretsmanager,
     aws_sqs as sqs,
 )
 from constructs import Construct
 
 from serverless_patterns.config import FunctionSettings, PatternDefaults, PipelineSettings
 from serverless_patterns.constructs.alarms import threshold_alarm
+from serverless_patterns.constructs.circuit_breaker import CircuitBreakers
 from serverless_patterns.constructs.compliance import acknowledge
 from serverless_patterns.constructs.function import ServerlessFunction
 from serverless_patterns.constructs.lambda_code import handler_code, handler_path
 from serverless_patterns.constructs.storage import idempotency_table, queue_with_dlq, secure_bucket
 from serverless_patterns.constructs.widgets import table_widget
 from serverless_patterns.lambdas.event_pipeline.layout import (
+    ENRICHMENT_BREAKER,
     PROCESSED_PREFIX,
     REJECTED_PREFIX,
     STATUS_PROCESSED,
@@ -59,6 +62,12 @@ class EventPipeline(Construct):
     - Process (SQS event source: batch size, batching window, maximum concurrency, partial batch
       responses): idempotent per upload version, streams the object, writes
       ``processed/{key}.json``; failures back off by receive count, then reach the DLQ.
+    - Enrichment (optional, ``settings.enrichment_url``): the default processor asks an external
+      service about each upload through ``circuit_breakers`` (breaker ``enrichment``) and records
+      its answer; while the service is down or the breaker open, messages are deferred (held back,
+      then re-queued with a delay, up to ``settings.max_deferrals`` times), not counted as poison.
+      Each call is bounded by the breaker's connect and read timeouts: size
+      ``process_settings.timeout_seconds`` for a batch's worth of them.
     - Lifecycle: processed and rejected uploads expire by tag, old versions after a while.
     - Alarms: DLQ not empty, age of the oldest message, and each function's errors, throttles and
       duration (plus the validator's on-failure queue not empty).
@@ -81,6 +90,8 @@ class EventPipeline(Construct):
         process_environment: Mapping[str, str] | None = None,
         access_logs_bucket: s3.IBucket | None = None,
         results_bucket: s3.IBucket | None = None,
+        circuit_breakers: CircuitBreakers | None = None,
+        enrichment_secret: secretsmanager.ISecret | None = None,
     ) -> None:
         """Create the pipeline.
 
@@ -100,6 +111,11 @@ class EventPipeline(Construct):
             log bucket); by default one is created.
         :param results_bucket: an existing bucket for the records (e.g. a data lake's); by default
             one is created.
+        :param circuit_breakers: the service's breakers, declaring ``enrichment``; required with
+            ``settings.enrichment_url``, whose calls they guard (shared state, opened-alarm, timeouts).
+        :param enrichment_secret: the secret with the enrichment service's HTTP headers (a JSON object
+            such as ``{"Authorization": "Bearer ..."}``), when it is not found by
+            ``settings.enrichment_secret_name``. Only the process function may read it.
         """
         super().__init__(scope, construct_id)
         if (process_code is None) != (process_handler is None):
@@ -184,6 +200,8 @@ class EventPipeline(Construct):
         )
         assert self.validate_function.failure_queue is not None  # async_invocation=True creates it
         self.validate_failure_queue: sqs.Queue = self.validate_function.failure_queue
+        self.circuit_breakers = circuit_breakers
+        self.enrichment_secret = self._connect_enrichment(settings, circuit_breakers, enrichment_secret)
 
         self._grant_handler_access()
         self.event_source = event_sources.SqsEventSource(
@@ -347,6 +365,29 @@ class EventPipeline(Construct):
             ),
             cls._noncurrent_rule(settings),
         ]
+
+    def _connect_enrichment(
+        self,
+        settings: PipelineSettings,
+        breakers: CircuitBreakers | None,
+        secret: secretsmanager.ISecret | None,
+    ) -> secretsmanager.ISecret | None:
+        """Connect the processor to the enrichment service, if there is one; the secret it reads."""
+        if not settings.enrichment_url:
+            if secret is not None:
+                raise ValueError("enrichment_secret is given but settings.enrichment_url is not")
+            return None
+        if breakers is None:
+            raise ValueError(
+                f"settings.enrichment_url needs circuit_breakers declaring {ENRICHMENT_BREAKER!r}: "
+                "every external call goes through a breaker"
+            )
+        if secret is None and settings.enrichment_secret_name:
+            secret = secretsmanager.Secret.from_secret_name_v2(
+                self, "EnrichmentCredentials", settings.enrichment_secret_name
+            )
+        breakers.connect(self.process_function, ENRICHMENT_BREAKER, url=settings.enrichment_url, secret=secret)
+        return secret
 
     def _grant_handler_access(self) -> None:
         uploads = self.upload_bucket.arn_for_objects(f"{self.settings.upload_prefix}*")

@@ -14,6 +14,7 @@ from aws_cdk import (
     aws_iam as iam,
     aws_lambda as lambda_,
     aws_logs as logs,
+    aws_secretsmanager as secretsmanager,
     aws_sqs as sqs,
     aws_stepfunctions as sfn,
 )
@@ -21,10 +22,16 @@ from constructs import Construct
 
 from serverless_patterns.config import FunctionSettings, PatternDefaults, WorkflowSettings
 from serverless_patterns.constructs.alarms import threshold_alarm
+from serverless_patterns.constructs.circuit_breaker import CircuitBreakers
 from serverless_patterns.constructs.compliance import acknowledge
 from serverless_patterns.constructs.function import ServerlessFunction
 from serverless_patterns.constructs.lambda_code import handler_code, handler_path
-from serverless_patterns.constructs.order_workflow_definition import WorkflowFunctions, build_definition
+from serverless_patterns.constructs.order_workflow_definition import (
+    RetryPolicy,
+    WorkflowFunctions,
+    build_definition,
+    gateway_unavailable_retry,
+)
 from serverless_patterns.constructs.storage import DLQ_RETENTION, idempotency_table, queue_with_dlq, secure_table
 from serverless_patterns.lambdas.order_workflow import names
 
@@ -60,6 +67,12 @@ class OrderWorkflow(Construct):
     id, then a payments ledger that holds at most one charge per order. Tables: orders
     (``order_id``; status transitions with history), inventory (``sku``, ``stock``), payments
     ledger (``order_id`` + ``entry``), idempotency (Powertools layout).
+
+    The payment gateway is our own ledger by default. With ``settings.payment_gateway="http"``
+    ChargePayment and RefundPayment call a provider's REST API at ``settings.payment_gateway_url``
+    through ``circuit_breakers`` (breaker ``payment-gateway``), with credentials from a Secrets
+    Manager secret; both tasks then retry ``PaymentGatewayUnavailable`` for two breaker
+    cooldowns (``order_workflow_definition.gateway_unavailable_retry``) before compensating.
     """
 
     def __init__(
@@ -72,6 +85,8 @@ class OrderWorkflow(Construct):
         function_settings: Mapping[str, FunctionSettings] | None = None,
         inventory_table: dynamodb.ITable | None = None,
         event_bus: events.IEventBus | None = None,
+        circuit_breakers: CircuitBreakers | None = None,
+        payment_gateway_secret: secretsmanager.ISecret | None = None,
     ) -> None:
         """Build the workflow.
 
@@ -82,6 +97,12 @@ class OrderWorkflow(Construct):
         :param inventory_table: an existing stock table (partition key ``sku`` (S), number attribute
             ``stock``) when stock is owned elsewhere; otherwise one is created.
         :param event_bus: an existing bus for OrderPlaced/OrderConfirmed; otherwise one is created.
+        :param circuit_breakers: the service's breakers, declaring ``payment-gateway``; required with
+            the ``http`` gateway, whose calls they guard (shared state, opened-alarm, timeouts).
+        :param payment_gateway_secret: the secret with the provider's HTTP headers (a JSON object such
+            as ``{"Authorization": "Bearer ..."}``), when it is not found by
+            ``settings.payment_gateway_secret_name`` (e.g. one created in the same app). Only
+            ChargePayment and RefundPayment may read it.
         """
         super().__init__(scope, construct_id)
         self.settings = settings = settings or WorkflowSettings()
@@ -107,6 +128,9 @@ class OrderWorkflow(Construct):
         self.send_confirmation = self.functions["send_confirmation"]
         self.refund_payment = self.functions["refund_payment"]
         self._grant_data_access()
+        self.circuit_breakers = circuit_breakers
+        self.payment_gateway_secret: secretsmanager.ISecret | None = None
+        gateway_retry = self._connect_payment_gateway(circuit_breakers, payment_gateway_secret)
 
         self.confirmation_queue, self.confirmation_dlq = queue_with_dlq(
             self,
@@ -156,6 +180,7 @@ class OrderWorkflow(Construct):
                 refund_payment=self.refund_payment.invocable,
             ),
             confirmation_queue=self.confirmation_queue,
+            gateway_retry=gateway_retry,
         )
         self.state_machine = sfn.StateMachine(
             self,
@@ -383,6 +408,45 @@ class OrderWorkflow(Construct):
             self.payments_table.grant(self.functions[role].role, query, put)
         self.idempotency_table.grant(self.charge_payment.role, read, put, update, "dynamodb:DeleteItem")
         self.event_bus.grant_put_events_to(self.send_confirmation.role)
+
+    def _connect_payment_gateway(
+        self, breakers: CircuitBreakers | None, secret: secretsmanager.ISecret | None
+    ) -> RetryPolicy | None:
+        """Wire the ``http`` gateway into ChargePayment and RefundPayment; the retry its outages get."""
+        settings = self.settings
+        if settings.payment_gateway != names.HTTP_PAYMENT_GATEWAY:
+            if settings.payment_gateway_url or secret is not None:
+                raise ValueError(
+                    f"a payment gateway URL or secret is given, but payment_gateway is {settings.payment_gateway!r}; "
+                    f"set payment_gateway={names.HTTP_PAYMENT_GATEWAY!r} to call it"
+                )
+            return None
+        if not settings.payment_gateway_url:
+            raise ValueError(f"payment_gateway={names.HTTP_PAYMENT_GATEWAY!r} needs settings.payment_gateway_url")
+        if breakers is None:
+            raise ValueError(
+                f"payment_gateway={names.HTTP_PAYMENT_GATEWAY!r} needs circuit_breakers declaring "
+                f"{names.PAYMENT_GATEWAY_BREAKER!r}: every external call goes through a breaker"
+            )
+        if secret is None and settings.payment_gateway_secret_name:
+            secret = secretsmanager.Secret.from_secret_name_v2(
+                self, "PaymentGatewayCredentials", settings.payment_gateway_secret_name
+            )
+        self.payment_gateway_secret = secret
+        for function in (self.charge_payment, self.refund_payment):
+            breakers.connect(function, names.PAYMENT_GATEWAY_BREAKER, url=settings.payment_gateway_url, secret=secret)
+        retry = gateway_unavailable_retry(breakers.settings.cooldown_seconds)
+        # An execution that times out runs no compensation: a charge whose answer was lost would
+        # never be refunded. Both tasks' retries (each attempt bounded by the HTTP timeouts) must fit.
+        attempt_seconds = breakers.settings.connect_timeout_seconds + breakers.settings.read_timeout_seconds
+        task_seconds = sum(retry.waits()) + (retry.max_attempts + 1) * attempt_seconds
+        if 2 * task_seconds > 60 * settings.execution_timeout_minutes:
+            raise ValueError(
+                f"the payment gateway's retries of ChargePayment and RefundPayment take up to {2 * task_seconds:g} s, "
+                f"longer than the execution timeout ({settings.execution_timeout_minutes} min): raise "
+                "execution_timeout_minutes or shorten the breaker's cooldown"
+            )
+        return retry
 
     def _acknowledge_state_machine_role(self) -> None:
         acknowledge(

@@ -17,10 +17,15 @@
 State names and error names are the workflow's contract (tests, the local cloud's
 scenarios and operators' runbooks use them); the constants below are the only place
 they are spelled. Every task retries Lambda's own transient errors first.
+
+When a circuit breaker guards the payment gateway (the ``http`` adapter), ChargePayment and
+RefundPayment retry ``PaymentGatewayUnavailable`` on their own schedule, long enough to outlast
+the breaker's cooldown (``gateway_unavailable_retry``); otherwise they keep the seed's retry.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from aws_cdk import (
@@ -78,6 +83,11 @@ class RetryPolicy:
     max_delay_seconds: int | None = None
     jitter: bool = False
 
+    def waits(self) -> list[float]:
+        """The wait before each retry, in seconds (without jitter: the longest each may be)."""
+        waits = [self.interval_seconds * self.backoff_rate**attempt for attempt in range(self.max_attempts)]
+        return [min(wait, self.max_delay_seconds) if self.max_delay_seconds else wait for wait in waits]
+
     def apply(self, state: sfn.TaskStateBase) -> None:
         state.add_retry(
             errors=list(self.errors),
@@ -96,6 +106,8 @@ CHARGE_NO_RETRY = RetryPolicy((PaymentError.__name__, OrderStateError.__name__),
 CHARGE_TRANSIENT_RETRY = RetryPolicy(
     (PaymentGatewayUnavailable.__name__, TransientError.__name__, TASK_FAILED), max_attempts=3
 )
+# The same, once PaymentGatewayUnavailable has a retrier of its own (gateway_unavailable_retry).
+CHARGE_OTHER_TRANSIENT_RETRY = RetryPolicy((TransientError.__name__, TASK_FAILED), max_attempts=3)
 VALIDATE_TRANSIENT_RETRY = RetryPolicy((TransientError.__name__,), max_attempts=3)
 # Transaction conflicts on a hot SKU: short, jittered, so racing orders spread out.
 INVENTORY_TRANSIENT_RETRY = RetryPolicy(
@@ -104,6 +116,35 @@ INVENTORY_TRANSIENT_RETRY = RetryPolicy(
 CONFIRMATION_RETRY = RetryPolicy((ALL_ERRORS,), max_attempts=5, max_delay_seconds=30)
 REFUND_RETRY = RetryPolicy((ALL_ERRORS,), max_attempts=5, max_delay_seconds=30)
 QUEUE_RETRY = RetryPolicy((ALL_ERRORS,), max_attempts=3, interval_seconds=1)
+
+
+def gateway_unavailable_retry(cooldown_seconds: float) -> RetryPolicy:
+    """How long a task keeps retrying a payment gateway whose circuit breaker may be open.
+
+    The seed's 2, 4, 8 s (14 s in all) ends before a breaker's cooldown (30 s by default) does:
+    every order that met an outage would fail while the breaker still refused calls, even when
+    the gateway was back seconds later. Here the waits double from 2 s, each capped at one
+    cooldown, until they add up to two cooldowns. The trial call comes at most one cooldown
+    after the breaker opened, and every container sees the breaker closed within its
+    ``cache_seconds`` (at most one cooldown) of that trial, so an order retried on this schedule
+    gets through the first successful trial; the cap means no order waits much longer than one
+    cooldown after recovery. Attempts while the breaker is open make no gateway call and fail
+    in milliseconds, so the extra attempts cost little. No jitter: the span must be certain, and
+    orders are spread already by when they started.
+    """
+    if cooldown_seconds <= 0:
+        raise ValueError("cooldown_seconds must be > 0")
+    cap = max(2, math.ceil(cooldown_seconds))
+    waits: list[float] = []
+    while sum(waits) < 2 * cooldown_seconds:
+        waits.append(min(2 * 2 ** len(waits), cap))
+    return RetryPolicy(
+        (PaymentGatewayUnavailable.__name__,),
+        max_attempts=len(waits),
+        interval_seconds=2,
+        backoff_rate=2.0,
+        max_delay_seconds=cap,
+    )
 
 
 @dataclass(frozen=True)
@@ -145,13 +186,19 @@ def _invoke(
 
 
 def build_definition(
-    scope: Construct, *, functions: WorkflowFunctions, confirmation_queue: sqs.IQueue
+    scope: Construct,
+    *,
+    functions: WorkflowFunctions,
+    confirmation_queue: sqs.IQueue,
+    gateway_retry: RetryPolicy | None = None,
 ) -> sfn.IChainable:
     """The saga, ready for ``DefinitionBody.from_chainable``.
 
     State layout: ValidateOrder replaces the input with ``{"order": ...}``; later tasks add
     ``payment``, ``reservation``, ``confirmation``; a Catch adds ``failure`` (Error, Cause);
     RefundPayment adds ``compensation``, whose ``error`` and ``reason`` OrderFailed reports.
+    ``gateway_retry`` (``gateway_unavailable_retry``) gives PaymentGatewayUnavailable its own
+    retrier on ChargePayment and RefundPayment, ahead of the broader ones.
     """
     validation_failed = sfn.Fail(scope, VALIDATION_FAILED, error=ValidationError.__name__, cause_path="$.failure.Cause")
     payment_failed = sfn.Fail(scope, PAYMENT_FAILED, error=PaymentError.__name__, cause_path="$.failure.Cause")
@@ -183,7 +230,12 @@ def build_definition(
         result_path="$.payment",
     )
     CHARGE_NO_RETRY.apply(charge)
-    CHARGE_TRANSIENT_RETRY.apply(charge)
+    if gateway_retry is None:
+        CHARGE_TRANSIENT_RETRY.apply(charge)
+    else:
+        # Ahead of States.TaskFailed, which would match PaymentGatewayUnavailable too.
+        gateway_retry.apply(charge)
+        CHARGE_OTHER_TRANSIENT_RETRY.apply(charge)
 
     reserve = _invoke(
         scope,
@@ -215,6 +267,8 @@ def build_definition(
         ),
         result_path="$.compensation",
     )
+    if gateway_retry is not None:
+        gateway_retry.apply(refund)
     REFUND_RETRY.apply(refund)
     refund.add_catch(compensation_failed, errors=[ALL_ERRORS], result_path="$.compensation_failure")
 

@@ -36,6 +36,11 @@ MAX_VISIBILITY_SECONDS = 43_200
 # Idempotency records are keyed ``event-pipeline#<hash of bucket, key, version>``.
 IDEMPOTENCY_KEY_PREFIX = "event-pipeline"
 
+# The circuit breaker guarding the optional enrichment service (its URL: ``ENRICHMENT_URL``).
+ENRICHMENT_BREAKER = "enrichment"
+# Where the enrichment service's answer goes in the summary of ``processed/{key}.json``.
+ENRICHMENT_FIELD = "enrichment"
+
 
 class Metric:
     """EMF metric names the handlers emit and the construct charts (the ``FILES_*`` pair is shared

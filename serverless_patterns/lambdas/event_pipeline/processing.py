@@ -21,9 +21,11 @@ from enum import StrEnum
 from typing import Any
 
 from serverless_patterns.lambdas.event_pipeline import data_access, records
+from serverless_patterns.lambdas.event_pipeline.enrichment import enrich, enrichment_enabled
 from serverless_patterns.lambdas.event_pipeline.errors import InvalidContentError, ObjectVanishedError
 from serverless_patterns.lambdas.event_pipeline.formats import ByteStream, summarise
 from serverless_patterns.lambdas.event_pipeline.layout import (
+    ENRICHMENT_FIELD,
     MAX_DELAY_SECONDS,
     MAX_VISIBILITY_SECONDS,
     PROCESSED_PREFIX,
@@ -50,8 +52,16 @@ dependency is unavailable.
 
 
 def summarise_upload(message: PipelineMessage, stream: ByteStream) -> Mapping[str, Any]:
-    """The default processor: row count, columns and per-field statistics, in one streaming pass."""
-    return summarise(message.format, stream)
+    """The default processor: row count, columns and per-field statistics, in one streaming pass.
+
+    With an enrichment service configured, its answer about the upload is added as ``enrichment``;
+    it is asked first, so while it is down (or its breaker open) no upload is read in vain.
+    """
+    enrichment = enrich(message) if enrichment_enabled() else None
+    summary = summarise(message.format, stream)
+    if enrichment is not None:
+        summary[ENRICHMENT_FIELD] = enrichment
+    return summary
 
 
 def source_of(message: PipelineMessage) -> SourceRef:

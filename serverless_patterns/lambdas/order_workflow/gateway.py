@@ -12,7 +12,8 @@ An adapter turns a charge or refund request into a gateway reference. Its contra
 
 Whatever the adapter, the charge and the refund are recorded in our payments ledger by
 ``logic``. Adapters are chosen by name (``PAYMENT_GATEWAY``) from ``GATEWAYS``; an adapter
-with heavy imports registers a factory that imports lazily.
+with heavy imports registers a factory that imports lazily. Two ship: ``ledger`` (the default)
+and ``http`` (a provider's REST API behind a circuit breaker: ``http_gateway``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from serverless_patterns.lambdas.order_workflow import names
 from serverless_patterns.lambdas.order_workflow.errors import PaymentError
 from serverless_patterns.lambdas.order_workflow.settings import GatewaySettings
 
@@ -102,8 +104,17 @@ class LedgerGateway:
 
 GatewayFactory = Callable[[GatewaySettings], PaymentGateway]
 
+
+def _http_gateway(settings: GatewaySettings) -> PaymentGateway:
+    # Imported here: only containers configured for the provider load its client, breaker and secret.
+    from serverless_patterns.lambdas.order_workflow.http_gateway import HttpPaymentGateway
+
+    return HttpPaymentGateway.from_env(max_charge_cents=settings.max_charge_cents)
+
+
 GATEWAYS: dict[str, GatewayFactory] = {
     LedgerGateway.name: lambda settings: LedgerGateway(max_charge_cents=settings.max_charge_cents),
+    names.HTTP_PAYMENT_GATEWAY: _http_gateway,
 }
 
 

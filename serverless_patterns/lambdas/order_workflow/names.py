@@ -18,6 +18,11 @@ EVENT_BUS_ENV = "EVENT_BUS_NAME"
 PAYMENT_GATEWAY_ENV = "PAYMENT_GATEWAY"
 MAX_CHARGE_ENV = "MAX_CHARGE_CENTS"
 
+# The HTTP payment gateway adapter's name (``WorkflowSettings.payment_gateway``) and the circuit
+# breaker that guards its calls (its URL and secret variables: ``PAYMENT_GATEWAY_URL``/``_SECRET_ARN``).
+HTTP_PAYMENT_GATEWAY = "http"
+PAYMENT_GATEWAY_BREAKER = "payment-gateway"
+
 # Order events on the workflow's event bus: OrderPlaced starts the workflow,
 # OrderConfirmed is emitted once the order is paid, reserved and confirmed.
 EVENT_SOURCE = "serverless-patterns.orders"

@@ -97,9 +97,8 @@ def clear_caches() -> None:
     gateway.payment_gateway.cache_clear()
 
 
-@pytest.fixture
-def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cloud]:
-    """Tables as the construct creates them, the bus with a rule copying events to a queue."""
+def use_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The variables the construct sets on the functions, and the metrics they are built with."""
     for name, value in {
         names.ORDERS_TABLE_ENV: ORDERS_TABLE,
         names.INVENTORY_TABLE_ENV: INVENTORY_TABLE,
@@ -117,22 +116,33 @@ def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cloud]:
     monkeypatch.setattr(metrics.provider, "namespace", "ServerlessPatterns/Test")
     monkeypatch.setattr(metrics.provider, "service", names.SERVICE)
     clear_caches()
+
+
+def create_cloud() -> Cloud:
+    """Tables as the construct creates them, the bus with a rule copying events to a queue (moto active)."""
+    dynamodb = boto3.client("dynamodb")
+    _table(dynamodb, ORDERS_TABLE, "order_id")
+    _table(dynamodb, INVENTORY_TABLE, "sku")
+    _table(dynamodb, PAYMENTS_TABLE, "order_id", "entry")
+    _table(dynamodb, IDEMPOTENCY_TABLE, "id")
+    events = boto3.client("events")
+    sqs = boto3.client("sqs")
+    events.create_event_bus(Name=EVENT_BUS)
+    queue_url = sqs.create_queue(QueueName="order-events")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(
+        Name="all-order-events", EventBusName=EVENT_BUS, EventPattern=f'{{"source": ["{names.EVENT_SOURCE}"]}}'
+    )
+    events.put_targets(Rule="all-order-events", EventBusName=EVENT_BUS, Targets=[{"Id": "q", "Arn": queue_arn}])
+    return Cloud(dynamodb=dynamodb, sqs=sqs, events_queue_url=queue_url)
+
+
+@pytest.fixture
+def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cloud]:
+    """A fresh moto account with the workflow's tables and bus, and the functions' environment."""
+    use_environment(monkeypatch)
     with mock_aws():
-        dynamodb = boto3.client("dynamodb")
-        _table(dynamodb, ORDERS_TABLE, "order_id")
-        _table(dynamodb, INVENTORY_TABLE, "sku")
-        _table(dynamodb, PAYMENTS_TABLE, "order_id", "entry")
-        _table(dynamodb, IDEMPOTENCY_TABLE, "id")
-        events = boto3.client("events")
-        sqs = boto3.client("sqs")
-        events.create_event_bus(Name=EVENT_BUS)
-        queue_url = sqs.create_queue(QueueName="order-events")["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        events.put_rule(
-            Name="all-order-events", EventBusName=EVENT_BUS, EventPattern=f'{{"source": ["{names.EVENT_SOURCE}"]}}'
-        )
-        events.put_targets(Rule="all-order-events", EventBusName=EVENT_BUS, Targets=[{"Id": "q", "Arn": queue_arn}])
-        yield Cloud(dynamodb=dynamodb, sqs=sqs, events_queue_url=queue_url)
+        yield create_cloud()
     clear_caches()
 
 
