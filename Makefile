@@ -42,6 +42,14 @@ synth: install ## Synthesize Dev, Staging and Prod into cdk.out (cdk-nag gates i
 local: install ## Deploy one environment (ENV=dev|staging|prod) into the embedded emulated cloud and drive every pattern
 	$(PY) -m serverless_patterns.local --env $(ENV)
 
+.PHONY: bench
+bench: install ## Cold starts, synth time, asset sizes, warm overhead as ratios; writes bench/results.json (minutes; not in make test)
+	$(PY) -m bench
+
+.PHONY: cost
+cost: install ## Monthly cost estimate of ENV=dev|staging|prod|all from its template (PROFILE=my-traffic.json to override)
+	$(PY) -m serverless_patterns.cost --env $(ENV) $(if $(PROFILE),--profile $(PROFILE))
+
 .PHONY: lint
 lint: $(PY_DEPS) ## ruff (lint + format check) and mypy --strict
 	$(VENV)/bin/ruff check .
@@ -60,6 +68,10 @@ test: install lint ## Lint, type-check and run every test
 .PHONY: snapshot-update
 snapshot-update: install ## Rewrite the template snapshots after an intended change
 	$(PY) -m pytest tests/infrastructure --snapshot-update
+
+.PHONY: diagrams
+diagrams: install ## Redraw docs/diagrams/*.png from the synthesized Prod stage (needs Graphviz: apt-get install graphviz)
+	$(PY) scripts/diagrams.py --env prod --out docs/diagrams
 
 .PHONY: clean
 clean: ## Remove build output (keeps .venv and node_modules)

@@ -1,7 +1,22 @@
-"""serverless-patterns: production-grade serverless patterns as AWS CDK v2 constructs.
+"""serverless-patterns: production-grade serverless patterns as AWS CDK v2 constructs for Python.
 
-The public API is imported lazily, so handler code under
-``serverless_patterns.lambdas`` never pulls in aws_cdk.
+Import the constructs and their configuration types from here::
+
+    from serverless_patterns import ApiBackend, EventPipeline, FunctionSettings, PatternDefaults
+
+The patterns: ``ApiBackend`` (REST API -> Lambda -> DynamoDB), ``EventPipeline`` (S3 -> validate
+-> SQS -> process -> S3), ``FanOut`` (chunked parallel work, exactly-once aggregation),
+``OrderWorkflow`` (a Step Functions saga with compensation) and ``ObservabilityDashboard`` (one
+environment's dashboard, alarm routing and saved log queries). They are built from
+``ServerlessFunction``, ``AlarmTopic`` and ``CircuitBreakers``, and configured with the frozen
+dataclasses of ``serverless_patterns.config``.
+
+Everything is imported lazily, on first attribute access: the Lambda handlers under
+``serverless_patterns.lambdas`` are packaged with this ``__init__`` in the same wheel and must
+never pull in aws_cdk (nor pay for importing it) when they import their own modules.
+
+The names listed in ``__all__`` are the public API that semantic versioning covers (see
+CHANGELOG.md), together with the construct ids each construct gives the resources it creates.
 """
 
 from __future__ import annotations
@@ -9,19 +24,35 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
-_EXPORTS = {
+_CONFIG = "serverless_patterns.config"
+_EXPORTS: dict[str, str] = {
+    # The patterns.
+    "ApiBackend": "serverless_patterns.constructs.api_backend",
+    "EventPipeline": "serverless_patterns.constructs.event_pipeline",
+    "FanOut": "serverless_patterns.constructs.fan_out",
+    "OrderWorkflow": "serverless_patterns.constructs.order_workflow",
+    "ObservabilityDashboard": "serverless_patterns.constructs.observability",
+    # Their building blocks, usable on their own.
     "ServerlessFunction": "serverless_patterns.constructs.function",
+    "AlarmTopic": "serverless_patterns.constructs.alarm_topic",
+    "CircuitBreakers": "serverless_patterns.constructs.circuit_breaker",
     "Observable": "serverless_patterns.constructs.observable",
-    "ApiAuth": "serverless_patterns.config",
-    "AlarmThresholds": "serverless_patterns.config",
-    "CircuitBreakerSettings": "serverless_patterns.config",
-    "EnvironmentConfig": "serverless_patterns.config",
-    "FanOutSettings": "serverless_patterns.config",
-    "FunctionSettings": "serverless_patterns.config",
-    "PipelineSettings": "serverless_patterns.config",
-    "WorkflowSettings": "serverless_patterns.config",
+    # Packaging your own EventPipeline processor, and the compliance gates the patterns pass.
+    "processor_code": "serverless_patterns.constructs.event_pipeline_code",
+    "add_compliance_checks": "serverless_patterns.stacks.compliance",
+    # Configuration.
+    "AlarmThresholds": _CONFIG,
+    "ApiAuth": _CONFIG,
+    "CircuitBreakerSettings": _CONFIG,
+    "EnvironmentConfig": _CONFIG,
+    "FanOutSettings": _CONFIG,
+    "FunctionSettings": _CONFIG,
+    "PatternDefaults": _CONFIG,
+    "PipelineSettings": _CONFIG,
+    "PowerTuningSettings": _CONFIG,
+    "WorkflowSettings": _CONFIG,
 }
 
 if TYPE_CHECKING:
@@ -32,27 +63,58 @@ if TYPE_CHECKING:
         EnvironmentConfig,
         FanOutSettings,
         FunctionSettings,
+        PatternDefaults,
         PipelineSettings,
+        PowerTuningSettings,
         WorkflowSettings,
     )
+    from serverless_patterns.constructs.alarm_topic import AlarmTopic
+    from serverless_patterns.constructs.api_backend import ApiBackend
+    from serverless_patterns.constructs.circuit_breaker import CircuitBreakers
+    from serverless_patterns.constructs.event_pipeline import EventPipeline
+    from serverless_patterns.constructs.event_pipeline_code import processor_code
+    from serverless_patterns.constructs.fan_out import FanOut
     from serverless_patterns.constructs.function import ServerlessFunction
+    from serverless_patterns.constructs.observability import ObservabilityDashboard
     from serverless_patterns.constructs.observable import Observable
+    from serverless_patterns.constructs.order_workflow import OrderWorkflow
+    from serverless_patterns.stacks.compliance import add_compliance_checks
 
 __all__ = [
     "AlarmThresholds",
+    "AlarmTopic",
     "ApiAuth",
+    "ApiBackend",
     "CircuitBreakerSettings",
+    "CircuitBreakers",
     "EnvironmentConfig",
+    "EventPipeline",
+    "FanOut",
     "FanOutSettings",
     "FunctionSettings",
+    "ObservabilityDashboard",
     "Observable",
+    "OrderWorkflow",
+    "PatternDefaults",
     "PipelineSettings",
+    "PowerTuningSettings",
     "ServerlessFunction",
     "WorkflowSettings",
+    "add_compliance_checks",
+    "processor_code",
 ]
 
 
 def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'serverless_patterns' has no attribute {name!r}")
+    """Import a public name's module on first use (PEP 562), then cache the name here."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'serverless_patterns' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """The public names too, although they are imported only when first used."""
+    return sorted({*globals(), *_EXPORTS})

@@ -155,6 +155,29 @@ class PipelineSettings:
     ``enrichment_url`` (optional) is an HTTP service the default processor asks about each
     upload, behind the ``enrichment`` circuit breaker, with the HTTP headers carrying its
     credentials in the Secrets Manager secret ``enrichment_secret_name``.
+
+    Attributes:
+        batch_size: messages per processor invocation (1..10000; above 10 needs a batching window).
+        batching_window_seconds: how long the event source gathers a batch (0..300 s).
+        max_concurrency: the SQS event source's maximum concurrency (2..1000); at most the
+            processor's reserved concurrency, or throttled batches would count as receives.
+        max_receive_count: receives of a message before SQS moves it to the DLQ.
+        max_file_bytes: larger uploads are parked as too large.
+        upload_prefix: the folder uploads are picked up from, such as ``incoming/``.
+        upload_suffixes: narrow the S3 notification to these suffixes (empty: every key).
+        allowed_extensions: the extensions (and so formats) the validator accepts.
+        format_sample_bytes: how many first bytes the validator reads (1 KiB..1 MiB).
+        retry_base_seconds: the first backoff of a failed message.
+        retry_max_seconds: the longest backoff (at most 12 h, SQS's visibility limit).
+        max_deferrals: re-queues while a dependency is down, not counted as receives.
+        idempotency_hours: how long a processed upload version is remembered.
+        validate_retry_attempts: Lambda's async retries of the validator (0..2).
+        processed_retention_days: lifecycle of uploads tagged processed.
+        rejected_retention_days: lifecycle of uploads tagged rejected.
+        noncurrent_retention_days: lifecycle of old object versions in both buckets.
+        access_log_retention_days: lifecycle of the S3 server access logs.
+        enrichment_url: the optional enrichment service's URL.
+        enrichment_secret_name: the Secrets Manager secret with its HTTP headers.
     """
 
     batch_size: int = 10
@@ -223,6 +246,18 @@ class FanOutSettings:
     concurrency when that is set. Jobs still open ``job_deadline_minutes`` after they
     start (or after aggregation starts) are failed by a sweeper running every
     ``sweep_interval_minutes``.
+
+    Attributes:
+        chunk_size: items per chunk (one queue message each).
+        max_items: larger jobs are refused (at most 1,000,000 chunks).
+        worker_parallelism: threads a worker uses on the items of one chunk (1..64).
+        worker_retries: redeliveries of a failed chunk before it goes to the DLQ (0..999).
+        job_deadline_minutes: a job still open this long after it started is failed.
+        worker_batch_size: chunks per worker invocation (1..10).
+        worker_max_concurrency: concurrent workers, the event source's cap (2..1000).
+        sweep_interval_minutes: how often the sweeper looks for overdue jobs.
+        max_source_bytes: the largest items object a job may name in the input bucket.
+        job_retention_days: how long job records (TTL) and input objects are kept.
     """
 
     chunk_size: int = 100
@@ -272,6 +307,18 @@ class WorkflowSettings:
     are declined. ``charge_idempotency_hours``: how long a repeated charge of the same
     order returns the first result without touching the gateway (the ledger keeps
     refusing a second charge after that).
+
+    Attributes:
+        express: an Express state machine (runs of at most 5 minutes) instead of Standard.
+        log_execution_data: include states' inputs and outputs in the execution logs.
+        execution_timeout_minutes: an execution running longer fails (no compensation runs).
+        payment_gateway: the ChargePayment adapter, ``ledger`` or ``http``.
+        payment_gateway_url: the provider's API for ``http``.
+        payment_gateway_secret_name: the Secrets Manager secret with its HTTP headers.
+        max_charge_cents: larger charges are declined.
+        charge_idempotency_hours: how long a repeated charge returns the first result.
+        failed_executions_threshold: failed executions per period that alarm.
+        confirmation_max_receive_count: receives of a deferred confirmation before its DLQ.
     """
 
     express: bool = False
@@ -310,6 +357,14 @@ class CircuitBreakerSettings:
     (a closed breaker then costs no DynamoDB call). HTTP calls time out after
     ``connect_timeout_seconds`` + ``read_timeout_seconds``, which must stay under
     half of the calling function's timeout.
+
+    Attributes:
+        failure_threshold: failures within the window that open a breaker.
+        window_seconds: the window failures are counted in.
+        cooldown_seconds: how long an open breaker fails fast before a trial call.
+        connect_timeout_seconds: the HTTP connect timeout of guarded calls.
+        read_timeout_seconds: the HTTP read timeout of guarded calls.
+        cache_seconds: how long a container trusts its cached view of a closed breaker.
     """
 
     failure_threshold: int = 5
