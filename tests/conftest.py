@@ -15,6 +15,9 @@ from serverless_patterns.stacks.stage import ServiceStage
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# The caller's own AWS settings, kept for the opt-in real-account suite (tests/aws) only.
+CALLER_AWS_ENVIRONMENT = {name: value for name, value in os.environ.items() if name.startswith("AWS_")}
+
 # Tests never reach real AWS: fake credentials and a fixed region for every boto3 client.
 for _name, _value in {
     "AWS_ACCESS_KEY_ID": "testing",

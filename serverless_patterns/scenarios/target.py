@@ -76,6 +76,25 @@ class Resource(Protocol):
     def physical_id(self) -> str: ...
 
 
+def path_matches(resource_path: str, logical_id: str, wanted: str) -> bool:
+    """How ``Target.resource`` finds a resource: by logical id, or by the end of its construct path.
+
+    ``wanted`` (e.g. ``"Api/Handler/LiveAlias"``) matches whole trailing path segments, so the
+    stage and stack names never appear in a scenario; an L2 construct's path also finds its
+    ``Resource`` child (``"AlarmTopic/DeliveryFailures"`` finds ``.../DeliveryFailures/Resource``).
+    """
+    wanted = wanted.strip("/")
+    path = "/" + resource_path.strip("/")
+    return logical_id == wanted or path.endswith("/" + wanted) or path.endswith("/" + wanted + "/Resource")
+
+
+def path_is_under(resource_path: str, under: str) -> bool:
+    """How ``Target.find`` narrows by ``under``: the construct path holds those whole segment(s)."""
+    if not under.strip("/"):
+        return True
+    return "/" + under.strip("/") + "/" in "/" + resource_path.strip("/") + "/"
+
+
 class Target(Protocol):
     """The operations scenarios use; nothing here is specific to one target."""
 
@@ -121,9 +140,14 @@ class Target(Protocol):
         ...
 
     def run_execution(
-        self, state_machine_arn: str, execution_input: Any = None, *, name: str | None = None
+        self,
+        state_machine_arn: str,
+        execution_input: Any = None,
+        *,
+        name: str | None = None,
+        timeout_seconds: float = 300.0,
     ) -> Execution:
-        """Start a named execution and wait for its end."""
+        """Start a named execution and wait for its end (at most ``timeout_seconds``: TimeoutError)."""
         ...
 
     def settle(self, until: Callable[[], bool] | None = None, *, timeout_seconds: float = 300.0) -> bool:
