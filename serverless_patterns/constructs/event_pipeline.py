@@ -22,7 +22,7 @@ from constructs import Construct
 from serverless_patterns.config import FunctionSettings, PatternDefaults, PipelineSettings
 from serverless_patterns.constructs.alarms import threshold_alarm
 from serverless_patterns.constructs.circuit_breaker import CircuitBreakers
-from serverless_patterns.constructs.compliance import acknowledge
+from serverless_patterns.constructs.compliance import acknowledge, wildcard_finding
 from serverless_patterns.constructs.function import ServerlessFunction
 from serverless_patterns.constructs.lambda_code import handler_code, handler_path
 from serverless_patterns.constructs.storage import idempotency_table, queue_with_dlq, secure_bucket
@@ -411,22 +411,18 @@ class EventPipeline(Construct):
             acknowledge(
                 role,
                 (
-                    self._wildcard_finding(uploads),
+                    wildcard_finding(self, uploads),
                     "Upload keys are unknown at deploy time; access is limited to the upload prefix.",
                 ),
                 *(
                     (
-                        self._wildcard_finding(arn),
+                        wildcard_finding(self, arn),
                         "Record keys follow the upload keys; access is limited to the records' prefix.",
                     )
                     for arn in records
                 ),
             )
         self.idempotency_table.grant_read_write_data(self.process_function.role)
-
-    def _wildcard_finding(self, arn: str) -> str:
-        """The IAM5 finding id cdk-nag prints for ``arn`` (Ref/GetAtt as ``<Id.Attr>``, joins flattened)."""
-        return f"AwsSolutions::AwsSolutions-IAM5[Resource::{_nag_form(Stack.of(self).resolve(arn))}]"
 
     def _notify_validator(self, settings: PipelineSettings) -> None:
         destination = s3n.LambdaDestination(self.validate_function.alias)
@@ -467,19 +463,3 @@ class EventPipeline(Construct):
                 thresholds,
             ),
         ]
-
-
-def _nag_form(value: object) -> str:
-    """A resolved CloudFormation value written the way cdk-nag names resources in findings."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and len(value) == 1:
-        ((function, argument),) = value.items()
-        if function == "Ref":
-            return f"<{argument}>"
-        if function == "Fn::GetAtt":
-            return f"<{'.'.join(argument)}>"
-        if function == "Fn::Join":
-            separator, parts = argument
-            return str(separator).join(_nag_form(part) for part in parts)
-    raise ValueError(f"no cdk-nag form for {value!r}")

@@ -29,7 +29,6 @@ from collections.abc import Mapping, Sequence
 
 from aws_cdk import (
     Duration,
-    Stack,
     aws_cloudwatch as cloudwatch,
     aws_dynamodb as dynamodb,
     aws_events as events,
@@ -42,7 +41,7 @@ from constructs import Construct
 
 from serverless_patterns.config import FanOutSettings, FunctionSettings, PatternDefaults
 from serverless_patterns.constructs.alarms import threshold_alarm
-from serverless_patterns.constructs.compliance import acknowledge
+from serverless_patterns.constructs.compliance import acknowledge, wildcard_finding
 from serverless_patterns.constructs.function import ServerlessFunction
 from serverless_patterns.constructs.lambda_code import handler_code, handler_path
 from serverless_patterns.constructs.storage import queue_with_dlq, secure_bucket, secure_table
@@ -266,7 +265,7 @@ class FanOut(Construct):
         acknowledge(
             self.master.role,
             (
-                f"AwsSolutions::AwsSolutions-IAM5[Resource::{self._nag_resource(self.input_bucket.arn_for_objects('*'))}]",
+                wildcard_finding(self, self.input_bucket.arn_for_objects("*")),
                 "The master reads the items object each job names; any key in the job input bucket can be one.",
             ),
         )
@@ -402,10 +401,6 @@ class FanOut(Construct):
             iam.PolicyStatement(actions=list(actions), resources=[self.table.table_arn])
         )
 
-    def _nag_resource(self, arn: str) -> str:
-        """``arn`` as cdk-nag prints it in finding ids: ``<Logical.Arn>``, ``<Ref>``, joins flattened."""
-        return _nag_text(Stack.of(self).resolve(arn))
-
     def _create_alarms(self) -> list[cloudwatch.Alarm]:
         thresholds = self._defaults.thresholds
         period = Duration.seconds(thresholds.period_seconds)
@@ -453,19 +448,3 @@ class FanOut(Construct):
             )
         )
         return alarms
-
-
-def _nag_text(value: object) -> str:
-    """A resolved CloudFormation value in cdk-nag's notation (strings, Ref, Fn::GetAtt, Fn::Join)."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and len(value) == 1:
-        ((function, argument),) = value.items()
-        if function == "Ref":
-            return f"<{argument}>"
-        if function == "Fn::GetAtt":
-            return f"<{'.'.join(argument)}>"
-        if function == "Fn::Join":
-            separator, parts = argument
-            return str(separator).join(_nag_text(part) for part in parts)
-    raise ValueError(f"cannot express {value!r} as a cdk-nag resource id")
