@@ -232,6 +232,8 @@ def _summarise_json_lines(stream: ByteStream, *, partial: bool) -> dict[str, Any
             record = json.loads(line)
         except json.JSONDecodeError as error:
             raise InvalidContentError(f"line {number}: not JSON ({error.msg})") from None
+        except RecursionError:
+            raise InvalidContentError(f"line {number}: JSON nested too deeply") from None
         if not isinstance(record, dict):
             raise InvalidContentError(f"line {number}: a JSON {type(record).__name__}, not an object")
         summary.rows += 1

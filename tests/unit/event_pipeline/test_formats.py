@@ -88,6 +88,7 @@ def test_json_lines_summary_unions_keys_and_skips_blank_lines() -> None:
         (JSONL, b"", "no records"),
         (JSONL, b'{"a": 1}\n{"a": \n', "line 2: not JSON"),
         (JSONL, b'{"a": 1}\n[1, 2]\n', "line 2: a JSON list, not an object"),
+        (JSONL, b'{"a": ' * 100_000 + b"1" + b"}" * 100_000 + b"\n", "line 1: JSON nested too deeply"),
     ],
 )
 def test_malformed_content_names_its_fault(data_format: DataFormat, body: bytes, message: str) -> None:
