@@ -21,6 +21,7 @@ from moto import mock_aws
 from moto.core.models import DEFAULT_ACCOUNT_ID
 
 from serverless_patterns.local import (
+    events,
     resources as _resources,  # noqa: F401  (registers the emulators)
     s3_events,
 )
@@ -38,6 +39,8 @@ from serverless_patterns.local.stepfunctions import (
     execution_name,
     name_rule_executions,
     running_executions,
+    share_parsed_programs,
+    share_task_clients,
 )
 
 if TYPE_CHECKING:
@@ -181,7 +184,10 @@ class LocalCloud:
             self._runtime = runtime
             self.waits.install(stack)
             name_rule_executions(stack)
+            share_task_clients(stack)
+            share_parsed_programs(stack)
             s3_events.install(stack, runtime)
+            events.install(stack, runtime)
             self._async = AsyncInvoker(
                 runtime=runtime,
                 clock=self.clock,

@@ -9,15 +9,35 @@ Lambda-like context. Errors come back as the Python runtime's payload
 with ``X-Amz-Function-Error: Unhandled``, so Step Functions Retry/Catch match on class names
 exactly as on AWS.
 
-Each deployed code version is a *container*: it has its own module namespace. All handler
-assets contain ``serverless_patterns.lambdas...``, which the test process imports too; while
-a container runs, every module under the asset's top-level packages is swapped into
-``sys.modules`` and back out afterwards, so module-level caches (settings, boto3 clients)
-live per container and never leak between functions or into the caller. ``os.environ`` is
-replaced for the duration of the call (only the runtime's variables and the function's
-own), so a handler that relies on a variable its stack forgot fails here as it would on AWS.
-Invocations are serialized by one re-entrant lock: a handler may invoke another function
-synchronously from its own thread, but must not wait on another thread's invocation.
+Each deployed code version runs in *containers*, each with its own module namespace. All
+handler assets contain ``serverless_patterns.lambdas...``, which the test process imports
+too; while a container's code runs, every module under the asset's top-level packages is
+swapped into ``sys.modules`` and back out afterwards (also around each AWS request it
+makes), so module-level caches (settings, boto3 clients) live per container and never
+leak between functions or into the caller.
+As on AWS, a container runs one invocation at a time: concurrent invocations of a
+function get more containers (cold starts), up to ``max_containers`` per function
+version (the function's reserved concurrency, when lower); beyond that an invocation
+waits for a free container instead of being throttled.
+
+Invocations run concurrently (Step Functions executions, API calls from several threads),
+interleaved the way that matters for distributed races: at AWS API calls. Handler Python
+code holds the runtime lock; every AWS request a handler makes (every boto3 call reaching
+the emulator) releases it, so other invocations run while it waits for its answer. The
+time an invocation spends waiting for the lock is not counted against its timeout nor
+its remaining time. ``os.environ`` is per thread while a handler runs (only the runtime's
+variables and the function's own), so a handler that relies on a variable its stack forgot
+fails here as it would on AWS, and concurrent invocations never see each other's
+environment nor change the process's. The emulator's DynamoDB applies one request at a time
+(``dynamodb.serialize``), as DynamoDB orders conflicting writes: moto's transactions copy and
+restore whole tables and are not safe across threads otherwise.
+
+Not isolated per container: packages outside the asset (boto3, pydantic, the Powertools
+that stands in for its layer), so Powertools' process-wide metric set and logger state may
+put one invocation's metrics or log keys into another's output when they overlap (the
+metric totals stay exact). Threads a handler starts inherit its environment; they may run
+while another container's modules are installed, so they should not import asset modules
+lazily. See ``sandbox`` for the mechanics.
 """
 
 from __future__ import annotations
@@ -37,9 +57,8 @@ import uuid
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any, TextIO, cast
 from unittest import mock
 
@@ -49,8 +68,17 @@ from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.events import notifications as event_notifications
 from moto.logs.models import logs_backends
 
+from serverless_patterns.local import dynamodb
+from serverless_patterns.local.sandbox import (
+    DEFAULT_MAX_CONTAINERS,
+    Container,
+    LocalDeadlockError,
+    Sandbox,
+    ThreadEnviron,
+    top_level_names,
+)
+
 FUNCTION_ERROR_HEADER = "x-amz-function-error"
-LOCK_TIMEOUT_SECONDS = 120.0
 # Host variables a Lambda sandbox also has; everything else is dropped while a handler runs.
 _KEPT_HOST_VARIABLES = ("PATH", "HOME", "TMPDIR", "LANG", "PYTEST_CURRENT_TEST", "SYSTEMROOT")
 _CREDENTIAL_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
@@ -152,6 +180,7 @@ class LambdaContext:
         log_group_name: str,
         log_stream_name: str,
         timeout_seconds: float,
+        elapsed: Callable[[], float] | None = None,
     ) -> None:
         self.function_name = function_name
         self.function_version = function_version
@@ -163,11 +192,13 @@ class LambdaContext:
         self.identity = None
         self.client_context = None
         self.tenant_id = None
-        self._deadline = time.monotonic() + timeout_seconds
+        self._timeout_seconds = timeout_seconds
+        started = time.monotonic()
+        self._elapsed = elapsed or (lambda: time.monotonic() - started)
 
     def get_remaining_time_in_millis(self) -> int:
-        """Milliseconds left before the function's timeout."""
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
+        """Milliseconds left before the function's timeout (time spent waiting for the runtime lock excluded)."""
+        return max(0, int((self._timeout_seconds - self._elapsed()) * 1000))
 
 
 class _OutputRouter(io.TextIOBase):
@@ -183,18 +214,28 @@ class _OutputRouter(io.TextIOBase):
         self.name = name
         self.target: TextIO = getattr(sys, name)
         self._captures: dict[int, list[io.StringIO]] = {}
+        self._users = 0
+        self._replaced: object = None
+        self._lock = threading.Lock()
 
     @contextlib.contextmanager
     def installed(self) -> Iterator[None]:
-        """Be ``sys.<name>`` for the duration (whoever replaced it since, e.g. pytest's capture, is the target)."""
-        current = getattr(sys, self.name)
-        if current is not self:
-            self.target = current
-        setattr(sys, self.name, self)
+        """Be ``sys.<name>`` while any invocation runs (whatever it replaced, e.g. pytest's capture, is the target)."""
+        with self._lock:
+            if self._users == 0:
+                current = getattr(sys, self.name)
+                if current is not self:
+                    self.target = current
+                self._replaced = current
+                setattr(sys, self.name, self)
+            self._users += 1
         try:
             yield
         finally:
-            setattr(sys, self.name, current)
+            with self._lock:
+                self._users -= 1
+                if self._users == 0:
+                    setattr(sys, self.name, self._replaced)
 
     @contextlib.contextmanager
     def capture(self, buffer: io.StringIO) -> Iterator[io.StringIO]:
@@ -230,66 +271,6 @@ class _OutputRouter(io.TextIOBase):
         return getattr(self.target, "encoding", "utf-8")
 
 
-def _top_level_names(code_dir: Path) -> frozenset[str]:
-    names = set()
-    for entry in code_dir.iterdir():
-        if entry.is_dir() and entry.name.isidentifier():
-            names.add(entry.name)
-        elif entry.suffix == ".py" and entry.stem.isidentifier():
-            names.add(entry.stem)
-    return frozenset(names)
-
-
-def _take_modules(roots: frozenset[str]) -> dict[str, ModuleType]:
-    """Remove and return every loaded module under ``roots``."""
-    taken = {}
-    for name in list(sys.modules):
-        if name.split(".", 1)[0] in roots:
-            module = sys.modules.pop(name)
-            if module is not None:
-                taken[name] = module
-    return taken
-
-
-@dataclass
-class Container:
-    """One deployed code version's sandbox: its extracted code and its own loaded modules."""
-
-    key: str
-    code_dir: Path
-    roots: frozenset[str]
-    modules: dict[str, ModuleType] = field(default_factory=dict)
-    handlers: dict[str, Callable[..., Any]] = field(default_factory=dict)
-    invocations: int = 0
-
-    @contextlib.contextmanager
-    def active(self) -> Iterator[None]:
-        """Make this container's modules the importable ones (re-entrant across containers)."""
-        saved = _take_modules(self.roots)
-        sys.modules.update(self.modules)
-        sys.path.insert(0, str(self.code_dir))
-        try:
-            yield
-        finally:
-            with contextlib.suppress(ValueError):
-                sys.path.remove(str(self.code_dir))
-            self.modules = _take_modules(self.roots)
-            sys.modules.update(saved)
-
-    def handler(self, spec: str) -> Callable[..., Any]:
-        """Import ``module.function`` (only while active)."""
-        if spec not in self.handlers:
-            module_name, _, function_name = spec.rpartition(".")
-            if not module_name:
-                raise LookupError(f"Bad handler '{spec}': not enough values to unpack")
-            module = importlib.import_module(module_name)
-            handler = getattr(module, function_name, None)
-            if not callable(handler):
-                raise AttributeError(f"Handler '{function_name}' missing on module '{module_name}'")
-            self.handlers[spec] = handler
-        return self.handlers[spec]
-
-
 class LambdaRuntime:
     """Runs the Python functions deployed to moto, records every invocation."""
 
@@ -301,6 +282,7 @@ class LambdaRuntime:
         code_root: Path,
         function_properties: Callable[[str], Mapping[str, Any]] = lambda name: {},
         echo_logs: bool = False,
+        max_containers: int = DEFAULT_MAX_CONTAINERS,
     ) -> None:
         self.account_id = account_id
         self.region = region
@@ -309,8 +291,9 @@ class LambdaRuntime:
         self.echo_logs = echo_logs
         self.invocations: list[Invocation] = []
         self.enqueue_async: AsyncEnqueue | None = None
-        self._containers: dict[str, Container] = {}
-        self._lock = threading.RLock()
+        self.sandbox = Sandbox(max_containers=max_containers)
+        self._host_environ: Mapping[str, str] = os.environ
+        self._environ: ThreadEnviron | None = None
         self._source = threading.local()
         self._stdout: _OutputRouter | None = None
         self._stderr: _OutputRouter | None = None
@@ -348,6 +331,12 @@ class LambdaRuntime:
         stack.enter_context(mock.patch.object(event_notifications, "_invoke_lambda", eventbridge_invoke))
 
         self._stdout, self._stderr = _OutputRouter("stdout"), _OutputRouter("stderr")
+        self._host_environ = os.environ
+        self._environ = ThreadEnviron(os.environ)
+        self._environ.install(stack, self.sandbox.holds_lock)
+        self.sandbox.install(stack)
+        dynamodb.serialize(stack)
+        dynamodb.item_level_rollback(stack)
 
     @contextlib.contextmanager
     def source(self, name: str) -> Iterator[None]:
@@ -442,54 +431,57 @@ class LambdaRuntime:
         if not str(fn.run_time or "").startswith("python"):
             message = f"the local cloud runs Python functions only, not {fn.run_time or 'container images'}"
             return self._record(request, _runtime_error("Runtime.Unsupported", message, request.request_id))
-        if not self._lock.acquire(timeout=LOCK_TIMEOUT_SECONDS):
-            message = "another invocation held the runtime too long (a handler waiting on another thread's invocation?)"
-            return self._record(request, _runtime_error("Runtime.LocalDeadlock", message, request.request_id))
         try:
-            return self._run_locked(request)
-        finally:
-            self._lock.release()
+            with self.sandbox.container(self._container_key(fn), lambda: self._new_container(fn), self._limit(fn)) as c:
+                return self._run_in(c, request)
+        except LocalDeadlockError as exc:
+            return self._record(request, _runtime_error("Runtime.LocalDeadlock", str(exc), request.request_id))
 
-    def _run_locked(self, request: _Request) -> Invocation:
+    def _run_in(self, container: Container, request: _Request) -> Invocation:
         fn = request.fn
-        container = self._container(fn)
-        container.invocations += 1
         properties = self.function_properties(fn.function_name)
         log_group = properties.get("LoggingConfig", {}).get("LogGroup") or f"/aws/lambda/{fn.function_name}"
         log_stream = f"{time.strftime('%Y/%m/%d')}/[{request.version}]{uuid.uuid4().hex}"
         timeout = float(fn.timeout or 3)
-        context = LambdaContext(
-            function_name=fn.function_name,
-            function_version=request.version,
-            invoked_function_arn=self.function_arn(fn.function_name, request.qualifier),
-            memory_limit_in_mb=int(fn.memory_size or 128),
-            aws_request_id=request.request_id,
-            log_group_name=log_group,
-            log_stream_name=log_stream,
-            timeout_seconds=timeout,
-        )
         environment = self._environment(fn, properties, log_group, log_stream, request.version)
-        started = time.perf_counter()
         with ExitStack() as stack:
+            frame = stack.enter_context(self.sandbox.running(container))
+            container.invocations += 1
+            started = time.perf_counter()
+
+            def elapsed() -> float:
+                return time.perf_counter() - started - frame.waited
+
+            context = LambdaContext(
+                function_name=fn.function_name,
+                function_version=request.version,
+                invoked_function_arn=self.function_arn(fn.function_name, request.qualifier),
+                memory_limit_in_mb=int(fn.memory_size or 128),
+                aws_request_id=request.request_id,
+                log_group_name=log_group,
+                log_stream_name=log_stream,
+                timeout_seconds=timeout,
+                elapsed=elapsed,
+            )
             buffer = io.StringIO()
             for router in (self._stdout, self._stderr):
                 if router is not None:
                     stack.enter_context(router.installed())
                     stack.enter_context(router.capture(buffer))
-            stack.enter_context(_swapped_environment(environment))
-            stack.enter_context(container.active())
+            if self._environ is not None:
+                stack.enter_context(self._environ.overlay(environment))
             result = self._call(container, str(fn.handler), request.event, context, request.request_id)
             output = buffer.getvalue()
-        duration_ms = (time.perf_counter() - started) * 1000
-        if duration_ms > timeout * 1000:
-            message = f"{request.request_id} Task timed out after {timeout:.2f} seconds"
-            result = _runtime_error("Sandbox.Timedout", message, request.request_id)
-        logs = (
-            f"START RequestId: {request.request_id} Version: {request.version}\n{output}"
-            f"END RequestId: {request.request_id}\n"
-            f"REPORT RequestId: {request.request_id}\tDuration: {duration_ms:.2f} ms\t"
-            f"Memory Size: {context.memory_limit_in_mb} MB\n"
-        )
+            duration_ms = elapsed() * 1000
+            if duration_ms > timeout * 1000:
+                message = f"{request.request_id} Task timed out after {timeout:.2f} seconds"
+                result = _runtime_error("Sandbox.Timedout", message, request.request_id)
+            logs = (
+                f"START RequestId: {request.request_id} Version: {request.version}\n{output}"
+                f"END RequestId: {request.request_id}\n"
+                f"REPORT RequestId: {request.request_id}\tDuration: {duration_ms:.2f} ms\t"
+                f"Memory Size: {context.memory_limit_in_mb} MB\n"
+            )
         self._save_logs(log_group, log_stream, logs)
         return self._record(request, result, duration_ms=duration_ms, logs=logs)
 
@@ -530,28 +522,41 @@ class LambdaRuntime:
             self._stdout.target.write(logs)
         return invocation
 
-    def _container(self, fn: LambdaFunction) -> Container:
+    @staticmethod
+    def _container_key(fn: LambdaFunction) -> str:
+        return f"{fn.function_name}:{fn.version}:{fn.code_sha_256}"
+
+    def _limit(self, fn: LambdaFunction) -> int | None:
+        """The function's reserved concurrency, when it has one (fewer containers than the default)."""
+        reserved = getattr(fn, "reserved_concurrency", None)
+        return int(reserved) if reserved else None
+
+    def containers(self, function_name: str) -> list[Container]:
+        """The containers a function's versions have had so far (one per concurrent invocation)."""
+        return self.sandbox.containers(f"{function_name}:")
+
+    def _new_container(self, fn: LambdaFunction) -> Container:
+        """A cold container: the version's code extracted once (shared), with a module namespace of its own."""
         code: bytes = fn.code_bytes
-        key = f"{fn.function_name}:{fn.version}:{fn.code_sha_256}"
-        if key not in self._containers:
-            digest = base64.b32encode(str(fn.code_sha_256).encode()).decode().rstrip("=")[:24].lower()
-            code_dir = self.code_root / digest
-            if not code_dir.is_dir():
-                staging = self.code_root / f".{digest}.{uuid.uuid4().hex}"
-                with zipfile.ZipFile(io.BytesIO(code)) as archive:
-                    archive.extractall(staging)
+        digest = base64.b32encode(str(fn.code_sha_256).encode()).decode().rstrip("=")[:24].lower()
+        code_dir = self.code_root / digest
+        if not code_dir.is_dir():
+            staging = self.code_root / f".{digest}.{uuid.uuid4().hex}"
+            with zipfile.ZipFile(io.BytesIO(code)) as archive:
+                archive.extractall(staging)
+            with contextlib.suppress(OSError):  # another container of this code extracted it first
                 staging.rename(code_dir)
-                importlib.invalidate_caches()
-            self._containers[key] = Container(key=key, code_dir=code_dir, roots=_top_level_names(code_dir))
-        return self._containers[key]
+            importlib.invalidate_caches()
+        return Container(key=self._container_key(fn), code_dir=code_dir, roots=top_level_names(code_dir))
 
     def _environment(
         self, fn: LambdaFunction, properties: Mapping[str, Any], log_group: str, log_stream: str, version: str
     ) -> dict[str, str]:
         logging_config = properties.get("LoggingConfig", {})
-        environment = {name: os.environ[name] for name in _KEPT_HOST_VARIABLES if name in os.environ}
-        environment.update({k: v for k, v in os.environ.items() if k.startswith("MOTO_")})
-        environment.update({name: os.environ.get(name, "testing") for name in _CREDENTIAL_VARIABLES})
+        host = dict(self._host_environ)
+        environment = {name: host[name] for name in _KEPT_HOST_VARIABLES if name in host}
+        environment.update({k: v for k, v in host.items() if k.startswith("MOTO_")})
+        environment.update({name: host.get(name, "testing") for name in _CREDENTIAL_VARIABLES})
         environment.update(
             {
                 "_HANDLER": str(fn.handler),
@@ -583,15 +588,3 @@ class LambdaRuntime:
         now = int(time.time() * 1000)
         events = [{"timestamp": now, "message": line} for line in text.splitlines() if line]
         backend.put_log_events(log_group, log_stream, events)
-
-
-@contextlib.contextmanager
-def _swapped_environment(environment: Mapping[str, str]) -> Iterator[None]:
-    saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(environment)
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)

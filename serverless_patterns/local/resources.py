@@ -496,6 +496,34 @@ def api_account(ctx: ResourceContext) -> Emulated:
     return recorded(ctx, "account setting")
 
 
+# -- KMS ---------------------------------------------------------------------------------
+
+
+@emulates("AWS::KMS::Key")
+def kms_key(ctx: ResourceContext) -> Emulated:
+    """CreateKey with the template's key policy as a JSON document (moto's model stores the raw object)."""
+    props = ctx.properties
+    client = ctx.client("kms")
+    kwargs: dict[str, Any] = {
+        "KeyUsage": props.get("KeyUsage", "ENCRYPT_DECRYPT"),
+        "KeySpec": props.get("KeySpec", "SYMMETRIC_DEFAULT"),
+        "MultiRegion": bool(props.get("MultiRegion", False)),
+    }
+    if props.get("KeyPolicy"):
+        kwargs["Policy"] = _json(props["KeyPolicy"])
+    if props.get("Description"):
+        kwargs["Description"] = props["Description"]
+    if props.get("Tags"):
+        kwargs["Tags"] = [{"TagKey": t["Key"], "TagValue": t["Value"]} for t in props["Tags"]]
+    metadata = client.create_key(**kwargs)["KeyMetadata"]
+    key_id = metadata["KeyId"]
+    if props.get("EnableKeyRotation"):
+        client.enable_key_rotation(KeyId=key_id)
+    if props.get("Enabled") is False:
+        client.disable_key(KeyId=key_id)
+    return Emulated(key_id, {"Arn": metadata["Arn"], "KeyId": key_id})
+
+
 # -- Secrets, Cognito, auto scaling ------------------------------------------------------
 
 

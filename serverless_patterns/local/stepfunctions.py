@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import sys
 import threading
 import time
 import uuid
@@ -24,7 +25,11 @@ from unittest import mock
 from moto.events import notifications as event_notifications
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.common.retry.retrier_decl import RetrierDecl
+from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+from moto.stepfunctions.parser.asl.utils import boto_client
+from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
 POLL_SECONDS = 0.005
@@ -104,6 +109,71 @@ class WaitRecorder:
         return [w for w in self.waits if w.execution_arn == execution_arn and (kind is None or w.kind == kind)]
 
 
+def share_task_clients(stack: ExitStack) -> None:
+    """One boto3 client per (region, service) for the interpreter's tasks, for as long as ``stack`` is open.
+
+    moto builds a new client for every Lambda or SQS task, from boto3's default session:
+    slow (tens of ms each), and not thread-safe when executions run concurrently. Clients
+    themselves are thread-safe, so the tasks of every execution share them (moto ignores a
+    task's credentials anyway).
+    """
+    original = boto_client.boto_client_for
+    clients: dict[tuple[str, str], Any] = {}
+    lock = threading.Lock()
+
+    def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        with lock:
+            if (region, service) not in clients:
+                clients[(region, service)] = original(region=region, service=service)
+            return clients[(region, service)]
+
+    for name, module in list(sys.modules.items()):
+        if name.startswith("moto.stepfunctions.parser") and getattr(module, "boto_client_for", None) is original:
+            stack.enter_context(mock.patch.object(module, "boto_client_for", client_for))
+
+
+def share_parsed_programs(stack: ExitStack) -> None:
+    """Parse each definition once, not once per execution, for as long as ``stack`` is open.
+
+    moto parses the state machine's definition (ANTLR, pure Python: tens of ms) at the start
+    of every execution; a hundred concurrent orders would spend seconds on it. The parsed
+    program's components hold no execution state (that lives in each execution's
+    environment, keyed by the components' heap keys, which are fixed here before sharing).
+    """
+    programs: dict[str, EvalComponent] = {}
+    lock = threading.Lock()
+
+    def entrypoint(worker: ExecutionWorker) -> EvalComponent:
+        definition = worker._evaluation_details.state_machine_details.definition
+        with lock:
+            if definition not in programs:
+                program = AmazonStateLanguageParser.parse(definition)[0]
+                _fix_heap_keys(program)
+                programs[definition] = program
+            return programs[definition]
+
+    stack.enter_context(mock.patch.object(ExecutionWorker, "_get_evaluation_entrypoint", entrypoint))
+
+
+def _fix_heap_keys(root: Any) -> None:
+    """Give every component of a parsed program its heap key now (they are assigned lazily, racily)."""
+    seen: set[int] = set()
+    pending = [root]
+    while pending:
+        value = pending.pop()
+        if id(value) in seen:
+            continue
+        seen.add(id(value))
+        if isinstance(value, EvalComponent):
+            _ = value.heap_key
+        if isinstance(value, dict):
+            pending.extend(value.values())
+        elif isinstance(value, list | tuple | set | frozenset):
+            pending.extend(value)
+        elif hasattr(value, "__dict__") and type(value).__module__.startswith("moto.stepfunctions.parser"):
+            pending.extend(vars(value).values())
+
+
 def execution_name() -> str:
     """A unique execution name (moto names unnamed executions ``None``, which collide)."""
     return f"local-{uuid.uuid4()}"
@@ -130,10 +200,33 @@ def running_executions(account_id: str, region: str) -> list[str]:
     ]
 
 
+def _execution(execution_arn: str) -> Any:
+    """The interpreter's execution object (None when the executing backend does not hold it)."""
+    parts = execution_arn.split(":")
+    if len(parts) < 6:
+        return None
+    backend = stepfunctions_parser_backends[parts[4]][parts[3]]
+    for machine in list(backend.state_machines):
+        for execution in list(machine.executions):
+            if execution.execution_arn == execution_arn:
+                return execution
+    return None
+
+
 def await_execution(client: Any, execution_arn: str, timeout_seconds: float) -> ExecutionResult:
-    """Poll ``DescribeExecution`` until the execution ends (real time: the interpreter runs in threads)."""
+    """Wait until the execution ends (real time: the interpreter runs in threads), then describe it.
+
+    The wait watches the interpreter's execution object, not ``DescribeExecution``: a test
+    awaiting a hundred concurrent executions would otherwise spend its CPU on API calls.
+    """
     deadline = time.monotonic() + timeout_seconds
+    execution = _execution(execution_arn)
     while True:
+        if execution is not None and execution.status == "RUNNING":
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{execution_arn} still running after {timeout_seconds} s")
+            time.sleep(POLL_SECONDS)
+            continue
         described = client.describe_execution(executionArn=execution_arn)
         if described["status"] != "RUNNING":
             output = described.get("output")

@@ -53,3 +53,18 @@ def test_a_failing_check_fails_the_report(dev: LocalCloud) -> None:
     assert "expected 2, got 1" in result.checks[0].detail
     assert not passed(dev, [result])
     assert "Result: FAIL" in render(dev, [result], title="Dev")
+
+
+def test_the_order_event_bus_resolves_as_on_aws_and_routes_order_placed_to_the_workflow(dev: LocalCloud) -> None:
+    bus = dev.resource("OrderWorkflow/EventBus", "AWS::Events::EventBus")
+    events = dev.client("events")
+    described = events.describe_event_bus(Name=bus.properties["Name"])
+    assert dev.outputs["OrderEventBusName"] == bus.physical_id == described["Name"]  # Ref: the name
+    confirm = dev.resource("OrderWorkflow/SendConfirmation/Resource", "AWS::Lambda::Function").physical_id
+    variables = dev.client("lambda").get_function_configuration(FunctionName=confirm)["Environment"]["Variables"]
+    assert variables["EVENT_BUS_NAME"] == bus.physical_id
+    (rule,) = events.list_rules(EventBusName=bus.physical_id)["Rules"]
+    assert json.loads(rule["EventPattern"])["detail-type"] == ["OrderPlaced"]
+    (target,) = events.list_targets_by_rule(Rule=rule["Name"], EventBusName=bus.physical_id)["Targets"]
+    assert target["Arn"] == dev.outputs["OrderStateMachineArn"]
+    assert target["InputPath"] == "$.detail"
