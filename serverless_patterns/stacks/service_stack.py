@@ -14,6 +14,7 @@ from serverless_patterns.constructs.event_pipeline import EventPipeline
 from serverless_patterns.constructs.fan_out import FanOut
 from serverless_patterns.constructs.observability import ObservabilityDashboard
 from serverless_patterns.constructs.order_workflow import FUNCTION_ROLES, OrderWorkflow
+from serverless_patterns.constructs.power_tuning import PowerTuning
 
 
 class ServiceStack(Stack):
@@ -102,3 +103,7 @@ class ServiceStack(Stack):
             extra_log_groups=[self.order_workflow.log_group, self.api.access_logs],
         )
         CfnOutput(self, "DashboardUrl", value=self.observability.dashboard_url)
+
+        if config.power_tuning.enabled:  # Dev only (EnvironmentConfig refuses it elsewhere)
+            self.power_tuning = PowerTuning(self, "PowerTuning", settings=config.power_tuning)
+            CfnOutput(self, "PowerTuningStateMachineArn", value=self.power_tuning.state_machine_arn)

@@ -31,7 +31,6 @@ from pydantic import BaseModel, Field
 from serverless_patterns.lambdas.event_pipeline.layout import ENRICHMENT_BREAKER
 from serverless_patterns.lambdas.event_pipeline.models import PipelineMessage
 from serverless_patterns.lambdas.shared.circuit_breaker_contract import url_env
-from serverless_patterns.lambdas.shared.http import HttpClient, UpstreamRejectedError
 from serverless_patterns.lambdas.shared.settings import load_settings
 
 
@@ -65,6 +64,9 @@ def enrichment_request(message: PipelineMessage) -> dict[str, Any]:
 
 def enrich(message: PipelineMessage) -> dict[str, Any]:
     """The service's answer about this upload, through this container's client and breaker."""
+    # Imported here: enrichment is off by default, and the HTTP client and breaker cost cold-start time.
+    from serverless_patterns.lambdas.shared.http import HttpClient, UpstreamRejectedError
+
     client = HttpClient.from_env(ENRICHMENT_BREAKER)
     try:
         response = client.post(json_body=enrichment_request(message))

@@ -45,7 +45,7 @@ from serverless_patterns.lambdas.event_pipeline.processing import (
     retry_later_delay,
     summarise_upload,
 )
-from serverless_patterns.lambdas.shared.circuit_breaker import DependencyUnavailableError
+from serverless_patterns.lambdas.shared.circuit_breaker_contract import DependencyUnavailableError
 from serverless_patterns.lambdas.shared.observability import CorrelationKey, correlated, logger, metrics, observed
 from serverless_patterns.lambdas.shared.settings import load_settings
 from serverless_patterns.lambdas.shared.warmup import warmup_aware

@@ -57,6 +57,7 @@ from serverless_patterns.lambdas.shared.circuit_breaker_contract import (
     TABLE_ENV,
     TRIAL_LEASE_SECONDS_ENV,
     WINDOW_SECONDS_ENV,
+    DependencyUnavailableError as DependencyUnavailableError,  # re-exported: the breaker raises it
     validate_name,
 )
 from serverless_patterns.lambdas.shared.observability import logger
@@ -81,10 +82,6 @@ class BreakerState(StrEnum):
     CLOSED = "closed"
     OPEN = "open"
     HALF_OPEN = "half_open"
-
-
-class DependencyUnavailableError(Exception):
-    """A dependency cannot serve now: retry later. Neither the caller's fault nor a poison message."""
 
 
 class CircuitOpenError(DependencyUnavailableError):

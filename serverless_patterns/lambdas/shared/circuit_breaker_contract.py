@@ -56,3 +56,10 @@ def url_env(name: str) -> str:
 def secret_env(name: str) -> str:
     """The variable holding the ARN of the secret with the HTTP headers (credentials) of ``name``."""
     return f"{env_prefix(name)}_SECRET_ARN"
+
+
+class DependencyUnavailableError(Exception):
+    """A dependency cannot serve now: retry later. Neither the caller's fault nor a poison message.
+
+    Defined here, free of third-party imports, so callers can catch it without importing the breaker.
+    """

@@ -1,0 +1,253 @@
+"""Cold init per handler: a fresh interpreter imports the handler from its staged asset and serves one event.
+
+The deployed Dev app runs in the local cloud (embedded moto) in this process; a moto server
+thread exposes the same emulated resources over HTTP, and each child process points its SDK
+at it (``AWS_ENDPOINT_URL``). A child gets what Lambda gives a function: its environment
+variables from the deployed configuration, the runtime's own variables, the asset's
+directory as the code root (no bytecode cache: Lambda's task root is read-only), and a
+context object. The floor is a fresh interpreter doing ``import boto3`` and creating one
+client, with the same variables. Budget: a handler's median at most 1.5x the floor's.
+
+Children start with ``-S`` and the virtualenv's site-packages on ``PYTHONPATH`` (after the
+code root): a Lambda sandbox processes no ``.pth`` files of a development install (this
+repository's editable-install finder alone costs ~50 ms per interpreter), so neither do they.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import statistics
+import subprocess
+import sysconfig
+import tempfile
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.events import Captured
+from bench.measure import Check, Command, Timing, python, ratio, time_interleaved
+from serverless_patterns.local import LocalCloud
+
+BUDGET_RATIO = 1.5
+SITE_PACKAGES = os.pathsep.join(dict.fromkeys([sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]))
+NO_SITE = ("-S",)
+FLOOR_CODE = "import boto3\nboto3.client('dynamodb')\n"
+# What the Lambda runtime does around the handler: import it, build a context, call it once.
+CHILD_CODE = """
+import importlib, json, os, sys, time
+started = time.perf_counter()
+spec, event_file, result_file, invoked_arn = sys.argv[1:5]
+
+
+class Context:
+    def __init__(self):
+        self.function_name = os.environ["AWS_LAMBDA_FUNCTION_NAME"]
+        self.function_version = os.environ["AWS_LAMBDA_FUNCTION_VERSION"]
+        self.invoked_function_arn = invoked_arn
+        self.memory_limit_in_mb = int(os.environ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"])
+        self.aws_request_id = "bench-cold-start"
+        self.log_group_name = os.environ["AWS_LAMBDA_LOG_GROUP_NAME"]
+        self.log_stream_name = os.environ["AWS_LAMBDA_LOG_STREAM_NAME"]
+        self.identity = self.client_context = self.tenant_id = None
+        self._deadline = time.monotonic() + 60
+
+    def get_remaining_time_in_millis(self):
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+module_name, _, function_name = spec.rpartition(".")
+handler = getattr(importlib.import_module(module_name), function_name)
+imported = time.perf_counter()
+with open(event_file) as source:
+    event = json.load(source)
+result = handler(event, Context())
+served = time.perf_counter()
+with open(result_file, "w") as sink:
+    json.dump({"result": result, "import_s": imported - started, "serve_s": served - imported}, sink, default=str)
+"""
+_IMPORT_LINE = re.compile(r"^import time:\s+(\d+)\s+\|\s+(\d+)\s+\|(\s*)(\S+)$")
+
+
+@dataclass(frozen=True)
+class HandlerRun:
+    """How to start one handler's cold process, and the phases each run measured itself."""
+
+    path: str
+    command: Command
+    result_file: Path
+    phases: list[tuple[float, float]] = field(default_factory=list)
+
+
+def base_environment(endpoint: str, region: str) -> dict[str, str]:
+    """What every child gets, floor included: fake credentials, the region, the emulator's endpoint."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": os.environ.get("HOME", "/tmp"),  # noqa: S108  (a Lambda sandbox's HOME is not used)
+        "LANG": "C.UTF-8",
+        "TZ": ":UTC",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+        "AWS_ENDPOINT_URL": endpoint,
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONPATH": SITE_PACKAGES,
+    }
+
+
+def function_environment(configuration: Mapping[str, Any], code_dir: Path) -> dict[str, str]:
+    """The runtime's variables and the function's own, from its deployed configuration."""
+    logging = configuration.get("LoggingConfig", {})
+    environment = {
+        "_HANDLER": configuration["Handler"],
+        "AWS_EXECUTION_ENV": f"AWS_Lambda_{configuration.get('Runtime', 'python3.13')}",
+        "AWS_LAMBDA_FUNCTION_NAME": configuration["FunctionName"],
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(configuration.get("MemorySize", 128)),
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "AWS_LAMBDA_LOG_GROUP_NAME": logging.get("LogGroup") or f"/aws/lambda/{configuration['FunctionName']}",
+        "AWS_LAMBDA_LOG_STREAM_NAME": "2026/11/01/[$LATEST]bench",
+        "LAMBDA_TASK_ROOT": str(code_dir),
+        "PYTHONPATH": os.pathsep.join([str(code_dir), SITE_PACKAGES]),
+    }
+    if logging.get("LogFormat"):
+        environment["AWS_LAMBDA_LOG_FORMAT"] = logging["LogFormat"]
+    if logging.get("ApplicationLogLevel"):
+        environment["AWS_LAMBDA_LOG_LEVEL"] = logging["ApplicationLogLevel"]
+    environment.update(configuration.get("Environment", {}).get("Variables", {}))
+    return environment
+
+
+def _checked(path: str, result_file: Path, phases: list[tuple[float, float]]) -> Check:
+    """Fail the run unless the handler served its event; keep the import and serve times it measured."""
+
+    def check(_: object) -> None:
+        data = json.loads(result_file.read_text())
+        outcome = data["result"]
+        if isinstance(outcome, dict) and (
+            int(outcome.get("statusCode", 200)) >= 500 or outcome.get("batchItemFailures")
+        ):
+            raise RuntimeError(f"{path} did not serve its event: {json.dumps(outcome)[:500]}")
+        phases.append((float(data["import_s"]), float(data["serve_s"])))
+
+    return check
+
+
+def handler_runs(
+    cloud: LocalCloud,
+    captured: Mapping[str, Captured],
+    code_dirs: Mapping[str, Path],
+    base: Mapping[str, str],
+    workdir: Path,
+) -> dict[str, HandlerRun]:
+    """A cold-start command per captured function, its event written to ``workdir``."""
+    lambda_client = cloud.client("lambda")
+    runs = {}
+    for index, (path, event) in enumerate(captured.items()):
+        configuration = lambda_client.get_function_configuration(FunctionName=event.function_name)
+        event_file, result_file = workdir / f"event-{index}.json", workdir / f"result-{index}.json"
+        event_file.write_text(json.dumps(event.event))
+        arn = f"{configuration['FunctionArn']}:live"
+        env = {**base, **function_environment(configuration, code_dirs[path])}
+        phases: list[tuple[float, float]] = []
+        command = python(
+            CHILD_CODE,
+            event.handler,
+            str(event_file),
+            str(result_file),
+            arn,
+            env=env,
+            cwd=str(workdir),
+            check=_checked(path, result_file, phases),
+            flags=NO_SITE,
+        )
+        runs[path] = HandlerRun(path, command, result_file, phases)
+    return runs
+
+
+def phases(run: HandlerRun) -> dict[str, float]:
+    """Median import and serve seconds the child measured itself over the timed runs (warm-up excluded)."""
+    timed = run.phases[1:] or run.phases
+    return {
+        "import_s": round(statistics.median(imported for imported, _ in timed), 4),
+        "serve_s": round(statistics.median(served for _, served in timed), 4),
+    }
+
+
+def import_costs(command: Command, *, top: int = 8) -> dict[str, Any]:
+    """``python -X importtime``: self time summed per top-level package, and the slowest single modules (ms)."""
+    argv = list(command.argv)
+    profiled = Command([argv[0], "-X", "importtime", *argv[1:]], env=command.env, cwd=command.cwd)
+    result = subprocess.run(  # noqa: S603  (argv built by the bench itself, never a shell)
+        profiled.argv, env=dict(profiled.env), cwd=profiled.cwd, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"import profile failed: {result.stderr[-2000:]}")
+    per_package: dict[str, float] = defaultdict(float)
+    modules: list[tuple[float, str]] = []
+    for line in result.stderr.splitlines():
+        match = _IMPORT_LINE.match(line)
+        if not match:
+            continue
+        self_us, module = int(match.group(1)), match.group(4)
+        per_package[module.split(".")[0]] += self_us / 1000
+        modules.append((self_us / 1000, module))
+    packages = sorted(per_package.items(), key=lambda entry: -entry[1])[:top]
+    return {
+        "packages_ms": {name: round(ms, 1) for name, ms in packages},
+        "slowest_modules_ms": {name: round(ms, 1) for ms, name in sorted(modules, reverse=True)[:top]},
+        "total_ms": round(sum(per_package.values()), 1),
+    }
+
+
+def measure(
+    cloud: LocalCloud,
+    captured: Mapping[str, Captured],
+    code_dirs: Mapping[str, Path],
+    *,
+    endpoint: str,
+    runs: int,
+) -> dict[str, Any]:
+    """Every handler against the floor, interleaved; ratios, budget breaches and, for breaches, import costs."""
+    with tempfile.TemporaryDirectory(prefix="bench-cold-") as directory:
+        workdir = Path(directory)
+        base = base_environment(endpoint, cloud.region)
+        handlers = handler_runs(cloud, captured, code_dirs, base, workdir)
+        floor_command = python(FLOOR_CODE, env=base, cwd=str(workdir), flags=NO_SITE)
+        samples = time_interleaved(
+            {"floor": floor_command, **{path: run.command for path, run in handlers.items()}}, runs=runs
+        )
+        floor: Timing = samples["floor"]
+        results: dict[str, Any] = {}
+        for path, run in handlers.items():
+            timing = samples[path]
+            handler_ratio = ratio(timing.wall, floor.wall)
+            entry: dict[str, Any] = {
+                **timing.wall.as_dict(),
+                **phases(run),
+                "ratio": handler_ratio,
+                "cpu_s": timing.cpu.as_dict(),
+                "cpu_ratio": ratio(timing.cpu, floor.cpu),
+                "within_budget": handler_ratio <= BUDGET_RATIO,
+                "event_source": captured[path].source,
+            }
+            if not entry["within_budget"]:
+                entry["imports"] = import_costs(run.command)
+            results[path] = entry
+        floor_imports = import_costs(floor_command)
+    return {
+        "budget_ratio": BUDGET_RATIO,
+        "floor": {
+            **floor.wall.as_dict(),
+            "cpu_s": floor.cpu.as_dict(),
+            "code": FLOOR_CODE.strip().replace("\n", "; "),
+            "imports": floor_imports,
+        },
+        "handlers": results,
+        "breaches": sorted(path for path, entry in results.items() if not entry["within_budget"]),
+    }
