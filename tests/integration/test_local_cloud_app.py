@@ -68,3 +68,31 @@ def test_the_order_event_bus_resolves_as_on_aws_and_routes_order_placed_to_the_w
     (target,) = events.list_targets_by_rule(Rule=rule["Name"], EventBusName=bus.physical_id)["Targets"]
     assert target["Arn"] == dev.outputs["OrderStateMachineArn"]
     assert target["InputPath"] == "$.detail"
+
+
+def _emf_metrics(logs: str) -> list[dict[str, object]]:
+    """The EMF documents among a handler's log lines."""
+    documents = []
+    for line in logs.splitlines():
+        if '"_aws"' in line:
+            document = json.loads(line)
+            if "CloudWatchMetrics" in document.get("_aws", {}):
+                documents.append(document)
+    return documents
+
+
+def test_handlers_emit_emf_metrics_with_the_environment_namespace_and_service(dev: LocalCloud) -> None:
+    created = dev.api_request("POST", "/items", body={"name": "emf probe", "attributes": {}})
+    assert created.status_code == 201
+    (invocation,) = [i for i in dev.invocations if i.function_name.startswith("Dev-Service-ApiHandler")][-1:]
+    documents = _emf_metrics(invocation.logs)
+    declared = {
+        (metric["Name"], directive["Namespace"], tuple(sorted(dimension)))
+        for document in documents
+        for directive in document["_aws"]["CloudWatchMetrics"]  # type: ignore[index]
+        for metric in directive["Metrics"]
+        for dimension in directive["Dimensions"]
+    }
+    assert ("ItemsCreated", "ServerlessPatterns/Dev", ("service",)) in declared
+    assert all(document.get("service") == "items-api" for document in documents if "ItemsCreated" in document)
+    assert not any("emf probe" in line for line in invocation.logs.splitlines())  # no request bodies in logs
