@@ -5,6 +5,8 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
+# The venv's own pip: Python 3.11's bundled 23.x cannot install `name @ git+file://` requirements.
+PIP_VERSION := 26.3
 ENV ?= dev
 
 # Node 22 from node_modules (the npm package `node`) runs jsii and the CDK CLI.
@@ -19,6 +21,7 @@ NODE_DEPS := node_modules/.installed
 
 $(PY_DEPS): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check pip==$(PIP_VERSION)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 	$(PY) -m pip install -q --disable-pip-version-check --no-deps -e .
 	touch $@

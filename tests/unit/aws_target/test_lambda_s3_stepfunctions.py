@@ -9,7 +9,7 @@ import pytest
 from botocore.stub import Stubber
 from moto.moto_api._internal.models import moto_api_backend
 
-from serverless_patterns.scenarios.aws_target import AwsTarget
+from serverless_patterns.scenarios.aws_target import AwsTarget, Polling
 from tests.unit.aws_target.conftest import Deployed, VirtualClock
 
 MOTO_CONFIG: Any = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
@@ -47,16 +47,18 @@ def test_put_object_writes_to_the_bucket(deployed: Deployed) -> None:
     assert s3.get_object(Bucket=bucket, Key="incoming/b.bin")["Body"].read() == b"\x00\x01"
 
 
+# Real (short) sleeps: moto's interpreter runs in a thread, which virtual polls could outrun on a busy machine.
+REAL_TIME = Polling(interval_seconds=0.05, max_interval_seconds=0.2)
+
+
 def test_run_execution_waits_for_the_output(deployed: Deployed) -> None:
-    clock = VirtualClock()
-    target = deployed.target(clock)
+    target = deployed.target(polling=REAL_TIME)
     arn = state_machine(
         target,
         "orders-ok",
         {"Confirm": {"Type": "Pass", "Parameters": {"status": "CONFIRMED", "order.$": "$.orderId"}, "End": True}},
         "Confirm",
     )
-    # the interpreter runs in a thread: virtual polls until it ends, however long that takes here
     result = target.run_execution(arn, {"orderId": "o-1"}, name="order-o-1", timeout_seconds=3600)
     assert result.succeeded
     assert result.output == {"status": "CONFIRMED", "order": "o-1"}
@@ -65,7 +67,7 @@ def test_run_execution_waits_for_the_output(deployed: Deployed) -> None:
 
 
 def test_a_failed_execution_reports_its_error_and_cause(deployed: Deployed) -> None:
-    target = deployed.target()
+    target = deployed.target(polling=REAL_TIME)
     arn = state_machine(
         target, "orders-declined", {"Decline": {"Type": "Fail", "Error": "PaymentDeclined", "Cause": "card"}}, "Decline"
     )
