@@ -28,21 +28,9 @@ from urllib.parse import unquote
 
 from serverless_patterns.local.cloudformation import DeploymentState
 from serverless_patterns.local.lambda_runtime import LambdaRuntime
+from serverless_patterns.scenarios.target import HttpResponse
 
 LOCAL_USER = "local-cloud-user"
-
-
-@dataclass(frozen=True)
-class ApiResponse:
-    """What the client of the API receives."""
-
-    status_code: int
-    headers: dict[str, str]
-    body: str
-
-    def json(self) -> Any:
-        """The body parsed as JSON."""
-        return json.loads(self.body) if self.body else None
 
 
 @dataclass(frozen=True)
@@ -135,8 +123,8 @@ def _integration_function(integration: Mapping[str, Any]) -> str | None:
     return uri.split("/functions/", 1)[1].removesuffix("/invocations")
 
 
-def _response(status: int, body: Any, headers: Mapping[str, str] | None = None) -> ApiResponse:
-    return ApiResponse(status, {"content-type": "application/json", **(headers or {})}, json.dumps(body))
+def _response(status: int, body: Any, headers: Mapping[str, str] | None = None) -> HttpResponse:
+    return HttpResponse(status, {"content-type": "application/json", **(headers or {})}, json.dumps(body))
 
 
 @dataclass
@@ -170,7 +158,7 @@ class ApiGateway:
         api: str | None = None,
         stage: str | None = None,
         claims: Mapping[str, str] | None = None,
-    ) -> ApiResponse:
+    ) -> HttpResponse:
         """Send one request; return the client's view of the response."""
         rest_api = self.api(api)
         method = method.upper()
@@ -210,17 +198,17 @@ class ApiGateway:
         response_headers = {str(k).lower(): str(v) for k, v in (result.get("headers") or {}).items()}
         for name, values in (result.get("multiValueHeaders") or {}).items():
             response_headers[str(name).lower()] = ",".join(str(v) for v in values)
-        return ApiResponse(int(result["statusCode"]), response_headers, str(result.get("body") or ""))
+        return HttpResponse(int(result["statusCode"]), response_headers, str(result.get("body") or ""))
 
     @staticmethod
-    def _mock(integration: Mapping[str, Any]) -> ApiResponse:
+    def _mock(integration: Mapping[str, Any]) -> HttpResponse:
         responses = integration.get("IntegrationResponses") or [{"StatusCode": "200"}]
         first = responses[0]
         headers = {
             key.removeprefix("method.response.header.").lower(): str(value).strip("'")
             for key, value in (first.get("ResponseParameters") or {}).items()
         }
-        return ApiResponse(int(first.get("StatusCode", 200)), headers, "")
+        return HttpResponse(int(first.get("StatusCode", 200)), headers, "")
 
     def _event(
         self,

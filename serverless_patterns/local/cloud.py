@@ -25,7 +25,7 @@ from serverless_patterns.local import (
     resources as _resources,  # noqa: F401  (registers the emulators)
     s3_events,
 )
-from serverless_patterns.local.apigateway import ApiGateway, ApiResponse, load_apis
+from serverless_patterns.local.apigateway import ApiGateway, load_apis
 from serverless_patterns.local.assets import BOOTSTRAP_VERSION, StackArtifact, read_stacks, select_assembly, synthesize
 from serverless_patterns.local.async_invoke import AsyncInvoker, destination_sender
 from serverless_patterns.local.clock import VirtualClock
@@ -33,7 +33,6 @@ from serverless_patterns.local.cloudformation import FAILED, SKIPPED, Deployer, 
 from serverless_patterns.local.event_sources import SqsPoller
 from serverless_patterns.local.lambda_runtime import Invocation, LambdaRuntime
 from serverless_patterns.local.stepfunctions import (
-    ExecutionResult,
     WaitRecorder,
     await_execution,
     execution_name,
@@ -42,6 +41,7 @@ from serverless_patterns.local.stepfunctions import (
     share_parsed_programs,
     share_task_clients,
 )
+from serverless_patterns.scenarios.target import ExecutionResult, HttpResponse, InvokeResult
 
 if TYPE_CHECKING:
     from aws_cdk import Stage
@@ -53,16 +53,6 @@ MOTO_CONFIG: Any = {
 }
 DEFAULT_MAX_VIRTUAL_SECONDS = 24 * 3600.0
 Progress = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class InvokeResponse:
-    """A synchronous Lambda API invocation as the caller sees it."""
-
-    status_code: int
-    payload: Any
-    function_error: str | None
-    executed_version: str | None
 
 
 @dataclass(frozen=True)
@@ -330,14 +320,14 @@ class LocalCloud:
         """Every handler run so far, in order."""
         return list(self.runtime.invocations)
 
-    def invoke(self, function: str, payload: Any = None, *, qualifier: str | None = None) -> InvokeResponse:
+    def invoke(self, function: str, payload: Any = None, *, qualifier: str | None = None) -> InvokeResult:
         """Invoke through the Lambda API (RequestResponse), as an SDK caller would."""
         kwargs: dict[str, Any] = {"FunctionName": function, "Payload": json.dumps(payload).encode()}
         if qualifier:
             kwargs["Qualifier"] = qualifier
         response = self.client("lambda").invoke(**kwargs)
         body = response["Payload"].read()
-        return InvokeResponse(
+        return InvokeResult(
             status_code=int(response["StatusCode"]),
             payload=json.loads(body) if body else None,
             function_error=response.get("FunctionError"),
@@ -363,7 +353,7 @@ class LocalCloud:
         body: Any = None,
         api: str | None = None,
         claims: dict[str, str] | None = None,
-    ) -> ApiResponse:
+    ) -> HttpResponse:
         """Call a REST API route as a client would (see ``apigateway`` for what is emulated)."""
         if self._api is None:
             self._api = ApiGateway(load_apis(self.state, self.client), self.runtime, self.account_id, self.region)

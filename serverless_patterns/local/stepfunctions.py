@@ -32,6 +32,8 @@ from moto.stepfunctions.parser.asl.utils import boto_client
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
+from serverless_patterns.scenarios.target import ExecutionResult
+
 POLL_SECONDS = 0.005
 
 
@@ -43,22 +45,6 @@ class RecordedWait:
     state_name: str
     seconds: float
     kind: str  # "retry" or "wait"
-
-
-@dataclass(frozen=True)
-class ExecutionResult:
-    """How an execution ended."""
-
-    execution_arn: str
-    status: str
-    output: Any
-    error: str | None
-    cause: str | None
-
-    @property
-    def succeeded(self) -> bool:
-        """True when the execution ended in SUCCEEDED."""
-        return self.status == "SUCCEEDED"
 
 
 class WaitRecorder:

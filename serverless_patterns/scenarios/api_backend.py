@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from serverless_patterns.scenarios import ScenarioRun, scenario
 
 if TYPE_CHECKING:
-    from serverless_patterns.scenarios.target import Response, Target
+    from serverless_patterns.scenarios.target import HttpResponse, Target
 
 PAGE_SIZE = 2
 PAGED_ITEMS = 5
@@ -23,7 +23,7 @@ PAGED_ITEMS = 5
 MAX_PAGES = 250
 
 
-def header(response: Response, name: str) -> str | None:
+def header(response: HttpResponse, name: str) -> str | None:
     """A response header, whatever case the target reports names in."""
     wanted = name.lower()
     return next((value for key, value in response.headers.items() if key.lower() == wanted), None)

@@ -70,7 +70,13 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.exceptions import BotoCoreError, ClientError
 
-from serverless_patterns.scenarios.target import path_is_under, path_matches
+from serverless_patterns.scenarios.target import (
+    ExecutionResult,
+    HttpResponse,
+    InvokeResult,
+    path_is_under,
+    path_matches,
+)
 
 if TYPE_CHECKING:
     from aws_cdk import Stage
@@ -176,45 +182,6 @@ class StackResource:
     physical_id: str
     status: str
     properties: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class HttpResponse:
-    """What the API's client receives; header names lower-case, as on the local cloud."""
-
-    status_code: int
-    headers: dict[str, str]
-    body: str
-
-    def json(self) -> Any:
-        """The body parsed as JSON (None when empty)."""
-        return json.loads(self.body) if self.body else None
-
-
-@dataclass(frozen=True)
-class LambdaResponse:
-    """A synchronous Lambda API invocation as the caller sees it."""
-
-    status_code: int
-    payload: Any
-    function_error: str | None
-    executed_version: str | None
-
-
-@dataclass(frozen=True)
-class ExecutionResult:
-    """How a Step Functions execution ended."""
-
-    execution_arn: str
-    status: str
-    output: Any
-    error: str | None
-    cause: str | None
-
-    @property
-    def succeeded(self) -> bool:
-        """True when the execution ended in SUCCEEDED."""
-        return self.status == "SUCCEEDED"
 
 
 Transport = Callable[[AWSRequest, bytes | None, float], HttpResponse]
@@ -784,7 +751,7 @@ class AwsTarget:
 
     # -- Lambda, S3 --------------------------------------------------------------------------
 
-    def invoke(self, function: str, payload: Any = None, *, qualifier: str | None = None) -> LambdaResponse:
+    def invoke(self, function: str, payload: Any = None, *, qualifier: str | None = None) -> InvokeResult:
         """Invoke through the Lambda API (RequestResponse) and decode the JSON result."""
         kwargs: dict[str, Any] = {"FunctionName": function, "Payload": json.dumps(payload).encode()}
         if qualifier:
@@ -795,7 +762,7 @@ class AwsTarget:
             decoded: Any = json.loads(raw) if raw else None
         except ValueError:
             decoded = raw.decode(errors="replace")
-        return LambdaResponse(
+        return InvokeResult(
             status_code=int(response["StatusCode"]),
             payload=decoded,
             function_error=response.get("FunctionError"),

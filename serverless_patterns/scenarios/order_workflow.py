@@ -39,7 +39,7 @@ from serverless_patterns.lambdas.order_workflow.models import MAX_UNIT_PRICE_CEN
 from serverless_patterns.scenarios import ScenarioRun, scenario
 
 if TYPE_CHECKING:
-    from serverless_patterns.scenarios.target import Execution, Target
+    from serverless_patterns.scenarios.target import ExecutionResult, Target
 
 STOCK = 5
 LOW_STOCK = 1
@@ -152,7 +152,7 @@ def history(stored: JsonObject | None) -> list[str]:
     return [step["status"] for step in (stored or {}).get("history", [])]
 
 
-def run_order(cloud: Target, app: OrderApp, request: JsonObject, *, name: str | None = None) -> Execution:
+def run_order(cloud: Target, app: OrderApp, request: JsonObject, *, name: str | None = None) -> ExecutionResult:
     """Start an execution named after the order (or ``name``) and wait for its end."""
     return cloud.run_execution(
         app.state_machine_arn,

@@ -7,57 +7,49 @@ implements it over a deployed stage, so the two never drift.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 
-class Response(Protocol):
-    """An HTTP response from the API."""
+@dataclass(frozen=True)
+class HttpResponse:
+    """What the API's client receives (header names lower-case)."""
 
-    @property
-    def status_code(self) -> int: ...
-
-    @property
-    def headers(self) -> dict[str, str]: ...
-
-    @property
-    def body(self) -> str: ...
+    status_code: int
+    headers: dict[str, str]
+    body: str
 
     def json(self) -> Any:
         """The body parsed as JSON (None when empty)."""
-        ...
+        return json.loads(self.body) if self.body else None
 
 
-class Invocation(Protocol):
-    """A synchronous Lambda invocation as the caller sees it."""
+@dataclass(frozen=True)
+class InvokeResult:
+    """A synchronous Lambda API invocation as the caller sees it."""
 
-    @property
-    def status_code(self) -> int: ...
-
-    @property
-    def payload(self) -> Any: ...
-
-    @property
-    def function_error(self) -> str | None: ...
+    status_code: int
+    payload: Any
+    function_error: str | None
+    executed_version: str | None
 
 
-class Execution(Protocol):
+@dataclass(frozen=True)
+class ExecutionResult:
     """How a Step Functions execution ended."""
 
-    @property
-    def execution_arn(self) -> str: ...
+    execution_arn: str
+    status: str
+    output: Any
+    error: str | None
+    cause: str | None
 
     @property
-    def status(self) -> str: ...
-
-    @property
-    def output(self) -> Any: ...
-
-    @property
-    def error(self) -> str | None: ...
-
-    @property
-    def cause(self) -> str | None: ...
+    def succeeded(self) -> bool:
+        """True when the execution ended in SUCCEEDED."""
+        return self.status == "SUCCEEDED"
 
 
 class Resource(Protocol):
@@ -127,11 +119,11 @@ class Target(Protocol):
         headers: Mapping[str, str] | None = None,
         query: Mapping[str, str] | None = None,
         body: Any = None,
-    ) -> Response:
+    ) -> HttpResponse:
         """Call the items API (authenticated as the target allows)."""
         ...
 
-    def invoke(self, function: str, payload: Any = None, *, qualifier: str | None = None) -> Invocation:
+    def invoke(self, function: str, payload: Any = None, *, qualifier: str | None = None) -> InvokeResult:
         """Invoke a function synchronously through the Lambda API."""
         ...
 
@@ -146,7 +138,7 @@ class Target(Protocol):
         *,
         name: str | None = None,
         timeout_seconds: float = 300.0,
-    ) -> Execution:
+    ) -> ExecutionResult:
         """Start a named execution and wait for its end (at most ``timeout_seconds``: TimeoutError)."""
         ...
 

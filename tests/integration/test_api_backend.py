@@ -16,9 +16,9 @@ import pytest
 
 from serverless_patterns.lambdas.api_backend.handler import MAX_BODY_BYTES
 from serverless_patterns.local import LocalCloud
-from serverless_patterns.local.apigateway import ApiResponse
 from serverless_patterns.scenarios import discover, run_scenario
 from serverless_patterns.scenarios.api_backend import header, page_through, tampered
+from serverless_patterns.scenarios.target import HttpResponse
 from serverless_patterns.stacks.stage import ServiceStage
 
 # The handler runs in-process: Powertools warns when a request emits no business metric (GETs).
@@ -52,7 +52,7 @@ def _table_size(dev: LocalCloud, path: str = "Api/Table") -> int:
     return len(dev.client("dynamodb").scan(TableName=table)["Items"])
 
 
-def _error(response: ApiResponse, status: int) -> dict[str, Any]:
+def _error(response: HttpResponse, status: int) -> dict[str, Any]:
     """The error body, after checking the status and that it names the request like its header."""
     assert response.status_code == status, response.body
     body: dict[str, Any] = response.json()

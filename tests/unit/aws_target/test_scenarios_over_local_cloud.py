@@ -19,7 +19,8 @@ from botocore.awsrequest import AWSRequest
 
 from serverless_patterns.local import LocalCloud
 from serverless_patterns.scenarios import Scenario, discover, run_scenario
-from serverless_patterns.scenarios.aws_target import AwsTarget, HttpResponse, Polling, SynthesizedStack
+from serverless_patterns.scenarios.aws_target import AwsTarget, Polling, SynthesizedStack
+from serverless_patterns.scenarios.target import HttpResponse
 from serverless_patterns.stacks.stage import ServiceStage
 
 SCENARIOS = discover()
