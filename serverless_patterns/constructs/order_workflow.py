@@ -44,6 +44,9 @@ FUNCTION_ROLES: Mapping[str, tuple[str, str]] = {
     "send_confirmation": ("confirm", "Order saga: confirm the order and emit OrderConfirmed"),
     "refund_payment": ("refund", "Order saga: compensate (close the order, refund the charge)"),
 }
+# Roles whose business outcomes (invalid order, decline, out of stock) are exceptions the state
+# machine catches: they count as Lambda errors, so their errors alarm uses the workflow's threshold.
+BUSINESS_ERROR_ROLES = frozenset({"validate_order", "charge_payment", "update_inventory"})
 ENTRY_RETRY_ATTEMPTS = 8
 ENTRY_MAX_EVENT_AGE = Duration.hours(6)
 CONFIRMATION_BATCH_SIZE = 10
@@ -391,6 +394,9 @@ class OrderWorkflow(Construct):
                 defaults=self.defaults,
                 environment=environments[role],
                 description=description,
+                errors_alarm_threshold=(
+                    self.settings.failed_executions_threshold if role in BUSINESS_ERROR_ROLES else None
+                ),
             )
             for role, (module, description) in FUNCTION_ROLES.items()
         }

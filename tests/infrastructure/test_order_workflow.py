@@ -482,6 +482,27 @@ def test_alarms(env: tuple[str, Built]) -> None:
     assert len(w.alarms) == 6 + function_alarms == len(alarms)
 
 
+def test_expected_business_errors_alarm_at_the_workflow_threshold(env: tuple[str, Built]) -> None:
+    _, b = env
+    errors = {
+        role: alarm["Properties"]["Threshold"]
+        for role, function in b.workflow.functions.items()
+        for alarm in b.resources("AWS::CloudWatch::Alarm").values()
+        if alarm["Properties"].get("MetricName") == "Errors"
+        and {"Name": "FunctionName", "Value": {"Ref": b.logical_id(function.function)}}
+        in alarm["Properties"].get("Dimensions", [])
+    }
+    business = b.workflow.settings.failed_executions_threshold
+    default = b.workflow.defaults.thresholds.lambda_errors
+    assert errors == {
+        "validate_order": business,  # invalid orders
+        "charge_payment": business,  # declines
+        "update_inventory": business,  # out of stock
+        "send_confirmation": default,
+        "refund_payment": default,
+    }
+
+
 def test_dashboard_row_covers_every_function_queue_table_and_the_machine(env: tuple[str, Built]) -> None:
     _, b = env
     (dashboard,) = b.resources("AWS::CloudWatch::Dashboard").values()
