@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from aws_cdk import (
     Duration,
@@ -154,27 +155,35 @@ class FanOut(Construct):
         deadline_seconds = str(settings.job_deadline_minutes * 60)
         table_env = {"TABLE_NAME": self.table.table_name}
 
-        self.aggregator = ServerlessFunction(
-            self,
+        def function(
+            construct_id: str,
+            function_settings: FunctionSettings | None,
+            function_defaults: PatternDefaults = defaults,
+            **props: Any,
+        ) -> ServerlessFunction:
+            """One of the pattern's functions: shared code and service, handler module named after its id."""
+            return ServerlessFunction(
+                self,
+                construct_id,
+                code=code,
+                handler=handler_path(HANDLER_PACKAGE, construct_id.lower()),
+                settings=function_settings or FunctionSettings(),
+                service=service,
+                defaults=function_defaults,
+                **props,
+            )
+
+        self.aggregator = function(
             "Aggregator",
-            code=code,
-            handler=handler_path(HANDLER_PACKAGE, "aggregator"),
-            settings=aggregator or FunctionSettings(),
-            service=service,
-            defaults=defaults,
+            aggregator,
             environment=table_env,
             description="FanOut: combines a job's chunk results, once, and marks the job SUCCEEDED",
             async_invocation=True,
             async_retry_attempts=AGGREGATOR_RETRY_ATTEMPTS,
         )
-        self.master = ServerlessFunction(
-            self,
+        self.master = function(
             "Master",
-            code=code,
-            handler=handler_path(HANDLER_PACKAGE, "master"),
-            settings=master or FunctionSettings(),
-            service=service,
-            defaults=defaults,
+            master,
             environment={
                 **table_env,
                 "QUEUE_URL": self.work_queue.queue_url,
@@ -187,14 +196,9 @@ class FanOut(Construct):
             },
             description="FanOut: validates a job, records it and queues its chunks",
         )
-        self.worker = ServerlessFunction(
-            self,
+        self.worker = function(
             "Worker",
-            code=code,
-            handler=handler_path(HANDLER_PACKAGE, "worker"),
-            settings=worker,
-            service=service,
-            defaults=defaults,
+            worker,
             environment={
                 **table_env,
                 "AGGREGATOR_FUNCTION": self.aggregator.alias.function_arn,
@@ -220,25 +224,16 @@ class FanOut(Construct):
                 "the work queue's DLQ (its redrive policy), after the worker has failed its job with the reason.",
             ),
         )
-        self.sweeper = ServerlessFunction(
-            self,
+        self.sweeper = function(
             "Sweeper",
-            code=code,
-            handler=handler_path(HANDLER_PACKAGE, "sweeper"),
-            settings=sweeper or FunctionSettings(),
-            service=service,
-            defaults=dataclasses.replace(defaults, keep_warm=False),
+            sweeper,
+            function_defaults=dataclasses.replace(defaults, keep_warm=False),
             environment={**table_env, "OPEN_JOBS_INDEX": contract.OPEN_JOBS_INDEX},
             description="FanOut: fails jobs still open past their deadline and counts them",
         )
-        self.status_reader = ServerlessFunction(
-            self,
+        self.status_reader = function(
             "Status",
-            code=code,
-            handler=handler_path(HANDLER_PACKAGE, "status"),
-            settings=status or FunctionSettings(),
-            service=service,
-            defaults=defaults,
+            status,
             environment=table_env,
             description="FanOut: a job's status, progress, result or failure reason",
         )

@@ -117,8 +117,8 @@ def _stored_order(item: Mapping[str, Any]) -> StoredOrder:
     return StoredOrder(order=order, **{k: v for k, v in values.items() if k in StoredOrder.model_fields})
 
 
-class Orders:
-    """The orders table: one item per order id, moved through ``OrderStatus`` with conditional writes."""
+class _Table:
+    """One table of the saga, reached through this container's DynamoDB client (or a given one)."""
 
     def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
         self.table_name = table_name
@@ -127,6 +127,10 @@ class Orders:
     @property
     def client(self) -> DynamoDBClient:
         return self._client or dynamodb_client()
+
+
+class Orders(_Table):
+    """The orders table: one item per order id, moved through ``OrderStatus`` with conditional writes."""
 
     def get(self, order_id: str) -> StoredOrder | None:
         with _transient_errors("read order"):
@@ -228,16 +232,8 @@ def _placeholders(attributes: Mapping[str, Any] | None) -> dict[str, Any]:
     return {f":{name}": value for name, value in (attributes or {}).items()}
 
 
-class Inventory:
+class Inventory(_Table):
     """The inventory table: ``stock`` per ``sku``, never below zero."""
-
-    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
-        self.table_name = table_name
-        self._client = client
-
-    @property
-    def client(self) -> DynamoDBClient:
-        return self._client or dynamodb_client()
 
     def stock_levels(self, skus: Sequence[str]) -> dict[str, int]:
         """Current stock of the known SKUs among ``skus`` (unknown SKUs are absent)."""
@@ -327,16 +323,8 @@ class Inventory:
         raise error
 
 
-class Ledger:
+class Ledger(_Table):
     """The payments ledger: at most one CHARGE and one REFUND item per order."""
-
-    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
-        self.table_name = table_name
-        self._client = client
-
-    @property
-    def client(self) -> DynamoDBClient:
-        return self._client or dynamodb_client()
 
     def entries(self, order_id: str) -> dict[LedgerEntryKind, LedgerEntry]:
         with _transient_errors("read ledger"):
