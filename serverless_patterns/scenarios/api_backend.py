@@ -51,7 +51,7 @@ def tampered(cursor: str) -> str:
     return cursor[:-1] + ("A" if cursor[-1] != "A" else "B")
 
 
-@scenario("API backend: CRUD with versions, 409 on conflict, counters, pages, idempotent create", pattern="Api")
+@scenario("API backend: CRUD with versions, 412 on a stale If-Match, counters, pages, idempotent create", pattern="Api")
 def api_backend(cloud: Target, run: ScenarioRun) -> None:
     """Create, read, update (If-Match), conflict, count, page, replay a create, delete; two bad requests."""
     marker = uuid.uuid4().hex[:12]
@@ -87,7 +87,7 @@ def _crud(cloud: Target, run: ScenarioRun, marker: str, created: list[str]) -> N
         detail="" if passed else f"{updated.status_code} {updated.body[:200]}",
     )
     stale = cloud.api_request("PUT", f"/items/{item_id}", body={"name": "lost update"}, headers={"If-Match": '"1"'})
-    run.equal("PUT with a stale If-Match is a 409 conflict", stale.status_code, 409)
+    run.equal("PUT with a stale If-Match is a 412 failed precondition", stale.status_code, 412)
     after = cloud.api_request("GET", f"/items/{item_id}").json()
     run.equal("the conflicting write changed nothing", (after["version"], after["name"]), (2, renamed["name"]))
 
@@ -103,7 +103,7 @@ def _crud(cloud: Target, run: ScenarioRun, marker: str, created: list[str]) -> N
     )
 
     stale_delete = cloud.api_request("DELETE", f"/items/{item_id}", headers={"If-Match": '"1"'})
-    run.equal("DELETE with a stale If-Match is a 409 conflict", stale_delete.status_code, 409)
+    run.equal("DELETE with a stale If-Match is a 412 failed precondition", stale_delete.status_code, 412)
     deleted = cloud.api_request("DELETE", f"/items/{item_id}", headers={"If-Match": '"2"'})
     run.equal("DELETE with the current If-Match answers 204", deleted.status_code, 204)
     run.equal("the deleted item is gone (404)", cloud.api_request("GET", f"/items/{item_id}").status_code, 404)

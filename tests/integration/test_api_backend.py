@@ -111,16 +111,18 @@ def test_crud_with_versions_is_what_the_table_holds(dev: LocalCloud) -> None:
     _error(dev.api_request("PUT", f"/items/{item['id']}", body={"name": "x"}, headers={"If-Match": '"2"'}), 404)
 
 
-def test_two_writers_of_the_same_version_one_wins_the_other_gets_409(dev: LocalCloud) -> None:
+def test_two_writers_of_the_same_version_one_wins_the_other_gets_412(dev: LocalCloud) -> None:
     item = _create(dev, "shared")
     alice = dev.api_request("PUT", f"/items/{item['id']}", body={"name": "alice's"}, headers={"If-Match": '"1"'})
     bob = dev.api_request("PUT", f"/items/{item['id']}", body={"name": "bob's"}, headers={"If-Match": '"1"'})
+    carol = dev.api_request("PUT", f"/items/{item['id']}", body={"name": "carol's", "expectedVersion": 1})
 
-    assert (alice.status_code, bob.status_code) == (200, 409)
-    assert "version 2" in _error(bob, 409)["message"]
+    assert (alice.status_code, bob.status_code, carol.status_code) == (200, 412, 409)
+    assert "version 2" in _error(bob, 412)["message"]
+    assert "version 2" in _error(carol, 409)["message"]
     current = dev.api_request("GET", f"/items/{item['id']}").json()
     assert (current["version"], current["name"]) == (2, "alice's")
-    _error(dev.api_request("DELETE", f"/items/{item['id']}", headers={"If-Match": '"1"'}), 409)
+    _error(dev.api_request("DELETE", f"/items/{item['id']}", headers={"If-Match": '"1"'}), 412)
     _error(dev.api_request("PUT", f"/items/{item['id']}", body={"name": "blind"}), 428)  # no version: refused
 
 
@@ -151,9 +153,11 @@ def test_pages_follow_an_opaque_signed_cursor(dev: LocalCloud) -> None:
     assert pages >= 3
     cursor = dev.api_request("GET", "/items", query={"limit": "3"}).json()["nextCursor"]
     assert not any(item_id in cursor for item_id in ids)  # opaque: not a raw key
-    for forged in (tampered(cursor), cursor[:-4], "not-a-cursor", json.dumps({"id": next(iter(mine))})):
-        body = _error(dev.api_request("GET", "/items", query={"limit": "3", "cursor": forged}), 400)
-        assert "cursor" in body["message"]
+    body = _error(dev.api_request("GET", "/items", query={"limit": "3", "cursor": tampered(cursor)}), 400)
+    assert "cursor" in body["message"]
+    for malformed in (cursor[:-4], "not-a-cursor", json.dumps({"id": next(iter(mine))})):
+        body = _error(dev.api_request("GET", "/items", query={"limit": "3", "cursor": malformed}), 422)
+        assert body["detail"][0]["loc"] == ["query", "cursor"]
     for limit in ("0", "101", "ten"):
         assert _error(dev.api_request("GET", "/items", query={"limit": limit}), 422)["detail"][0]["loc"] == [
             "query",
@@ -202,6 +206,27 @@ def test_idempotent_create_replays_the_first_result_and_stores_one_item(dev: Loc
         ),
         pytest.param(
             "POST", "/items", {"body": "name=x", "headers": {"Content-Type": "text/plain"}}, 415, id="not-json"
+        ),
+        pytest.param(
+            "POST",
+            "/items",
+            {"body": "--b\r\n\r\n--b--", "headers": {"Content-Type": "multipart/form-data"}},
+            415,
+            id="multipart-without-boundary",
+        ),
+        pytest.param(
+            "PUT",
+            "/items/x",
+            {"body": "[" * 1000 + "]" * 1000, "headers": {"Content-Type": "application/json", "If-Match": '"1"'}},
+            400,
+            id="nested-1000-levels",
+        ),
+        pytest.param(
+            "POST",
+            "/items",
+            {"body": '{"name": ' + "1" * 5000 + "}", "headers": {"Content-Type": "application/json"}},
+            400,
+            id="integer-of-5000-digits",
         ),
         pytest.param("GET", "/widgets", {}, 404, id="unknown-route"),
         pytest.param("GET", "/items/a/b", {}, 404, id="unknown-nested-route"),

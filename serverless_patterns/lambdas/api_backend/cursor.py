@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from serverless_patterns.lambdas.api_backend.errors import InvalidCursorError
 
 MAX_CURSOR_LENGTH = 1_024
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]{1,960}\.[A-Za-z0-9_-]{43}$"
+"""A cursor's shape: base64url payload, a dot, the base64url HMAC-SHA256 (43 characters)."""
 
 
 def _b64encode(raw: bytes) -> str:

@@ -43,12 +43,8 @@ class InvalidPreconditionError(ApiError):
     """An If-Match that is not a version this API issued, or one that contradicts expectedVersion."""
 
 
-class PayloadTooLargeError(ApiError):
-    """The request body exceeds what the API accepts."""
-
-    def __init__(self, limit: int) -> None:
-        super().__init__(f"request body larger than {limit} bytes")
-        self.limit = limit
+class PreconditionFailedError(VersionConflictError):
+    """The If-Match header names a version the item is no longer at (RFC 9110: 412, not 409)."""
 
 
 class IdempotencyKeyReusedError(ApiError):

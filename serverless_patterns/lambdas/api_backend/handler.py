@@ -2,12 +2,12 @@
 
 API Gateway proxies every path here (``/{proxy+}``), so routing, 404 and 405 are
 decided in one place and behave the same on AWS, in the local cloud and in tests.
-Request bodies are never logged.
+Every request passes the ``request_guard`` first (JSON only, bounded size and shape), so no
+input reaches a parser unbounded. Request bodies are never logged.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from http import HTTPStatus
 from typing import Annotated, Any
@@ -19,20 +19,18 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
-from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse, OpenAPIResponseHeader
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel
 
 from serverless_patterns.lambdas.api_backend import logic, routes
-from serverless_patterns.lambdas.api_backend.cursor import MAX_CURSOR_LENGTH
+from serverless_patterns.lambdas.api_backend.cursor import CURSOR_PATTERN, MAX_CURSOR_LENGTH
 from serverless_patterns.lambdas.api_backend.errors import (
     ApiError,
     IdempotencyKeyReusedError,
     InvalidCursorError,
     InvalidPreconditionError,
     ItemNotFoundError,
-    PayloadTooLargeError,
+    PreconditionFailedError,
     PreconditionRequiredError,
     RequestInProgressError,
     VersionConflictError,
@@ -45,16 +43,23 @@ from serverless_patterns.lambdas.api_backend.models import (
     MAX_PAGE_SIZE,
     CounterIncrement,
     CounterValue,
-    ErrorBody,
     Item,
     ItemInput,
     ItemPage,
     ItemReplacement,
 )
+from serverless_patterns.lambdas.api_backend.request_guard import RequestGuard, RequestRefusedError
+from serverless_patterns.lambdas.api_backend.responses import (
+    ETAG_HEADER,
+    documented,
+    error_response,
+    validation_detail,
+)
 from serverless_patterns.lambdas.shared.observability import logger, metrics
 from serverless_patterns.lambdas.shared.warmup import warmup_aware
 
-MAX_BODY_BYTES = 32 * 1024
+GUARD = RequestGuard()
+MAX_BODY_BYTES = GUARD.limits.max_body_bytes
 CORS_ALLOW_HEADERS = ["Idempotency-Key", "If-Match"]
 CORS_EXPOSE_HEADERS = ["ETag", "Location", "Idempotent-Replayed", "X-Request-Id"]
 CORS_MAX_AGE_SECONDS = 600
@@ -63,20 +68,13 @@ CORS_MAX_AGE_SECONDS = 600
 ERROR_STATUS: dict[type[ApiError], HTTPStatus] = {
     ItemNotFoundError: HTTPStatus.NOT_FOUND,
     VersionConflictError: HTTPStatus.CONFLICT,
+    PreconditionFailedError: HTTPStatus.PRECONDITION_FAILED,
     RequestInProgressError: HTTPStatus.CONFLICT,
     InvalidCursorError: HTTPStatus.BAD_REQUEST,
     InvalidPreconditionError: HTTPStatus.BAD_REQUEST,
     PreconditionRequiredError: HTTPStatus.PRECONDITION_REQUIRED,
-    PayloadTooLargeError: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
     IdempotencyKeyReusedError: HTTPStatus.UNPROCESSABLE_ENTITY,
 }
-
-
-def _bounded_json(body: str) -> Any:
-    """Refuse oversize bodies before parsing them (the validation middleware parses first)."""
-    if len(body.encode("utf-8")) > MAX_BODY_BYTES:
-        raise PayloadTooLargeError(MAX_BODY_BYTES)
-    return json.loads(body)
 
 
 def _cors(origins: str) -> CORSConfig | None:
@@ -97,43 +95,21 @@ def _cors(origins: str) -> CORSConfig | None:
     )
 
 
-app = APIGatewayRestResolver(
-    enable_validation=True,
-    cors=_cors(os.environ.get("CORS_ORIGINS", "")),
-    json_body_deserializer=_bounded_json,
-)
+CORS = _cors(os.environ.get("CORS_ORIGINS", ""))
+app = APIGatewayRestResolver(enable_validation=True, cors=CORS, json_body_deserializer=GUARD.parse_json)
 
 ItemId = Annotated[str, Path(pattern=ITEM_ID_PATTERN, description="The item's id.")]
 CounterName = Annotated[str, Path(pattern=COUNTER_NAME_PATTERN, description="The counter's name.")]
 IfMatch = Annotated[
     str | None,
-    Header(alias="if-match", max_length=64, description='The ETag (version) being replaced, e.g. "3".'),
+    Header(
+        alias="if-match",
+        pattern=logic.ENTITY_TAG_PATTERN,
+        description='The ETag of the version being replaced, exactly as the API returned it (e.g. `"3"`): '
+        "a quoted version number; weak tags, lists and `*` are refused (422). A version the item is no "
+        "longer at is 412.",
+    ),
 ]
-
-
-_ETAG_HEADER: dict[str, OpenAPIResponseHeader] = {
-    "ETag": {"description": 'The item\'s version, e.g. "3"; send it back as If-Match.', "schema": {"type": "string"}}
-}
-
-
-def _responses(
-    success: HTTPStatus,
-    model: type[BaseModel] | None,
-    *errors: HTTPStatus,
-    headers: dict[str, OpenAPIResponseHeader] | None = None,
-) -> dict[int, OpenAPIResponse]:
-    """The route's documented responses: its success, 422 and the errors it can return, all ErrorBody."""
-    documented: dict[int, OpenAPIResponse] = {success.value: {"description": success.phrase, "content": {}}}
-    if model is not None:
-        documented[success.value]["content"] = {content_types.APPLICATION_JSON: {"model": model}}
-    if headers:
-        documented[success.value]["headers"] = headers
-    for status in (*errors, HTTPStatus.UNPROCESSABLE_ENTITY):
-        documented[status.value] = {
-            "description": status.phrase,
-            "content": {content_types.APPLICATION_JSON: {"model": ErrorBody}},
-        }
-    return documented
 
 
 def _request_id() -> str:
@@ -147,14 +123,7 @@ def _error(
     detail: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response[dict[str, Any]]:
-    request_id = _request_id()
-    body = ErrorBody(message=message, request_id=request_id, detail=detail)
-    return Response(
-        status_code=status.value,
-        content_type=content_types.APPLICATION_JSON,
-        body=body.model_dump(mode="json", by_alias=True, exclude_none=True),
-        headers={"X-Request-Id": request_id, **(headers or {})},
-    )
+    return error_response(status, message, _request_id(), detail=detail, headers=headers)
 
 
 def _item_response(status: HTTPStatus, item: Item, headers: dict[str, str] | None = None) -> Response[Item]:
@@ -183,12 +152,18 @@ def _principal() -> str:
     description="A page of items in table order. Pass `nextCursor` back as `cursor` for the next page.",
     operation_id="listItems",
     tags=["items"],
-    responses=_responses(HTTPStatus.OK, ItemPage, HTTPStatus.BAD_REQUEST),
+    responses=documented(HTTPStatus.OK, ItemPage),
 )
 def list_items(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Page size.")] = DEFAULT_PAGE_SIZE,
     cursor: Annotated[
-        str | None, Query(max_length=MAX_CURSOR_LENGTH, description="`nextCursor` of the previous page.")
+        str | None,
+        Query(
+            max_length=MAX_CURSOR_LENGTH,
+            pattern=CURSOR_PATTERN,
+            description="`nextCursor` of the previous page, unchanged: a signed token (payload, a dot, a 43-character "
+            "signature). Another shape is 422; one this API did not sign, or that was altered, is 400.",
+        ),
     ] = None,
 ) -> ItemPage:
     return logic.list_items(limit, cursor)
@@ -199,7 +174,7 @@ def list_items(
     summary="Get an item",
     operation_id="getItem",
     tags=["items"],
-    responses=_responses(HTTPStatus.OK, Item, HTTPStatus.NOT_FOUND, headers=_ETAG_HEADER),
+    responses=documented(HTTPStatus.OK, Item, HTTPStatus.NOT_FOUND, headers=ETAG_HEADER),
 )
 def get_item(item_id: ItemId) -> Response[Item]:
     return _item_response(HTTPStatus.OK, logic.get_item(item_id))
@@ -213,19 +188,16 @@ def get_item(item_id: ItemId) -> Response[Item]:
     operation_id="createItem",
     tags=["items"],
     status_code=HTTPStatus.CREATED.value,
-    responses=_responses(
+    responses=documented(
         HTTPStatus.CREATED,
         Item,
-        HTTPStatus.BAD_REQUEST,
         HTTPStatus.CONFLICT,
-        HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-        HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
         headers={
-            **_ETAG_HEADER,
-            "Location": {"description": "The new item's URL path.", "schema": {"type": "string"}},
+            **ETAG_HEADER,
+            "Location": {"description": "The new item's URL path.", "required": True, "schema": {"type": "string"}},
             "Idempotent-Replayed": {
                 "description": "`true` when this is the stored result of an earlier request with the same key.",
-                "schema": {"type": "string"},
+                "schema": {"type": "string", "enum": ["true"]},
             },
         },
     ),
@@ -254,37 +226,35 @@ def create_item(
 @app.put(
     routes.ITEM,
     summary="Replace an item's fields",
-    description="Optimistic locking: send the version you read as `If-Match` (or `expectedVersion`). "
-    "409 when the item changed since; the response carries the new version.",
+    description="Optimistic locking: the version being replaced is **required**, as the `If-Match` ETag or as "
+    "`expectedVersion` in the body (428 without either; 400 if both are sent and differ). When the item is no "
+    "longer at that version the answer is 412 for If-Match and 409 for `expectedVersion`. The response carries "
+    "the new version.",
     operation_id="replaceItem",
     tags=["items"],
-    responses=_responses(
+    responses=documented(
         HTTPStatus.OK,
         Item,
-        HTTPStatus.BAD_REQUEST,
         HTTPStatus.NOT_FOUND,
         HTTPStatus.CONFLICT,
-        HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-        HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+        HTTPStatus.PRECONDITION_FAILED,
         HTTPStatus.PRECONDITION_REQUIRED,
-        headers=_ETAG_HEADER,
+        headers=ETAG_HEADER,
     ),
 )
 def replace_item(item_id: ItemId, replacement: ItemReplacement, if_match: IfMatch = None) -> Response[Item]:
-    version = logic.expected_version(if_match, replacement.expected_version)
-    return _item_response(HTTPStatus.OK, logic.replace_item(item_id, replacement, version=version))
+    precondition = logic.expected_version(if_match, replacement.expected_version)
+    return _item_response(HTTPStatus.OK, logic.replace_item(item_id, replacement, precondition=precondition))
 
 
 @app.delete(
     routes.ITEM,
     summary="Delete an item",
-    description="With `If-Match`, only if the item is still at that version (409 otherwise).",
+    description="With `If-Match`, only if the item is still at that version (412 otherwise).",
     operation_id="deleteItem",
     tags=["items"],
     status_code=HTTPStatus.NO_CONTENT.value,
-    responses=_responses(
-        HTTPStatus.NO_CONTENT, None, HTTPStatus.BAD_REQUEST, HTTPStatus.NOT_FOUND, HTTPStatus.CONFLICT
-    ),
+    responses=documented(HTTPStatus.NO_CONTENT, None, HTTPStatus.NOT_FOUND, HTTPStatus.PRECONDITION_FAILED),
 )
 def delete_item(item_id: ItemId, if_match: IfMatch = None) -> Response[None]:
     logic.delete_item(item_id, if_match=if_match)
@@ -298,13 +268,10 @@ def delete_item(item_id: ItemId, if_match: IfMatch = None) -> Response[None]:
     "Counters do not change the item's version.",
     operation_id="incrementCounter",
     tags=["counters"],
-    responses=_responses(
+    responses=documented(
         HTTPStatus.OK,
         CounterValue,
-        HTTPStatus.BAD_REQUEST,
         HTTPStatus.NOT_FOUND,
-        HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-        HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
     ),
 )
 def increment_counter(
@@ -321,12 +288,16 @@ def _invalid_request(error: RequestValidationError) -> Response[dict[str, Any]]:
     problems = error.errors()
     if any(problem.get("type") == "json_invalid" for problem in problems):
         return _error(HTTPStatus.BAD_REQUEST, "request body is not valid JSON")
-    # loc/msg/type only: never echo the input back (it may be large or sensitive).
-    detail = [
-        {"loc": list(problem.get("loc", ())), "msg": problem.get("msg", ""), "type": problem.get("type", "")}
-        for problem in problems
-    ]
-    return _error(HTTPStatus.UNPROCESSABLE_ENTITY, "request validation failed", detail=detail)
+    # loc/msg/type only, capped and trimmed: never echo the input back (it may be large or sensitive).
+    return _error(HTTPStatus.UNPROCESSABLE_ENTITY, "request validation failed", detail=validation_detail(problems))
+
+
+def _refused(error: RequestRefusedError) -> Response[dict[str, Any]]:
+    return _error(error.status, str(error))
+
+
+def _refused_before_routing(error: RequestRefusedError, request_id: str) -> Response[dict[str, Any]]:
+    return error_response(error.status, str(error), request_id)
 
 
 def _unsupported_content_type(error: RequestUnsupportedContentType) -> Response[dict[str, Any]]:
@@ -350,6 +321,7 @@ def _unexpected(error: Exception) -> Response[dict[str, Any]]:
 
 # Every error becomes a response here; Powertools picks the most specific class (it walks the MRO).
 app.exception_handler(ApiError)(_domain_error)
+app.exception_handler(RequestRefusedError)(_refused)
 app.exception_handler(RequestValidationError)(_invalid_request)
 app.exception_handler(RequestUnsupportedContentType)(_unsupported_content_type)
 app.exception_handler(NotFoundError)(_no_route)
@@ -360,5 +332,5 @@ app.exception_handler(Exception)(_unexpected)
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @metrics.log_metrics(capture_cold_start_metric=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """API Gateway REST (proxy integration) entry point."""
-    return app.resolve(event, context)
+    """API Gateway REST (proxy integration) entry point: the request guard, then the resolver."""
+    return GUARD.resolve(app, event, context, refuse=_refused_before_routing, cors=CORS)

@@ -30,6 +30,7 @@ from serverless_patterns.lambdas.api_backend.errors import (
     IdempotencyKeyReusedError,
     InvalidPreconditionError,
     ItemNotFoundError,
+    PreconditionFailedError,
     PreconditionRequiredError,
     RequestInProgressError,
     VersionConflictError,
@@ -45,7 +46,9 @@ from serverless_patterns.lambdas.shared.observability import metrics
 from serverless_patterns.lambdas.shared.settings import load_settings
 
 IDEMPOTENCY_KEY_PREFIX = "items-create"
-_ENTITY_TAG = re.compile(r'^(?:"(\d{1,15})"|(\d{1,15}))$')
+ENTITY_TAG_PATTERN = r'^"[1-9][0-9]{0,14}"$'
+"""An ETag as the API issues it: the item's version in double quotes; If-Match must be one exactly."""
+_ENTITY_TAG = re.compile(ENTITY_TAG_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -66,23 +69,35 @@ def entity_tag(version: int) -> str:
     return f'"{version}"'
 
 
+@dataclass(frozen=True)
+class Precondition:
+    """The version a write replaces, and whether the client sent it as If-Match (a miss is then 412)."""
+
+    version: int
+    from_header: bool
+
+
 def parse_if_match(value: str) -> int:
-    """The version in an If-Match header (``"3"`` or ``3``); weak or foreign tags are invalid."""
-    match = _ENTITY_TAG.fullmatch(value.strip())
-    if match is None or int(match.group(1) or match.group(2)) < 1:
+    """The version in an If-Match header: exactly an ETag this API issued (``"3"``); anything else is invalid."""
+    if _ENTITY_TAG.fullmatch(value) is None:
         raise InvalidPreconditionError('If-Match must be an ETag this API returned, e.g. "3"')
-    return int(match.group(1) or match.group(2))
+    return int(value[1:-1])
 
 
-def expected_version(if_match: str | None, body_version: int | None) -> int:
+def expected_version(if_match: str | None, body_version: int | None) -> Precondition:
     """The version an update replaces, from If-Match or the body; required, and both must agree."""
     header_version = parse_if_match(if_match) if if_match is not None else None
     if header_version is not None and body_version is not None and header_version != body_version:
         raise InvalidPreconditionError("If-Match and expectedVersion name different versions")
-    version = header_version if header_version is not None else body_version
-    if version is None:
+    if header_version is not None:
+        return Precondition(header_version, from_header=True)
+    if body_version is None:
         raise PreconditionRequiredError
-    return version
+    return Precondition(body_version, from_header=False)
+
+
+def _precondition_failed(conflict: VersionConflictError) -> PreconditionFailedError:
+    return PreconditionFailedError(conflict.item_id, conflict.expected, conflict.current)
 
 
 def _now() -> str:
@@ -186,30 +201,38 @@ def create_item(
     return Created(result, replayed=False)
 
 
-def replace_item(item_id: str, data: ItemInput, *, version: int) -> Item:
-    """Replace the client's fields if the item is still at ``version``; returns the new version."""
+def replace_item(item_id: str, data: ItemInput, *, precondition: Precondition) -> Item:
+    """Replace the client's fields if the item is still at the precondition's version; returns the new version.
+
+    A miss is ``PreconditionFailedError`` (412) when the version came as If-Match, else
+    ``VersionConflictError`` (409).
+    """
     fields = {
         "name": data.name,
         "description": data.description,
         "attributes": dict(data.attributes),
     }
     try:
-        row = data_access.repository().replace(item_id, fields, expected_version=version, updated_at=_now())
-    except VersionConflictError:
+        row = data_access.repository().replace(
+            item_id, fields, expected_version=precondition.version, updated_at=_now()
+        )
+    except VersionConflictError as conflict:
         _business_metric(metric_names.VERSION_CONFLICTS)
+        if precondition.from_header:
+            raise _precondition_failed(conflict) from None
         raise
     _business_metric(metric_names.ITEMS_UPDATED)
     return Item.model_validate(row)
 
 
 def delete_item(item_id: str, *, if_match: str | None) -> None:
-    """Delete the item; with If-Match, only if it is still at that version."""
+    """Delete the item; with If-Match, only if it is still at that version (412 otherwise)."""
     version = parse_if_match(if_match) if if_match is not None else None
     try:
         data_access.repository().delete(item_id, expected_version=version)
-    except VersionConflictError:
+    except VersionConflictError as conflict:
         _business_metric(metric_names.VERSION_CONFLICTS)
-        raise
+        raise _precondition_failed(conflict) from None
     _business_metric(metric_names.ITEMS_DELETED)
 
 

@@ -1,7 +1,8 @@
 """Pydantic models: what the API accepts, what it returns, and its settings.
 
 JSON field names are camelCase (``createdAt``); Python names are snake_case.
-Inputs forbid unknown fields, so a misspelt field is a 422, not silently dropped.
+Inputs forbid unknown fields, so a misspelt field is a 422, not silently dropped, and are strict:
+``"2"``, ``2.0`` or ``true`` is not an integer, ``3`` is not a string.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ MAX_ATTRIBUTES = 32
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
 MAX_INCREMENT = 1_000_000
+MAX_VERSION = 999_999_999_999_999  # 15 digits, as in an ETag
 
 AttributeName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
 AttributeValue = Annotated[str, StringConstraints(max_length=256)]
@@ -31,9 +33,9 @@ class ApiModel(BaseModel):
 
 
 class InputModel(ApiModel):
-    """A request body: unknown fields are errors."""
+    """A request body: unknown fields are errors, and nothing is coerced."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class ItemInput(InputModel):
@@ -50,7 +52,11 @@ class ItemReplacement(ItemInput):
     """A full replacement of the client's fields, guarded by the version the client last read."""
 
     expected_version: int | None = Field(
-        default=None, ge=1, description="The version being replaced; alternatively send it as If-Match."
+        default=None,
+        ge=1,
+        le=MAX_VERSION,
+        description="The version being replaced; alternatively send its ETag as If-Match. "
+        "One of the two is required (428 without), and both must name the same version (400).",
     )
 
 

@@ -60,7 +60,9 @@ def _run_together(work: Callable[[int], Any]) -> list[Any]:
 def test_concurrent_updates_of_the_same_version_exactly_one_wins() -> None:
     item = _new_item()
     outcomes = _run_together(
-        lambda index: logic.replace_item(item.id, ItemInput(name=f"writer-{index}"), version=item.version)
+        lambda index: logic.replace_item(
+            item.id, ItemInput(name=f"writer-{index}"), precondition=logic.Precondition(item.version, from_header=False)
+        )
     )
     winners = [outcome for outcome in outcomes if isinstance(outcome, Item)]
     conflicts = [outcome for outcome in outcomes if isinstance(outcome, VersionConflictError)]
@@ -83,7 +85,11 @@ def test_retrying_writers_lose_no_update() -> None:
             current = logic.get_item(item.id)
             attributes = {**current.attributes, f"writer-{index}": "done"}
             try:
-                logic.replace_item(item.id, ItemInput(name="merged", attributes=attributes), version=current.version)
+                logic.replace_item(
+                    item.id,
+                    ItemInput(name="merged", attributes=attributes),
+                    precondition=logic.Precondition(current.version, from_header=False),
+                )
             except VersionConflictError:
                 continue
             return attempts

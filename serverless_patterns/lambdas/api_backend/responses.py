@@ -1,0 +1,134 @@
+"""The API's response shapes: the error body every refusal uses, and the responses each route documents.
+
+One place for both, so what the OpenAPI document promises is what the handler sends: every
+error the function answers is an ``ErrorBody`` with an ``X-Request-Id`` header; the statuses
+API Gateway answers itself (authentication, throttling) carry its ``{"message": ...}``.
+Validation details are capped and trimmed, so no response repeats a large part of the input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from itertools import islice
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse, OpenAPIResponseHeader
+from pydantic import BaseModel
+
+from serverless_patterns.lambdas.api_backend.logic import ENTITY_TAG_PATTERN
+from serverless_patterns.lambdas.api_backend.models import ErrorBody
+
+MAX_DETAIL_ENTRIES = 10
+MAX_ECHOED_CHARACTERS = 64
+MAX_MESSAGE_CHARACTERS = 200
+
+
+class GatewayError(BaseModel):
+    """What API Gateway itself answers (authentication, throttling), before the function runs."""
+
+    message: str
+
+
+ETAG_HEADER: dict[str, OpenAPIResponseHeader] = {
+    "ETag": {
+        "description": 'The item\'s version as an entity tag, e.g. `"3"`; send it back unchanged as If-Match.',
+        "required": True,
+        "schema": {"type": "string", "pattern": ENTITY_TAG_PATTERN},
+    }
+}
+REQUEST_ID_HEADER: dict[str, OpenAPIResponseHeader] = {
+    "X-Request-Id": {
+        "description": "The request's id, as in the body's `requestId`; quote it to support.",
+        "required": True,
+        "schema": {"type": "string"},
+    }
+}
+
+# Statuses every route may answer: the request guard's refusals and an internal failure.
+GUARD_STATUSES = (HTTPStatus.BAD_REQUEST, HTTPStatus.REQUEST_ENTITY_TOO_LARGE, HTTPStatus.UNSUPPORTED_MEDIA_TYPE)
+GATEWAY_STATUSES = (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN, HTTPStatus.TOO_MANY_REQUESTS)
+
+ERROR_DESCRIPTIONS: dict[HTTPStatus, str] = {
+    HTTPStatus.BAD_REQUEST: "Bad Request: the body is not valid JSON, is beyond a limit (the message names it), "
+    "or is not base64/UTF-8 as declared; or a cursor or precondition this API did not issue or that contradicts "
+    "itself.",
+    HTTPStatus.NOT_FOUND: "Not Found: no item has this id.",
+    HTTPStatus.CONFLICT: "Conflict: the item is not at the `expectedVersion` sent, or a request with the same "
+    "Idempotency-Key is still in progress.",
+    HTTPStatus.PRECONDITION_FAILED: "Precondition Failed: the item is not at the version the If-Match ETag names.",
+    HTTPStatus.REQUEST_ENTITY_TOO_LARGE: "Content Too Large: the body is larger than the limit.",
+    HTTPStatus.UNSUPPORTED_MEDIA_TYPE: "Unsupported Media Type: a body that is not `application/json`.",
+    HTTPStatus.UNPROCESSABLE_ENTITY: "Unprocessable Content: a parameter or body field fails validation "
+    "(`detail` names each, at most 10), or an Idempotency-Key is reused with another body.",
+    HTTPStatus.PRECONDITION_REQUIRED: "Precondition Required: neither If-Match nor `expectedVersion` was sent.",
+    HTTPStatus.INTERNAL_SERVER_ERROR: "Internal Server Error: a failure of the service, never of the request; "
+    "retry, or quote the request id.",
+    HTTPStatus.UNAUTHORIZED: "Unauthorized (API Gateway, Cognito stages): no valid ID token.",
+    HTTPStatus.FORBIDDEN: "Forbidden (API Gateway, IAM stages): no valid SigV4 signature, or not allowed.",
+    HTTPStatus.TOO_MANY_REQUESTS: "Too Many Requests (API Gateway): the stage's throttle; retry with backoff.",
+}
+
+
+def documented(
+    success: HTTPStatus,
+    model: type[BaseModel] | None,
+    *errors: HTTPStatus,
+    headers: dict[str, OpenAPIResponseHeader] | None = None,
+) -> dict[int, OpenAPIResponse]:
+    """A route's documented responses: its success, its own errors, the guard's, 422, 500 and the gateway's."""
+    responses: dict[int, OpenAPIResponse] = {success.value: {"description": success.phrase, "content": {}}}
+    if model is not None:
+        responses[success.value]["content"] = {content_types.APPLICATION_JSON: {"model": model}}
+    if headers:
+        responses[success.value]["headers"] = headers
+    statuses = sorted({*errors, *GUARD_STATUSES, HTTPStatus.UNPROCESSABLE_ENTITY, HTTPStatus.INTERNAL_SERVER_ERROR})
+    for status in statuses:
+        responses[status.value] = {
+            "description": ERROR_DESCRIPTIONS[status],
+            "headers": REQUEST_ID_HEADER,
+            "content": {content_types.APPLICATION_JSON: {"model": ErrorBody}},
+        }
+    for status in GATEWAY_STATUSES:
+        responses[status.value] = {
+            "description": ERROR_DESCRIPTIONS[status],
+            "content": {content_types.APPLICATION_JSON: {"model": GatewayError}},
+        }
+    return responses
+
+
+def _trim(value: Any, limit: int) -> Any:
+    if isinstance(value, str) and len(value) > limit:
+        return value[:limit] + "..."
+    return value
+
+
+def validation_detail(problems: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """loc/msg/type of the first few problems, input strings trimmed: never the input itself."""
+    return [
+        {
+            "loc": [_trim(part, MAX_ECHOED_CHARACTERS) for part in problem.get("loc", ())],
+            "msg": _trim(str(problem.get("msg", "")), MAX_MESSAGE_CHARACTERS),
+            "type": str(problem.get("type", "")),
+        }
+        for problem in islice(problems, MAX_DETAIL_ENTRIES)
+    ]
+
+
+def error_response(
+    status: HTTPStatus,
+    message: str,
+    request_id: str,
+    *,
+    detail: list[dict[str, Any]] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response[dict[str, Any]]:
+    """An error in the API's one shape, with the request id in the body and the header."""
+    body = ErrorBody(message=message, request_id=request_id, detail=detail)
+    return Response(
+        status_code=status.value,
+        content_type=content_types.APPLICATION_JSON,
+        body=body.model_dump(mode="json", by_alias=True, exclude_none=True),
+        headers={"X-Request-Id": request_id, **(headers or {})},
+    )
