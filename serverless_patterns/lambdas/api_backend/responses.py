@@ -9,8 +9,8 @@ Validation details are capped and trimmed, so no response repeats a large part o
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from itertools import islice
 from http import HTTPStatus
+from itertools import islice
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
