@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -50,7 +51,7 @@ def stage(request: pytest.FixtureRequest, stages: dict[str, ServiceStage]) -> It
         yield request.param, cloud
 
 
-def _send(cloud: LocalCloud, case: schemathesis.Case, headers: dict[str, str]) -> schemathesis.Response:
+def _send(cloud: LocalCloud, case: schemathesis.Case[Any], headers: dict[str, str]) -> schemathesis.Response:
     """The generated request, serialized as a client would, through the local cloud's API Gateway."""
     kwargs = case.as_transport_kwargs(base_url="https://api.local", headers=headers)
     prepared = requests.Request(**kwargs).prepare()
@@ -59,7 +60,7 @@ def _send(cloud: LocalCloud, case: schemathesis.Case, headers: dict[str, str]) -
     answer = cloud.api_request(
         str(prepared.method),
         url.path,
-        headers=dict(prepared.headers),
+        headers={name: str(value) for name, value in prepared.headers.items()},
         query=dict(parse_qsl(url.query, keep_blank_values=True)),
         body=body,
     )
@@ -81,7 +82,7 @@ def _send(cloud: LocalCloud, case: schemathesis.Case, headers: dict[str, str]) -
     database=None,
     suppress_health_check=list(HealthCheck),
 )
-def test_every_answer_is_in_the_document(case: schemathesis.Case, stage: tuple[str, LocalCloud]) -> None:
+def test_every_answer_is_in_the_document(case: schemathesis.Case[Any], stage: tuple[str, LocalCloud]) -> None:
     name, cloud = stage
     response = _send(cloud, case, STAGE_HEADERS[name])
     case.validate_response(response, checks=CHECKS)

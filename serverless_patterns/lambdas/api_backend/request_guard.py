@@ -164,7 +164,8 @@ class RequestGuard:
             from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
             request_id = str((event.get("requestContext") or {}).get("requestId") or "")
-            return ResponseBuilder(refuse(refusal, request_id)).build(APIGatewayProxyEvent(event), cors)
+            builder = ResponseBuilder[APIGatewayProxyEvent](refuse(refusal, request_id))
+            return builder.build(APIGatewayProxyEvent(event), cors)
         return app.resolve(event, context)
 
     # --- internals --------------------------------------------------------------------------

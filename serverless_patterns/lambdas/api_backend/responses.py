@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from http import HTTPStatus
 from itertools import islice
-from typing import Any
+from typing import Any, cast
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse, OpenAPIResponseHeader
@@ -25,20 +25,24 @@ MAX_ECHOED_CHARACTERS = 64
 MAX_MESSAGE_CHARACTERS = 200
 
 
+# Powertools' header TypedDict lacks ``required`` (valid OpenAPI, passed through as is).
+ResponseHeaders = dict[str, dict[str, Any]]
+
+
 class GatewayError(BaseModel):
     """What API Gateway itself answers (authentication, throttling), before the function runs."""
 
     message: str
 
 
-ETAG_HEADER: dict[str, OpenAPIResponseHeader] = {
+ETAG_HEADER: ResponseHeaders = {
     "ETag": {
         "description": 'The item\'s version as an entity tag, e.g. `"3"`; send it back unchanged as If-Match.',
         "required": True,
         "schema": {"type": "string", "pattern": ENTITY_TAG_PATTERN},
     }
 }
-REQUEST_ID_HEADER: dict[str, OpenAPIResponseHeader] = {
+REQUEST_ID_HEADER: ResponseHeaders = {
     "X-Request-Id": {
         "description": "The request's id, as in the body's `requestId`; quote it to support.",
         "required": True,
@@ -75,19 +79,19 @@ def documented(
     success: HTTPStatus,
     model: type[BaseModel] | None,
     *errors: HTTPStatus,
-    headers: dict[str, OpenAPIResponseHeader] | None = None,
+    headers: ResponseHeaders | None = None,
 ) -> dict[int, OpenAPIResponse]:
     """A route's documented responses: its success, its own errors, the guard's, 422, 500 and the gateway's."""
     responses: dict[int, OpenAPIResponse] = {success.value: {"description": success.phrase, "content": {}}}
     if model is not None:
         responses[success.value]["content"] = {content_types.APPLICATION_JSON: {"model": model}}
     if headers:
-        responses[success.value]["headers"] = headers
+        responses[success.value]["headers"] = _headers(headers)
     statuses = sorted({*errors, *GUARD_STATUSES, HTTPStatus.UNPROCESSABLE_ENTITY, HTTPStatus.INTERNAL_SERVER_ERROR})
     for status in statuses:
         responses[status.value] = {
             "description": ERROR_DESCRIPTIONS[status],
-            "headers": REQUEST_ID_HEADER,
+            "headers": _headers(REQUEST_ID_HEADER),
             "content": {content_types.APPLICATION_JSON: {"model": ErrorBody}},
         }
     for status in GATEWAY_STATUSES:
@@ -96,6 +100,10 @@ def documented(
             "content": {content_types.APPLICATION_JSON: {"model": GatewayError}},
         }
     return responses
+
+
+def _headers(headers: ResponseHeaders) -> dict[str, OpenAPIResponseHeader]:
+    return cast("dict[str, OpenAPIResponseHeader]", headers)
 
 
 def _trim(value: Any, limit: int) -> Any:
