@@ -18,6 +18,11 @@ Why SQS for dispatch rather than the seed's async ``Invoke`` per chunk:
 * cheaper, faster dispatch: ``SendMessageBatch`` queues 10 chunks per call;
 * the queue's age-of-oldest-message and depth are the natural "workers are behind" signals.
 
+Dispatch is resumable: the master records how many chunks it has queued after each batch, and
+resubmitting a job whose master died mid-dispatch queues exactly the chunks that were not
+(``serverless_patterns/lambdas/fan_out/submission.py`` explains why the master, not the sweeper,
+resumes: the sweeper keeps table-only access and fails such a job saying which chunks were never queued).
+
 The aggregator, invoked once per job, is an async invoke: Lambda's bounded retries and an SQS
 on-failure destination (``ServerlessFunction(async_invocation=True)``) fit a single event.
 """

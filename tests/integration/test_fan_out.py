@@ -299,6 +299,7 @@ def test_status_is_readable_while_running_after_success_and_for_unknown_or_confl
         "total_items": 250,
         "total_chunks": 3,
         "created": True,
+        "queued_chunks": 3,
     }
     running = job_status(dev, app, "it-status")
     assert {k: running[k] for k in ("status", "completed_chunks", "failed_chunks", "result", "finished_at")} == {
@@ -320,6 +321,7 @@ def test_status_is_readable_while_running_after_success_and_for_unknown_or_confl
         "status",
         "total_items",
         "total_chunks",
+        "dispatched_chunks",
         "completed_chunks",
         "failed_chunks",
         "failure_reason",
@@ -363,3 +365,27 @@ def test_a_redelivered_winning_chunk_finishes_a_hand_over_its_crashed_winner_lef
     assert status["status"] == "SUCCEEDED"
     assert result_decimals(status["result"]) == expected_result(items)
     assert [r.result["outcome"] for r in _aggregator_runs(dev, "it-crashed-winner")] == ["SUCCEEDED", "SUCCEEDED"]
+
+
+def test_a_job_whose_master_died_mid_dispatch_is_resumed_by_resubmitting_it(dev: LocalCloud, app: FanOutApp) -> None:
+    items = numbered_items(5 * app.chunk_size)
+    submit(dev, app, {"job_id": "it-died-dispatching", "items": items})
+    # What a master that died after its first batch of two chunks leaves: chunks 0 and 1 queued,
+    # the watermark at 2, its lease (the dead invocation's remaining time) over.
+    dev.client("sqs").purge_queue(QueueUrl=app.work_queue_url)
+    resend_chunks(dev, app, "it-died-dispatching", items, [0, 1])
+    dev.client("dynamodb").update_item(
+        TableName=app.table_name,
+        Key={contract.PARTITION_KEY: {"S": "it-died-dispatching"}, contract.SORT_KEY: {"S": contract.JOB_SORT_KEY}},
+        UpdateExpression="SET dispatched_chunks = :two, dispatch_lease_until = :long_ago",
+        ExpressionAttributeValues={":two": {"N": "2"}, ":long_ago": {"N": "1"}},
+    )
+
+    again = submit(dev, app, {"job_id": "it-died-dispatching", "items": items})
+
+    assert (again["created"], again["status"], again["queued_chunks"]) == (False, "RUNNING", 3)
+    assert not dev.drain().exhausted
+    status = job_status(dev, app, "it-died-dispatching")
+    assert (status["status"], status["dispatched_chunks"], status["completed_chunks"]) == ("SUCCEEDED", 5, 5)
+    assert result_decimals(status["result"]) == expected_result(items)
+    assert sorted(index for index, _, _ in _chunk_deliveries(dev, "it-died-dispatching")) == [0, 1, 2, 3, 4]

@@ -101,6 +101,8 @@ class JobStore:
                     "total_chunks": job.total_chunks,
                     "chunk_size": job.chunk_size,
                     "completed_chunks": 0,
+                    "dispatched_chunks": 0,
+                    "dispatch_lease_until": job.dispatch_lease_until,
                     "request_digest": job.request_digest,
                     "created_at": job.created_at,
                     "updated_at": job.created_at,
@@ -147,6 +149,44 @@ class JobStore:
         )
         return updated
 
+    # --- dispatch -----------------------------------------------------------------------------
+
+    def advance_dispatch(self, job_id: str, dispatched: int, *, now_iso: str, done: bool) -> None:
+        """Move the dispatch watermark up to ``dispatched`` (never down); ``done`` releases the lease."""
+        self._update_job(
+            Key=_job_key(job_id),
+            UpdateExpression="SET dispatched_chunks = :n, updated_at = :now"
+            + (" REMOVE dispatch_lease_until" if done else ""),
+            ConditionExpression="dispatched_chunks < :n",
+            ExpressionAttributeValues={":n": dispatched, ":now": now_iso},
+        )
+
+    def claim_dispatch(self, job_id: str, *, dispatched: int, now: int, lease_until: int) -> bool:
+        """Take over an unfinished dispatch whose dispatcher is gone; True for exactly one claimant.
+
+        Only a RUNNING job still at watermark ``dispatched`` and with no live lease can be claimed.
+        """
+        claimed, _ = self._update_job(
+            Key=_job_key(job_id),
+            UpdateExpression="SET dispatch_lease_until = :until",
+            ConditionExpression=(
+                "#status = :running AND dispatched_chunks = :dispatched AND dispatched_chunks < total_chunks "
+                "AND (attribute_not_exists(dispatch_lease_until) OR dispatch_lease_until < :now)"
+            ),
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={
+                ":running": JobStatus.RUNNING.value,
+                ":dispatched": dispatched,
+                ":now": now,
+                ":until": lease_until,
+            },
+        )
+        return claimed
+
+    def release_dispatch(self, job_id: str) -> None:
+        """Give up the dispatch lease (after a failure), so a resubmission can resume at once."""
+        self._update_job(Key=_job_key(job_id), UpdateExpression="REMOVE dispatch_lease_until")
+
     # --- chunks -------------------------------------------------------------------------------
 
     def chunk_recorded(self, job_id: str, chunk_index: int) -> bool:
@@ -182,9 +222,16 @@ class JobStore:
                     "Update": {
                         "TableName": self.table_name,
                         "Key": _job_key(job_id),
-                        "UpdateExpression": "ADD completed_chunks :one SET updated_at = :now",
+                        # A redriven chunk that completes is no longer a failed one.
+                        "UpdateExpression": "ADD completed_chunks :one SET updated_at = :now "
+                        "DELETE failed_chunks :indexes",
                         "ConditionExpression": "total_chunks > :index AND completed_chunks < total_chunks",
-                        "ExpressionAttributeValues": {":one": 1, ":now": now_iso, ":index": chunk_index},
+                        "ExpressionAttributeValues": {
+                            ":one": 1,
+                            ":now": now_iso,
+                            ":index": chunk_index,
+                            ":indexes": {chunk_index},
+                        },
                     }
                 },
             ]
@@ -248,6 +295,30 @@ class JobStore:
             ]
         )
         return not codes
+
+    def chunk_failure_reason(self, job_id: str, chunk_index: int) -> str | None:
+        """The reason recorded when the chunk exhausted its retries, if it did."""
+        item = self._table.get_item(
+            Key={contract.PARTITION_KEY: job_id, contract.SORT_KEY: contract.failure_sort_key(chunk_index)},
+            ConsistentRead=True,
+        ).get("Item")
+        return str(item["reason"]) if item else None
+
+    def set_failure_reason(self, job_id: str, *, reason: str, chunk_index: int, now_iso: str) -> bool:
+        """Name ``chunk_index``'s failure as the job's reason, if the job is FAILED and that chunk still is."""
+        updated, _ = self._update_job(
+            Key=_job_key(job_id),
+            UpdateExpression="SET failure_reason = :reason, updated_at = :now",
+            ConditionExpression="#status = :failed AND contains(failed_chunks, :index)",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={
+                ":failed": JobStatus.FAILED.value,
+                ":reason": reason,
+                ":index": chunk_index,
+                ":now": now_iso,
+            },
+        )
+        return updated
 
     def chunk_results(self, job_id: str) -> list[tuple[int, JsonObject]]:
         """Every recorded chunk's ``(index, result)``, read consistently, in chunk order."""
@@ -428,19 +499,24 @@ class ChunkQueue:
         self._client = client or boto3.client("sqs")
         self.queue_url = queue_url
 
-    def send(self, bodies: Sequence[str]) -> None:
-        """Queue every body; entries SQS refuses for its own reasons are retried, then ``DispatchFailedError``."""
+    def send(self, bodies: Sequence[str], *, sent: Callable[[int], None] | None = None) -> None:
+        """Queue every body, in order; entries SQS refuses for its own reasons are retried, then
+        ``DispatchFailedError``. After each batch, ``sent`` is told how many bodies are queued so far."""
         batch: list[SendMessageBatchRequestEntryTypeDef] = []
         batch_bytes = 0
         for index, body in enumerate(bodies):
             size = len(body.encode())
             if batch and (len(batch) == SQS_MAX_BATCH_ENTRIES or batch_bytes + size > SQS_MAX_BATCH_BYTES):
                 self._send_batch(batch)
+                if sent is not None:
+                    sent(index)
                 batch, batch_bytes = [], 0
             batch.append({"Id": f"chunk-{index}", "MessageBody": body})
             batch_bytes += size
         if batch:
             self._send_batch(batch)
+            if sent is not None:
+                sent(len(bodies))
 
     def _send_batch(self, entries: list[SendMessageBatchRequestEntryTypeDef]) -> None:
         pending = entries

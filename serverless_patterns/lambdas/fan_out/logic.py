@@ -1,4 +1,4 @@
-"""The job lifecycle: submit, process a chunk, fail a chunk, aggregate, sweep overdue jobs, read status.
+"""The job lifecycle after submission (``submission``): process a chunk, fail a chunk, aggregate, sweep, status.
 
 Race-free fan-in, unlike the seed's ``allChunksComplete`` check:
 
@@ -12,14 +12,17 @@ Race-free fan-in, unlike the seed's ``allChunksComplete`` check:
    the redelivery of the winning chunk (and only that chunk) re-invokes it once the claim is older
    than a worker's timeout. Without crashes the aggregator is invoked exactly once; with one it
    may run twice, and it is idempotent (its final write is conditional on AGGREGATING).
+
+A chunk that exhausted its retries fails its job (``failed_chunks``, ``failure_reason``). When a
+redrive completes it, the same transaction that counts it removes it from ``failed_chunks``; if
+the job stays FAILED for another chunk, its ``failure_reason`` is then set to that chunk's reason
+(conditional on that chunk still being failed), so the failure fields name only failed chunks.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -27,19 +30,14 @@ from typing import TYPE_CHECKING
 
 from serverless_patterns.lambdas.fan_out.errors import (
     IncompleteJobError,
-    InvalidJobError,
     ItemRejectedError,
-    JobConflictError,
     JobNotFoundError,
 )
 from serverless_patterns.lambdas.fan_out.models import (
     ChunkMessage,
-    JobRequest,
+    JobRecord,
     JobStatus,
-    JsonObject,
-    NewJob,
     StatusResponse,
-    SubmitResponse,
 )
 from serverless_patterns.lambdas.fan_out.processing import (
     ChunkProcessor,
@@ -49,10 +47,8 @@ from serverless_patterns.lambdas.fan_out.processing import (
 )
 
 if TYPE_CHECKING:
-    from serverless_patterns.lambdas.fan_out.data_access import ChunkQueue, ItemsObjectReader, JobStore
+    from serverless_patterns.lambdas.fan_out.data_access import JobStore
 
-SQS_MAX_MESSAGE_BYTES = 262_144
-MAX_REPORTED_PROBLEMS = 10
 MAX_ERROR_TEXT = 300
 
 Clock = Callable[[], float]
@@ -63,152 +59,6 @@ AggregationTrigger = Callable[[str], None]
 def iso(epoch: float) -> str:
     """UTC ISO-8601 with milliseconds: what the job records show."""
     return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds")
-
-
-# --- submit -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class JobLimits:
-    """The master's limits, from its settings."""
-
-    chunk_size: int
-    max_items: int
-    max_source_bytes: int
-    deadline_seconds: int
-    retention_seconds: int
-
-
-def parse_items_object(body: bytes) -> list[JsonObject]:
-    """Items from an S3 object: one JSON array of objects, or JSON Lines of objects (blank lines skipped)."""
-    try:
-        text = body.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InvalidJobError("the items object is not UTF-8 text") from None
-    if text.lstrip().startswith("["):
-        try:
-            parsed = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise InvalidJobError(f"the items object is not valid JSON: line {error.lineno}: {error.msg}") from None
-        problems = [
-            f"item {index}: not a JSON object" for index, item in enumerate(parsed) if not isinstance(item, dict)
-        ]
-        if problems:
-            raise InvalidJobError("every item must be a JSON object", problems[:MAX_REPORTED_PROBLEMS])
-        return list(parsed)
-    items: list[JsonObject] = []
-    problems = []
-    for line_number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as error:
-            problems.append(f"line {line_number}: not valid JSON ({error.msg})")
-            continue
-        if isinstance(item, dict):
-            items.append(item)
-        else:
-            problems.append(f"line {line_number}: not a JSON object")
-    if problems:
-        raise InvalidJobError("the items object must be JSON Lines of objects", problems[:MAX_REPORTED_PROBLEMS])
-    return items
-
-
-def plan_chunks(job_id: str, items: Sequence[JsonObject], *, chunk_size: int, expires_at: int) -> list[ChunkMessage]:
-    """The job's items split into chunk messages of ``chunk_size`` (the last may be smaller)."""
-    return [
-        ChunkMessage(
-            job_id=job_id,
-            chunk_index=index,
-            first_item=start,
-            expires_at=expires_at,
-            items=list(items[start : start + chunk_size]),
-        )
-        for index, start in enumerate(range(0, len(items), chunk_size))
-    ]
-
-
-def request_digest(items: Sequence[JsonObject]) -> str:
-    """A fingerprint of the items, so a repeated submission under the same job id can be recognised."""
-    canonical = json.dumps(items, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def submit_job(
-    request: JobRequest,
-    *,
-    job_id: str,
-    store: JobStore,
-    queue: ChunkQueue,
-    reader: ItemsObjectReader,
-    limits: JobLimits,
-    clock: Clock = time.time,
-) -> SubmitResponse:
-    """Validate the job, record it, queue its chunks. Nothing is recorded for a refused job.
-
-    A queueing failure after the job is recorded marks the job FAILED with the reason and
-    re-raises: chunks already queued are still processed, but the job never completes.
-    """
-    if request.items is not None:
-        items = request.items
-    else:
-        assert request.source is not None  # the model guarantees one of the two
-        body = reader.read(request.source.key, request.source.version_id, max_bytes=limits.max_source_bytes)
-        items = parse_items_object(body)
-    if not items:
-        raise InvalidJobError("the job has no items")
-    if len(items) > limits.max_items:
-        raise InvalidJobError(f"the job has {len(items)} items; at most {limits.max_items} are accepted")
-
-    now = clock()
-    expires_at = int(now + limits.retention_seconds)
-    chunks = plan_chunks(job_id, items, chunk_size=limits.chunk_size, expires_at=expires_at)
-    bodies = [chunk.model_dump_json() for chunk in chunks]
-    oversized = [
-        f"chunk {chunk.chunk_index} (items {chunk.first_item}..{chunk.first_item + len(chunk.items) - 1}) "
-        f"is {size} bytes"
-        for chunk, body in zip(chunks, bodies, strict=True)
-        if (size := len(body.encode())) > SQS_MAX_MESSAGE_BYTES
-    ]
-    if oversized:
-        raise InvalidJobError(
-            f"items are too large: a chunk message may be at most {SQS_MAX_MESSAGE_BYTES} bytes",
-            oversized[:MAX_REPORTED_PROBLEMS],
-        )
-
-    digest = request_digest(items)
-    job = NewJob(
-        job_id=job_id,
-        total_items=len(items),
-        total_chunks=len(chunks),
-        chunk_size=limits.chunk_size,
-        request_digest=digest,
-        created_at=iso(now),
-        deadline_at=int(now + limits.deadline_seconds),
-        expires_at=expires_at,
-    )
-    if not store.create_job(job):
-        existing = store.get_job(job_id)
-        if existing is None or existing.request_digest != digest:
-            raise JobConflictError(job_id)
-        return SubmitResponse(
-            job_id=job_id,
-            status=existing.status,
-            total_items=existing.total_items,
-            total_chunks=existing.total_chunks,
-            created=False,
-        )
-    try:
-        queue.send(bodies)
-    except Exception as error:
-        store.fail_job(
-            job_id, reason=f"dispatch failed: {describe(error)}", now_iso=iso(clock()), from_status=JobStatus.RUNNING
-        )
-        raise
-    return SubmitResponse(
-        job_id=job_id, status=JobStatus.RUNNING, total_items=len(items), total_chunks=len(chunks), created=True
-    )
 
 
 # --- workers ----------------------------------------------------------------------------------
@@ -235,6 +85,7 @@ def process_chunk(
 ) -> ChunkOutcome:
     """Process one delivery of a chunk: count it once, and start aggregation if it completes the job."""
     duplicate = store.chunk_recorded(message.job_id, message.chunk_index)
+    repaired_job: list[JobRecord] = []
     if not duplicate:
         result = processor(message.items, message.first_item, parallelism)
         duplicate = not store.record_chunk(
@@ -253,8 +104,21 @@ def process_chunk(
         deadline_seconds=deadline_seconds,
         claim_seconds=claim_seconds,
         clock=clock,
+        seen=None if duplicate else repaired_job.append,
     )
+    if repaired_job and repaired_job[0].status is JobStatus.FAILED:
+        refresh_failure_reason(repaired_job[0], store=store, clock=clock)
     return ChunkOutcome(duplicate=duplicate, aggregation_started=started)
+
+
+def refresh_failure_reason(job: JobRecord, *, store: JobStore, clock: Clock = time.time) -> None:
+    """After a failed chunk was redriven and completed: make the job's reason name a chunk still failed."""
+    for chunk_index in job.failed_chunks:
+        reason = store.chunk_failure_reason(job.job_id, chunk_index)
+        if reason is not None and store.set_failure_reason(
+            job.job_id, reason=reason, chunk_index=chunk_index, now_iso=iso(clock())
+        ):
+            return
 
 
 def start_aggregation_if_complete(
@@ -266,14 +130,20 @@ def start_aggregation_if_complete(
     deadline_seconds: int,
     claim_seconds: int,
     clock: Clock = time.time,
+    seen: Callable[[JobRecord], None] | None = None,
 ) -> bool:
-    """The fan-in: True when this delivery handed the job to the aggregator."""
+    """The fan-in: True when this delivery handed the job to the aggregator.
+
+    ``seen`` is shown the job as it was when it could not start aggregating (e.g. still FAILED).
+    """
     now = int(clock())
     attempt = store.try_start_aggregation(
         job_id, chunk_index, now=now, deadline_at=now + deadline_seconds, now_iso=iso(now)
     )
     if not attempt.started:
         job = attempt.job
+        if job is not None and seen is not None:
+            seen(job)
         orphaned = (
             job is not None
             and job.status is JobStatus.AGGREGATING
@@ -375,10 +245,17 @@ def sweep_overdue_jobs(store: JobStore, *, index_name: str, clock: Clock = time.
         job = store.get_job(job_id)
         if job is None or job.status not in (JobStatus.RUNNING, JobStatus.AGGREGATING) or job.deadline_at >= now:
             continue
-        if job.status is JobStatus.RUNNING:
+        if job.status is JobStatus.RUNNING and job.undispatched_chunks > 0:
+            queued = f"chunks 0..{job.dispatched_chunks - 1}" if job.dispatched_chunks else "none"
             reason = (
-                f"deadline exceeded: {job.completed_chunks} of {job.total_chunks} chunks completed "
-                "(look for the missing chunks in the work queue's DLQ)"
+                f"deadline exceeded: {job.undispatched_chunks} of {job.total_chunks} chunks were never queued "
+                f"(the master stopped after queuing {queued} and the job was not resubmitted); "
+                f"{job.completed_chunks} completed. Submit the items again under a new job id"
+            )
+        elif job.status is JobStatus.RUNNING:
+            reason = (
+                f"deadline exceeded: {job.completed_chunks} of {job.total_chunks} chunks completed; all were queued, "
+                f"so the other {job.total_chunks - job.completed_chunks} are in flight or in the work queue's DLQ"
             )
         elif job.aggregation_dispatched:
             reason = "deadline exceeded while aggregating (look in the aggregator's on-failure queue)"

@@ -3,7 +3,9 @@
 Invoke it synchronously with ``{"items": [{"value": 1.5}, ...]}`` or, for large jobs, with
 ``{"source": {"key": "jobs/2024-06-01.jsonl"}}`` naming an object in the input bucket (JSON Lines
 or a JSON array of objects). An optional ``"job_id"`` makes the submission idempotent. A refused
-job returns ``{"error", "message", "status_code": 400, "details"}`` and creates nothing.
+job returns ``{"error", "message", "status_code": 400, "details"}`` and creates nothing. If queuing
+the chunks fails, the invocation fails with the job id: submitting the same job again queues the
+chunks that were not (``submission``).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from serverless_patterns.lambdas.fan_out import contract, data_access, logic
+from serverless_patterns.lambdas.fan_out import contract, data_access, submission
 from serverless_patterns.lambdas.fan_out.models import JobRequest, MasterSettings
 from serverless_patterns.lambdas.fan_out.responses import CLIENT_ERRORS, error_response
 from serverless_patterns.lambdas.shared.observability import logger, metrics, observed
@@ -24,8 +26,8 @@ from serverless_patterns.lambdas.shared.warmup import warmup_aware
 SECONDS_PER_DAY = 86_400
 
 
-def _limits(settings: MasterSettings) -> logic.JobLimits:
-    return logic.JobLimits(
+def _limits(settings: MasterSettings) -> submission.JobLimits:
+    return submission.JobLimits(
         chunk_size=settings.chunk_size,
         max_items=settings.max_items,
         max_source_bytes=settings.max_source_bytes,
@@ -44,13 +46,14 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
         job_id = request.job_id or uuid.uuid4().hex
         logger.set_correlation_id(job_id)
         logger.append_keys(job_id=job_id)
-        response = logic.submit_job(
+        response = submission.submit_job(
             request,
             job_id=job_id,
             store=data_access.job_store(settings.table_name),
             queue=data_access.chunk_queue(settings.queue_url),
             reader=data_access.items_reader(settings.input_bucket),
             limits=_limits(settings),
+            lease_seconds=context.get_remaining_time_in_millis() / 1000,
         )
     except CLIENT_ERRORS as error:
         refusal = error_response(error)
@@ -66,6 +69,7 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
             "job_created": response.created,
             "total_items": response.total_items,
             "total_chunks": response.total_chunks,
+            "queued_chunks": response.queued_chunks,
         },
     )
     return response.model_dump(mode="json")

@@ -129,6 +129,10 @@ class JobRecord(BaseModel):
     total_items: int
     total_chunks: int
     completed_chunks: int = 0
+    dispatched_chunks: int = Field(default=0, description="Chunks queued, in order: 0..n-1 are, n.. may not be")
+    dispatch_lease_until: int | None = None
+    chunk_size: int | None = None
+    expires_at: int | None = None
     created_at: str
     updated_at: str
     deadline_at: int
@@ -145,8 +149,16 @@ class JobRecord(BaseModel):
     @classmethod
     def _from_item(cls, data: Any) -> Any:
         if isinstance(data, Mapping) and "failed_chunks" in data:
-            return {**data, "failed_chunks": sorted(int(index) for index in data["failed_chunks"])}
+            data = {**data, "failed_chunks": sorted(int(index) for index in data["failed_chunks"])}
+        if isinstance(data, Mapping) and "dispatched_chunks" not in data and "total_chunks" in data:
+            # Jobs recorded before dispatch was tracked were queued whole or failed by the master.
+            data = {**data, "dispatched_chunks": data["total_chunks"]}
         return data
+
+    @property
+    def undispatched_chunks(self) -> int:
+        """Chunks never queued (the master stopped while queuing them)."""
+        return self.total_chunks - self.dispatched_chunks
 
 
 @dataclass(frozen=True)
@@ -161,6 +173,7 @@ class NewJob:
     created_at: str
     deadline_at: int
     expires_at: int
+    dispatch_lease_until: int
 
 
 # --- responses --------------------------------------------------------------------------------
@@ -185,6 +198,7 @@ class SubmitResponse(BaseModel):
     total_items: int
     total_chunks: int
     created: bool
+    queued_chunks: int = Field(description="Chunks this call queued: all of a new job's, those a resubmission resumed")
 
 
 class StatusResponse(BaseModel):
@@ -194,6 +208,7 @@ class StatusResponse(BaseModel):
     status: JobStatus
     total_items: int
     total_chunks: int
+    dispatched_chunks: int
     completed_chunks: int
     failed_chunks: list[int]
     failure_reason: str | None

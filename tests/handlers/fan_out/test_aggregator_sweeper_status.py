@@ -90,7 +90,8 @@ def test_the_sweeper_fails_overdue_jobs_with_the_reason_and_counts_them(
 
     assert sorted(result["failed_jobs"]) == [aggregating, orphaned, running]
     assert cloud.job(running).failure_reason == (
-        "deadline exceeded: 1 of 3 chunks completed (look for the missing chunks in the work queue's DLQ)"
+        "deadline exceeded: 1 of 3 chunks completed; all were queued, "
+        "so the other 2 are in flight or in the work queue's DLQ"
     )
     assert cloud.job(aggregating).status is JobStatus.FAILED
     assert "while aggregating" in str(cloud.job(aggregating).failure_reason)
@@ -100,6 +101,21 @@ def test_the_sweeper_fails_overdue_jobs_with_the_reason_and_counts_them(
 
     assert _sweep() == {"failed_jobs": []}  # failed jobs left the open-jobs index
     assert emf_metrics(capsys.readouterr().out)["JobsStuck"] == 0
+
+
+def test_the_sweeper_says_when_chunks_were_never_queued(cloud: FanOutCloud) -> None:
+    """A master that died mid-dispatch of a job nobody resubmitted: the DLQ is empty, the reason says so."""
+    job_id = cloud.submit({"job_id": "half-queued", "items": _items(50)})["job_id"]
+    # As if the master had died after queuing the first two chunks, and they were processed.
+    _set(cloud, job_id, dispatched_chunks=2, completed_chunks=2, deadline_at=int(time.time()) - 60)
+
+    assert _sweep() == {"failed_jobs": [job_id]}
+
+    assert cloud.job(job_id).failure_reason == (
+        "deadline exceeded: 3 of 5 chunks were never queued (the master stopped after queuing chunks 0..1 "
+        "and the job was not resubmitted); 2 completed. Submit the items again under a new job id"
+    )
+    assert cloud.messages(cloud.dlq_url) == []
 
 
 def test_the_sweeper_never_touches_finished_jobs(cloud: FanOutCloud) -> None:
@@ -133,6 +149,7 @@ def test_status_shows_progress(cloud: FanOutCloud) -> None:
         "status",
         "total_items",
         "total_chunks",
+        "dispatched_chunks",
         "completed_chunks",
         "failed_chunks",
         "failure_reason",

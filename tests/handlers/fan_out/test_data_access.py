@@ -75,6 +75,7 @@ def _new_job(job_id: str, chunks: int = 2) -> NewJob:
         created_at="2024-01-01T00:00:00.000+00:00",
         deadline_at=2_000_000_000,
         expires_at=2_100_000_000,
+        dispatch_lease_until=0,
     )
 
 

@@ -132,25 +132,96 @@ def test_a_caller_job_id_makes_submission_idempotent(cloud: FanOutCloud) -> None
     assert (conflict["error"], conflict["status_code"]) == ("JobConflict", 409)
 
 
-def test_a_dispatch_failure_fails_the_job_and_the_invocation(
-    cloud: FanOutCloud, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    sent: list[int] = []
+class _MasterKilled(BaseException):
+    """The master's invocation ending mid-dispatch (a timeout or a crash): no except clause runs."""
 
-    def refuse_second_batch(self: data_access.ChunkQueue, entries: list[Any]) -> None:
-        if sent:
-            raise DispatchFailedError("SQS did not accept 2 chunk messages after 3 attempts")
-        sent.append(len(entries))
 
-    monkeypatch.setattr(data_access.ChunkQueue, "_send_batch", refuse_second_batch)
+def _fail_batch(monkeypatch: pytest.MonkeyPatch, number: int, error: BaseException) -> None:
+    """Make the ``number``-th SendMessageBatch call (1-based) of the next dispatch fail with ``error``."""
+    send_batch = data_access.ChunkQueue._send_batch
+    calls: list[int] = []
 
+    def failing(self: data_access.ChunkQueue, entries: list[Any]) -> None:
+        calls.append(len(entries))
+        if len(calls) == number:
+            raise error
+        send_batch(self, entries)
+
+    monkeypatch.setattr(data_access.ChunkQueue, "_send_batch", failing)
+
+
+def _submit_with_failing_batch(cloud: FanOutCloud, event: dict[str, Any], number: int, error: BaseException) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        _fail_batch(patch, number, error)
+        cloud.submit(event)
+
+
+def _chunk_indexes(cloud: FanOutCloud) -> list[int]:
+    return sorted(chunk.chunk_index for chunk in _chunks(cloud))
+
+
+def test_a_dispatch_failure_leaves_the_job_resumable_and_the_invocation_names_it(cloud: FanOutCloud) -> None:
+    items = _items(50 * CHUNK_SIZE)
+    refusal = DispatchFailedError("SQS did not accept 10 chunk messages after 3 attempts")
+    with pytest.raises(DispatchFailedError, match=r"job 'resumable': 10 of 50 chunks queued.*submit the job again"):
+        _submit_with_failing_batch(cloud, {"job_id": "resumable", "items": items}, 2, refusal)
+
+    job = cloud.job("resumable")
+    assert (job.status, job.dispatched_chunks, job.dispatch_lease_until) == (JobStatus.RUNNING, 10, None)
+    assert _chunk_indexes(cloud) == list(range(10))
+
+    again = cloud.submit({"job_id": "resumable", "items": items})
+
+    assert (again["created"], again["status"], again["queued_chunks"]) == (False, "RUNNING", 40)
+    assert _chunk_indexes(cloud) == list(range(50))  # exactly the 40 never queued, none twice
+    assert cloud.job("resumable").dispatched_chunks == 50
+    assert cloud.submit({"job_id": "resumable", "items": items})["queued_chunks"] == 0
+    cloud.drain()
+    status = cloud.status("resumable")
+    assert (status["status"], status["completed_chunks"], status["result"]["count"]) == ("SUCCEEDED", 50, 500)
+
+
+def test_a_master_killed_mid_dispatch_is_resumed_once_its_lease_expired(cloud: FanOutCloud) -> None:
+    items = _items(50 * CHUNK_SIZE)
+    with pytest.raises(_MasterKilled):
+        _submit_with_failing_batch(cloud, {"job_id": "killed", "items": items}, 2, _MasterKilled())
+    job = cloud.job("killed")
+    assert (job.dispatched_chunks, job.dispatch_lease_until is not None) == (10, True)
+
+    # Within the dead invocation's lease (its remaining time), a resubmission cannot tell it from a slow one.
+    assert cloud.submit({"job_id": "killed", "items": items})["queued_chunks"] == 0
+    assert len(cloud.messages()) == 10
+
+    cloud.table.update_item(
+        Key={"pk": "killed", "sk": "JOB"},
+        UpdateExpression="SET dispatch_lease_until = :past",
+        ExpressionAttributeValues={":past": 1},
+    )
+    assert cloud.submit({"job_id": "killed", "items": items})["queued_chunks"] == 40
+    assert _chunk_indexes(cloud) == list(range(50))
+
+
+def test_a_resubmission_of_a_source_object_resumes_from_the_object(cloud: FanOutCloud) -> None:
+    boto3.client("s3").put_object(Bucket=BUCKET, Key="jobs/big.jsonl", Body=json.dumps(_items(250)).encode())
     with pytest.raises(DispatchFailedError):
-        cloud.submit({"job_id": "doomed", "items": _items(2 * 10 * CHUNK_SIZE)})
+        _submit_with_failing_batch(
+            cloud, {"job_id": "from-s3", "source": {"key": "jobs/big.jsonl"}}, 2, DispatchFailedError("throttled")
+        )
 
-    job = cloud.job("doomed")
-    assert job.status is JobStatus.FAILED
-    assert job.failure_reason is not None
-    assert job.failure_reason.startswith("dispatch failed: DispatchFailedError: SQS did not accept")
+    assert cloud.submit({"job_id": "from-s3", "source": {"key": "jobs/big.jsonl"}})["queued_chunks"] == 15
+    assert _chunk_indexes(cloud) == list(range(25))
+
+
+def test_only_one_of_two_resumers_claims_the_dispatch(cloud: FanOutCloud) -> None:
+    with pytest.raises(DispatchFailedError):
+        _submit_with_failing_batch(
+            cloud, {"job_id": "contended", "items": _items(30)}, 1, DispatchFailedError("throttled")
+        )
+    store = data_access.job_store(cloud.table.name)
+
+    claims = [store.claim_dispatch("contended", dispatched=0, now=100, lease_until=10**10) for _ in range(2)]
+
+    assert claims == [True, False]
 
 
 def test_warmup_returns_at_once(cloud: FanOutCloud) -> None:

@@ -160,6 +160,46 @@ def test_redriving_failed_chunks_after_a_fix_lets_the_job_complete(
     assert cloud.aggregator_runs == [job_id]
 
 
+def test_a_redriven_chunk_leaves_the_failure_fields_of_a_job_still_failed_for_another(
+    cloud: FanOutCloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    items = _values(50)
+    job_id = cloud.submit({"items": items})["job_id"]
+    record_chunk = data_access.JobStore.record_chunk
+
+    def outage_for_chunks_1_and_3(self: data_access.JobStore, job: str, chunk_index: int, **kwargs: Any) -> bool:
+        if chunk_index in (1, 3):
+            raise ConnectionError(f"downstream unavailable for chunk {chunk_index}")
+        return record_chunk(self, job, chunk_index, **kwargs)
+
+    monkeypatch.setattr(data_access.JobStore, "record_chunk", outage_for_chunks_1_and_3)
+    cloud.drain()
+    job = cloud.job(job_id)
+    assert (job.failed_chunks, str(job.failure_reason).startswith("chunk 1 failed")) == ([1, 3], True)
+
+    # Chunk 1's cause is fixed, chunk 3's is not: the operator redrives chunk 1 only.
+    monkeypatch.setattr(
+        data_access.JobStore,
+        "record_chunk",
+        lambda self, job, chunk_index, **kwargs: (
+            _raise_timeout() if chunk_index == 3 else record_chunk(self, job, chunk_index, **kwargs)
+        ),
+    )
+    sqs = boto3.client("sqs")
+    for message in cloud.messages(cloud.dlq_url):
+        if json.loads(message["Body"])["chunk_index"] == 1:
+            sqs.send_message(QueueUrl=cloud.queue_url, MessageBody=message["Body"])
+            sqs.delete_message(QueueUrl=cloud.dlq_url, ReceiptHandle=message["ReceiptHandle"])
+    cloud.drain()
+
+    status = cloud.status(job_id)
+    assert (status["status"], status["completed_chunks"], status["failed_chunks"]) == ("FAILED", 4, [3])
+    assert (
+        status["failure_reason"]
+        == "chunk 3 failed after 3 attempts: ConnectionError: downstream unavailable for chunk 3"
+    )
+
+
 def test_a_last_attempt_failing_after_another_delivery_completed_the_chunk_fails_nothing(
     cloud: FanOutCloud, monkeypatch: pytest.MonkeyPatch
 ) -> None:

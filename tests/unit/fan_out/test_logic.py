@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from serverless_patterns.lambdas.fan_out import logic
+from serverless_patterns.lambdas.fan_out import logic, submission
 from serverless_patterns.lambdas.fan_out.errors import InvalidJobError, ItemRejectedError, JobNotFoundError
 from serverless_patterns.lambdas.fan_out.models import JobRecord, JobRequest, StatusResponse, json_number
 from serverless_patterns.lambdas.fan_out.responses import error_response
@@ -19,25 +19,25 @@ def test_json_lines_and_arrays_parse_to_the_same_items() -> None:
     items = [{"value": 1}, {"value": 2.5, "id": "b"}]
     lines = ("\ufeff" + "\n".join(json.dumps(item) for item in items) + "\n\n").encode()
 
-    assert logic.parse_items_object(lines) == items
-    assert logic.parse_items_object(b"  " + json.dumps(items).encode()) == items
-    assert logic.parse_items_object(b"") == []
+    assert submission.parse_items_object(lines) == items
+    assert submission.parse_items_object(b"  " + json.dumps(items).encode()) == items
+    assert submission.parse_items_object(b"") == []
 
 
 def test_items_object_problems_are_listed_by_line_and_capped() -> None:
     body = "\n".join(['{"value": 1}', "3", "{oops"] + ["[1]"] * 20).encode()
     with pytest.raises(InvalidJobError) as raised:
-        logic.parse_items_object(body)
+        submission.parse_items_object(body)
     assert raised.value.details[:2] == [
         "line 2: not a JSON object",
         "line 3: not valid JSON (Expecting property name enclosed in double quotes)",
     ]
-    assert len(raised.value.details) == logic.MAX_REPORTED_PROBLEMS
+    assert len(raised.value.details) == submission.MAX_REPORTED_PROBLEMS
 
 
 def test_chunks_cover_every_item_once_in_order() -> None:
     items = [{"value": index} for index in range(23)]
-    chunks = logic.plan_chunks("job-1", items, chunk_size=10, expires_at=99)
+    chunks = submission.plan_chunks("job-1", items, chunk_size=10, expires_at=99)
 
     assert [(chunk.chunk_index, chunk.first_item, len(chunk.items)) for chunk in chunks] == [
         (0, 0, 10),
@@ -49,9 +49,9 @@ def test_chunks_cover_every_item_once_in_order() -> None:
 
 
 def test_the_digest_ignores_key_order_but_not_values() -> None:
-    digest = logic.request_digest([{"a": 1, "b": 2}])
-    assert logic.request_digest([{"b": 2, "a": 1}]) == digest
-    assert logic.request_digest([{"a": 1, "b": 3}]) != digest
+    digest = submission.request_digest([{"a": 1, "b": 2}])
+    assert submission.request_digest([{"b": 2, "a": 1}]) == digest
+    assert submission.request_digest([{"a": 1, "b": 3}]) != digest
 
 
 def test_a_request_has_exactly_one_source() -> None:
