@@ -200,7 +200,9 @@ def build_definition(
     ``gateway_retry`` (``gateway_unavailable_retry``) gives PaymentGatewayUnavailable its own
     retrier on ChargePayment and RefundPayment, ahead of the broader ones.
     """
-    validation_failed = sfn.Fail(scope, VALIDATION_FAILED, error=ValidationError.__name__, cause_path="$.failure.Cause")
+    # The Catch replaces the state ("$"): the execution input may be any JSON (an array, a string,
+    # null), and a ResultPath into it would end the execution in States.Runtime instead.
+    validation_failed = sfn.Fail(scope, VALIDATION_FAILED, error=ValidationError.__name__, cause_path="$.Cause")
     payment_failed = sfn.Fail(scope, PAYMENT_FAILED, error=PaymentError.__name__, cause_path="$.failure.Cause")
     order_failed = sfn.Fail(scope, ORDER_FAILED, error_path="$.compensation.error", cause_path="$.compensation.reason")
     compensation_failed = sfn.Fail(
@@ -219,7 +221,7 @@ def build_definition(
         result_path="$",
     )
     VALIDATE_TRANSIENT_RETRY.apply(validate)
-    validate.add_catch(validation_failed, errors=[ValidationError.__name__], result_path="$.failure")
+    validate.add_catch(validation_failed, errors=[ValidationError.__name__], result_path="$")
 
     charge = _invoke(
         scope,

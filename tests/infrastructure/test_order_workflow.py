@@ -184,7 +184,7 @@ def test_validate_order_retry_and_catch(env: tuple[str, Built]) -> None:
         {"ErrorEquals": ["TransientError"], "IntervalSeconds": 2, "MaxAttempts": 3, "BackoffRate": 2},
     ]
     assert state["Catch"] == [
-        {"ErrorEquals": ["ValidationError"], "ResultPath": "$.failure", "Next": "ValidationFailed"}
+        {"ErrorEquals": ["ValidationError"], "ResultPath": "$", "Next": "ValidationFailed"}
     ]
 
 
@@ -272,7 +272,7 @@ def test_refund_retries_and_failures_report_their_reason(env: tuple[str, Built])
         if state["Type"] == "Fail"
     }
     assert fails == {
-        "ValidationFailed": {"Error": "ValidationError", "CausePath": "$.failure.Cause"},
+        "ValidationFailed": {"Error": "ValidationError", "CausePath": "$.Cause"},
         "PaymentFailed": {"Error": "PaymentError", "CausePath": "$.failure.Cause"},
         "OrderFailed": {"ErrorPath": "$.compensation.error", "CausePath": "$.compensation.reason"},
         "CompensationFailed": {"Error": "CompensationFailed", "CausePath": "$.compensation_failure.Cause"},

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import uuid
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -148,6 +149,49 @@ def test_an_invalid_order_fails_validation_and_nothing_else_runs(dev: LocalCloud
     assert stored_order(dev, app, order_id) is None
     assert invocations(dev, "ChargePayment", order_id) == []
     assert dev.retry_waits(result.execution_arn) == []
+
+
+@pytest.mark.parametrize(
+    "submitted", [[], "an order", 42, None, True], ids=["array", "string", "number", "null", "true"]
+)
+def test_an_execution_input_that_is_not_an_object_fails_validation(
+    dev: LocalCloud, app: OrderApp, submitted: object
+) -> None:
+    """Was States.Runtime: the Catch's ResultPath could not be merged into a non-object input."""
+    sfn = dev.client("stepfunctions")
+    arn = sfn.start_execution(
+        stateMachineArn=app.state_machine_arn, name=f"not-an-object-{uuid.uuid4().hex}", input=json.dumps(submitted)
+    )["executionArn"]
+
+    result = dev.wait_for_execution(arn)
+
+    assert (result.status, result.error) == ("FAILED", "ValidationError")
+    assert "order <unidentified> is invalid" in (result.cause or "")  # (the emulator passes null on as {})
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        {"quantity": True, "unit_price_cents": 1250},
+        {"quantity": "2", "unit_price_cents": 1250},
+        {"quantity": 2.0, "unit_price_cents": 1250},
+        {"quantity": 1, "unit_price_cents": "1250"},
+        {"quantity": 1, "unit_price_cents": True},
+    ],
+    ids=["quantity-true", "quantity-string", "quantity-float", "price-string", "price-true"],
+)
+def test_coercible_numbers_are_refused_not_charged(
+    dev: LocalCloud, app: OrderApp, rid: str, line: dict[str, Any]
+) -> None:
+    sku, order_id = f"SKU-{rid}", f"coerced-{rid}"
+    seed_stock(dev, app, {sku: 5})
+    request = {**order(order_id, {sku: 1}), "lines": [{"sku": sku, **line}]}
+
+    result = run_order(dev, app, request)
+
+    assert (result.status, result.error) == ("FAILED", "ValidationError")
+    assert stored_order(dev, app, order_id) is None
+    assert invocations(dev, "ChargePayment", order_id) == []
 
 
 def test_a_declined_payment_is_not_retried(dev: LocalCloud, app: OrderApp, rid: str) -> None:

@@ -1,6 +1,7 @@
 """Pydantic models of the workflow: the order, what each step returns, what the tables hold.
 
-Amounts are integer minor units (cents) throughout: no floats near money.
+Amounts are integer minor units (cents) throughout: no floats near money. Integer fields are
+strict: ``true``, ``"2"`` or ``2.0`` is refused, never converted (a caller's bug stays visible).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictInt,
     ValidationError as PydanticValidationError,
     field_validator,
     model_validator,
@@ -53,8 +55,8 @@ class OrderLine(_Model):
     """One SKU of an order."""
 
     sku: str = Field(pattern=IDENTIFIER)
-    quantity: int = Field(ge=1, le=MAX_QUANTITY)
-    unit_price_cents: int = Field(ge=0, le=MAX_UNIT_PRICE_CENTS)
+    quantity: StrictInt = Field(ge=1, le=MAX_QUANTITY)
+    unit_price_cents: StrictInt = Field(ge=0, le=MAX_UNIT_PRICE_CENTS)
 
     @property
     def total_cents(self) -> int:
@@ -89,7 +91,7 @@ class OrderRequest(_Model):
 class Order(OrderRequest):
     """A validated order with its total: what the steps after ValidateOrder receive."""
 
-    total_cents: int = Field(ge=1)
+    total_cents: StrictInt = Field(ge=1)
 
     @model_validator(mode="after")
     def _total_matches_lines(self) -> Order:
@@ -107,8 +109,28 @@ class Order(OrderRequest):
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def _kind(value: object) -> str:
+    """What a JSON value is, in words."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return type(value).__name__
+
+
 def parse_order_request(raw: object) -> OrderRequest:
-    """The submitted order, or ValidationError listing every problem (field paths, never values)."""
+    """The submitted order, or ValidationError listing every problem (field paths, never values).
+
+    Any execution input reaches here, so anything but a JSON object is refused the same way.
+    """
+    if not isinstance(raw, dict):
+        raise ValidationError(f"order <unidentified> is invalid: the order must be a JSON object, not {_kind(raw)}")
     try:
         return OrderRequest.model_validate(raw)
     except PydanticValidationError as invalid:

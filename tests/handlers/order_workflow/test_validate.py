@@ -64,7 +64,16 @@ def test_invalid_order_lists_every_problem_without_values(
 @pytest.mark.parametrize(
     ("submitted", "expected"),
     [
-        ([], "order: Input should be a valid dictionary"),
+        ([], "the order must be a JSON object, not an array"),
+        ("order-1", "not a string"),
+        (7, "not a number"),
+        (None, "not null"),
+        (True, "not a boolean"),
+        (order_request(lines=[{"sku": "SKU-A", "quantity": True, "unit_price_cents": 1}]), "quantity"),
+        (order_request(lines=[{"sku": "SKU-A", "quantity": "2", "unit_price_cents": 1}]), "quantity"),
+        (order_request(lines=[{"sku": "SKU-A", "quantity": 2.0, "unit_price_cents": 1}]), "quantity"),
+        (order_request(lines=[{"sku": "SKU-A", "quantity": 1, "unit_price_cents": "1250"}]), "unit_price_cents"),
+        (order_request(lines=[{"sku": "SKU-A", "quantity": 1, "unit_price_cents": True}]), "unit_price_cents"),
         (order_request(lines=[]), "lines: List should have at least 1 item"),
         (order_request(extra="x"), "extra: Extra inputs are not permitted"),
         (
