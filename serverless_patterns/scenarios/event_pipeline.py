@@ -394,7 +394,7 @@ def _duplicates(pipeline: Pipeline, sent: Plan, seen: Observation, since_ms: int
     run.equal(
         "a repeated S3 notification is validated again (the validator is stateless)",
         validated.payload,
-        {"accepted": 1, "rejected": 0, "ignored": 0},
+        {"accepted": 1, "rejected": 0, "ignored": 0, "folder_markers": 0},
     )
     cloud.client("sqs").send_message(
         QueueUrl=pipeline.queue_url,

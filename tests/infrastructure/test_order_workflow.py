@@ -183,9 +183,7 @@ def test_validate_order_retry_and_catch(env: tuple[str, Built]) -> None:
         LAMBDA_SERVICE_RETRY,
         {"ErrorEquals": ["TransientError"], "IntervalSeconds": 2, "MaxAttempts": 3, "BackoffRate": 2},
     ]
-    assert state["Catch"] == [
-        {"ErrorEquals": ["ValidationError"], "ResultPath": "$", "Next": "ValidationFailed"}
-    ]
+    assert state["Catch"] == [{"ErrorEquals": ["ValidationError"], "ResultPath": "$", "Next": "ValidationFailed"}]
 
 
 def test_charge_payment_retries_transient_failures_never_declines(env: tuple[str, Built]) -> None:

@@ -254,3 +254,25 @@ def test_a_dead_letter_is_processed_once_redriven_after_the_fix(dev: LocalCloud,
     (record,) = pipeline.records(record_key(PROCESSED_PREFIX, key)).values()
     assert (record["source"]["bucket"], record["summary"]["rows"]) == (bucket, 3)
     assert key not in "".join(m["Body"] for m in dev.read_queue(pipeline.dlq_url))
+
+
+def test_folder_markers_end_in_a_record_or_are_ignored_and_counted(dev: LocalCloud, pipeline: Pipeline) -> None:
+    """Outside testing found the one upload with no terminal record: a non-empty key ending in '/'."""
+    folder = f"{pipeline.upload_prefix}markers-{uuid.uuid4().hex[:8]}/"
+    validate = _function_name(dev, "Validate")
+    first_invocation = len(dev.invocations)
+
+    dev.put_object(pipeline.upload_bucket, folder, b"")  # what the console's "Create folder" writes
+    dev.put_object(pipeline.upload_bucket, f"{folder}data/", b"id,value\n1,2\n")
+    assert not dev.drain().exhausted
+
+    validations = [i.result for i in dev.invocations[first_invocation:] if i.function_name == validate]
+    assert sorted(validations, key=lambda r: r["folder_markers"]) == [
+        {"accepted": 0, "rejected": 1, "ignored": 0, "folder_markers": 0},
+        {"accepted": 0, "rejected": 0, "ignored": 0, "folder_markers": 1},
+    ]
+    parked = pipeline.records(REJECTED_PREFIX + folder)
+    assert list(parked) == [record_key(REJECTED_PREFIX, f"{folder}data/")]
+    assert parked[record_key(REJECTED_PREFIX, f"{folder}data/")]["reason"]["code"] == "folder_marker"
+    assert pipeline.records(PROCESSED_PREFIX + folder) == {}
+    assert _tag(dev, pipeline.upload_bucket, f"{folder}data/") == "rejected"

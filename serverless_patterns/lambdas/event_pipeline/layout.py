@@ -50,6 +50,7 @@ class Metric:
     FILES_REJECTED = "FilesRejected"
     UPLOADS_ACCEPTED = "UploadsAccepted"
     UPLOADS_IGNORED = "UploadsIgnored"
+    FOLDER_MARKERS_IGNORED = "FolderMarkersIgnored"
     DUPLICATES_SKIPPED = "DuplicatesSkipped"
     UPLOADS_SUPERSEDED = "UploadsSuperseded"
     PROCESSING_RETRIED = "ProcessingRetried"

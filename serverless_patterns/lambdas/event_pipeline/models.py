@@ -120,6 +120,7 @@ class RejectionCode(StrEnum):
     UNSUPPORTED_TYPE = "unsupported_type"
     MALFORMED = "malformed"
     VANISHED = "vanished"
+    FOLDER_MARKER = "folder_marker"
 
 
 class Rejection(_Camel):

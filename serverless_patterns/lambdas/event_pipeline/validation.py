@@ -2,7 +2,10 @@
 
 Cheap checks first: HeadObject (size, content type), then one ranged GET of the first bytes for
 the format check. A valid upload becomes one queue message; an invalid one gets a rejection
-record and a ``rejected`` tag. Nothing is only logged.
+record and a ``rejected`` tag. Nothing is only logged: every upload version ends in a queue
+message or a rejection record, except an empty folder marker (a key ending in ``/`` with no
+content, what the console's "Create folder" writes), which is ignored explicitly and counted
+(``FolderMarkersIgnored``). A folder marker *with* content is parked: its key names no file.
 """
 
 from __future__ import annotations
@@ -45,10 +48,16 @@ class ValidationReport:
     accepted: int = 0
     rejected: int = 0
     ignored: int = 0
+    folder_markers: int = 0
 
     def as_dict(self) -> dict[str, int]:
         """The handler's return value (visible in tests and in the local cloud)."""
-        return {"accepted": self.accepted, "rejected": self.rejected, "ignored": self.ignored}
+        return {
+            "accepted": self.accepted,
+            "rejected": self.rejected,
+            "ignored": self.ignored,
+            "folder_markers": self.folder_markers,
+        }
 
 
 def validate_notification(notification: S3Notification, settings: ValidateSettings) -> ValidationReport:
@@ -64,6 +73,10 @@ def validate_notification(notification: S3Notification, settings: ValidateSettin
             correlated(CorrelationKey.S3_KEY, record.key),
             logger.append_context_keys(version_id=record.s3.object.version_id),
         ):
+            if is_empty_folder_marker(record):
+                logger.info("Empty folder marker ignored")
+                report.folder_markers += 1
+                continue
             try:
                 verdict = assess(record, settings)
                 if isinstance(verdict, PipelineMessage):
@@ -88,6 +101,7 @@ def validate_notification(notification: S3Notification, settings: ValidateSettin
         (Metric.UPLOADS_ACCEPTED, report.accepted),
         (Metric.FILES_REJECTED, report.rejected),
         (Metric.UPLOADS_IGNORED, report.ignored),
+        (Metric.FOLDER_MARKERS_IGNORED, report.folder_markers),
     ):
         if count:
             metrics.add_metric(name=name, unit=MetricUnit.Count, value=count)
@@ -97,9 +111,13 @@ def validate_notification(notification: S3Notification, settings: ValidateSettin
 
 
 def is_upload(record: S3NotificationRecord, upload_prefix: str) -> bool:
-    """An object created under the upload prefix; not a folder placeholder the console creates."""
-    key = record.key
-    return record.event_name.startswith(OBJECT_CREATED) and key.startswith(upload_prefix) and not key.endswith("/")
+    """An object created under the upload prefix (folder markers included: they are decided below)."""
+    return record.event_name.startswith(OBJECT_CREATED) and record.key.startswith(upload_prefix)
+
+
+def is_empty_folder_marker(record: S3NotificationRecord) -> bool:
+    """A key ending in ``/`` that S3 reports empty: the placeholder the console's "Create folder" writes."""
+    return record.key.endswith("/") and record.s3.object.size == 0
 
 
 def assess(record: S3NotificationRecord, settings: ValidateSettings) -> PipelineMessage | tuple[SourceRef, Rejection]:
@@ -151,7 +169,12 @@ def assess(record: S3NotificationRecord, settings: ValidateSettings) -> Pipeline
 
 
 def classify(key: str, head: ObjectHead, settings: ValidateSettings) -> DataFormat | Rejection:
-    """The checks that need no content: size limits and type (extension or content type)."""
+    """The checks that need no content: a file name, size limits and type (extension or content type)."""
+    if key.endswith("/"):
+        return Rejection(
+            code=RejectionCode.FOLDER_MARKER,
+            detail=f"the key ends in '/' (a folder) but holds {head.size} bytes: upload the data under a file name",
+        )
     if head.size == 0:
         return Rejection(code=RejectionCode.EMPTY, detail="the file is empty")
     if head.size > settings.max_file_bytes:

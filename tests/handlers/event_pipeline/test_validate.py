@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
+import logging
 from typing import Any
 
 import pytest
 
 from serverless_patterns.lambdas.event_pipeline import data_access, validation
 from serverless_patterns.lambdas.event_pipeline.validation import ValidationIncompleteError
+from serverless_patterns.lambdas.shared.observability import logger
 from serverless_patterns.lambdas.shared.warmup import WARMUP_EVENT, WARMUP_RESPONSE
 
 from .conftest import Pipeline, lambda_context, s3_record
@@ -19,7 +22,7 @@ def test_valid_upload_becomes_one_message_with_its_identity(pipeline: Pipeline) 
     record = pipeline.upload(
         "incoming/2025 report (final).csv", CSV, ContentType="text/csv", Metadata={"customer": "acme"}
     )
-    assert pipeline.validate(record) == {"accepted": 1, "rejected": 0, "ignored": 0}
+    assert pipeline.validate(record) == {"accepted": 1, "rejected": 0, "ignored": 0, "folder_markers": 0}
     (message,) = pipeline.queued_bodies()
     assert message["bucket"] == pipeline.uploads
     assert message["key"] == "incoming/2025 report (final).csv"  # decoded from incoming/2025+report+%28final%29.csv
@@ -54,7 +57,7 @@ def test_invalid_upload_is_parked_with_its_reason_not_queued(
     pipeline: Pipeline, key: str, body: bytes, code: str, detail: str
 ) -> None:
     record = pipeline.upload(key, body, Tagging="owner=team-a")
-    assert pipeline.validate(record) == {"accepted": 0, "rejected": 1, "ignored": 0}
+    assert pipeline.validate(record) == {"accepted": 0, "rejected": 1, "ignored": 0, "folder_markers": 0}
     assert pipeline.queued_bodies() == []
     rejection = pipeline.record(f"rejected/{key}.json")
     assert rejection["status"] == "rejected"
@@ -91,13 +94,36 @@ def test_an_upload_deleted_before_validation_is_recorded_as_vanished(pipeline: P
     assert pipeline.record("rejected/incoming/gone.csv.json")["reason"]["code"] == "vanished"
 
 
-def test_folders_other_prefixes_and_other_events_are_ignored(pipeline: Pipeline) -> None:
+def test_other_prefixes_and_other_events_are_ignored_and_empty_folder_markers_counted(
+    pipeline: Pipeline, capsys: pytest.CaptureFixture[str]
+) -> None:
     folder = pipeline.upload("incoming/2025/", b"")
     outside = pipeline.upload("elsewhere/a.csv", CSV)
     removed = s3_record("incoming/a.csv", size=0, etag="x", version_id=None, seq=99, event_name="ObjectRemoved:Delete")
-    assert pipeline.validate(folder, outside, removed) == {"accepted": 0, "rejected": 0, "ignored": 3}
+    capsys.readouterr()
+    handler = logger.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
+    logs = io.StringIO()
+    original = handler.setStream(logs)
+    try:
+        report = pipeline.validate(folder, outside, removed)
+    finally:
+        handler.setStream(original)
+    assert report == {"accepted": 0, "rejected": 0, "ignored": 2, "folder_markers": 1}
     assert pipeline.queued_bodies() == []
     assert pipeline.results("") == []
+    assert '"Empty folder marker ignored"' in logs.getvalue()
+    assert '"FolderMarkersIgnored":[1.0]' in capsys.readouterr().out
+
+
+def test_a_folder_marker_with_content_is_parked_with_the_reason(pipeline: Pipeline) -> None:
+    """Was the one upload without a terminal record: no result, no rejection, no DLQ message."""
+    marker = pipeline.upload("incoming/2025/", CSV)
+    assert pipeline.validate(marker) == {"accepted": 0, "rejected": 1, "ignored": 0, "folder_markers": 0}
+    record = pipeline.record("rejected/incoming/2025/.json")
+    assert record["reason"]["code"] == "folder_marker"
+    assert "upload the data under a file name" in record["reason"]["detail"]
+    assert pipeline.queued_bodies() == []
 
 
 def test_many_uploads_in_one_event_are_sent_in_batches_of_ten(
@@ -160,6 +186,7 @@ def test_warmup_and_s3_test_events_do_no_work(pipeline: Pipeline) -> None:
         "accepted": 0,
         "rejected": 0,
         "ignored": 0,
+        "folder_markers": 0,
     }
     assert pipeline.depth(pipeline.queue_url) == 0
 
