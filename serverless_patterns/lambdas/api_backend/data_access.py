@@ -18,7 +18,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from serverless_patterns.lambdas.api_backend.errors import ItemNotFoundError, VersionConflictError
+from serverless_patterns.lambdas.api_backend.errors import CounterLimitError, ItemNotFoundError, VersionConflictError
 from serverless_patterns.lambdas.api_backend.models import ApiSettings
 from serverless_patterns.lambdas.shared.settings import load_settings
 
@@ -201,20 +201,27 @@ class ItemRepository:
         except ClientError as error:
             raise self._condition_error(error, item_id, expected_version or 0) from None
 
-    def increment(self, item_id: str, counter: str, by: int) -> int:
-        """Atomically add ``by`` to the item's counter (DynamoDB ADD); returns the new value."""
+    def increment(self, item_id: str, counter: str, by: int, *, max_counters: int) -> int:
+        """Atomically add ``by`` to the item's counter (DynamoDB ADD); returns the new value.
+
+        A new counter is refused (``CounterLimitError``) once the item has ``max_counters``.
+        """
         try:
             response = self._client.update_item(
                 TableName=self._table,
                 Key=_key(item_id),
                 UpdateExpression="ADD #counters.#counter :by",
-                ConditionExpression="attribute_exists(#id)",
+                ConditionExpression="attribute_exists(#id) AND "
+                "(attribute_exists(#counters.#counter) OR size(#counters) < :max)",
                 ExpressionAttributeNames={"#id": PARTITION_KEY, "#counters": "counters", "#counter": counter},
-                ExpressionAttributeValues={":by": {"N": str(by)}},
+                ExpressionAttributeValues={":by": {"N": str(by)}, ":max": {"N": str(max_counters)}},
                 ReturnValues="UPDATED_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as error:
             if _is_conditional_failure(error):
+                if error.response.get("Item"):
+                    raise CounterLimitError(item_id, max_counters) from None
                 raise ItemNotFoundError(item_id) from None
             raise
         counters = _from_dynamodb(response["Attributes"])["counters"]

@@ -25,6 +25,15 @@ class VersionConflictError(ApiError):
         self.current = current
 
 
+class CounterLimitError(ApiError):
+    """The item already has as many counters as an item may have; this one would be new."""
+
+    def __init__(self, item_id: str, limit: int) -> None:
+        super().__init__(f"item {item_id!r} already has {limit} counters, the most an item may have")
+        self.item_id = item_id
+        self.limit = limit
+
+
 class InvalidCursorError(ApiError):
     """The page cursor was not issued by this API (or was altered)."""
 

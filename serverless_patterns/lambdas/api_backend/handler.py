@@ -26,6 +26,7 @@ from serverless_patterns.lambdas.api_backend import logic, routes
 from serverless_patterns.lambdas.api_backend.cursor import CURSOR_PATTERN, MAX_CURSOR_LENGTH
 from serverless_patterns.lambdas.api_backend.errors import (
     ApiError,
+    CounterLimitError,
     IdempotencyKeyReusedError,
     InvalidCursorError,
     InvalidPreconditionError,
@@ -40,6 +41,7 @@ from serverless_patterns.lambdas.api_backend.models import (
     DEFAULT_PAGE_SIZE,
     IDEMPOTENCY_KEY_PATTERN,
     ITEM_ID_PATTERN,
+    MAX_COUNTERS,
     MAX_PAGE_SIZE,
     CounterIncrement,
     CounterValue,
@@ -70,6 +72,7 @@ ERROR_STATUS: dict[type[ApiError], HTTPStatus] = {
     VersionConflictError: HTTPStatus.CONFLICT,
     PreconditionFailedError: HTTPStatus.PRECONDITION_FAILED,
     RequestInProgressError: HTTPStatus.CONFLICT,
+    CounterLimitError: HTTPStatus.CONFLICT,
     InvalidCursorError: HTTPStatus.BAD_REQUEST,
     InvalidPreconditionError: HTTPStatus.BAD_REQUEST,
     PreconditionRequiredError: HTTPStatus.PRECONDITION_REQUIRED,
@@ -265,13 +268,15 @@ def delete_item(item_id: ItemId, if_match: IfMatch = None) -> Response[None]:
     routes.COUNTER,
     summary="Increment a counter",
     description="Atomically adds `by` (default 1) to the item's counter and returns the new value. "
-    "Counters do not change the item's version.",
+    f"Counters do not change the item's version. An item has at most {MAX_COUNTERS} counters: a new one "
+    "beyond is 409.",
     operation_id="incrementCounter",
     tags=["counters"],
     responses=documented(
         HTTPStatus.OK,
         CounterValue,
         HTTPStatus.NOT_FOUND,
+        HTTPStatus.CONFLICT,
     ),
 )
 def increment_counter(

@@ -36,6 +36,7 @@ from serverless_patterns.lambdas.api_backend.errors import (
     VersionConflictError,
 )
 from serverless_patterns.lambdas.api_backend.models import (
+    MAX_COUNTERS,
     ApiSettings,
     CounterValue,
     Item,
@@ -240,7 +241,8 @@ def increment_counter(item_id: str, name: str, by: int) -> CounterValue:
     """Atomically add ``by`` to the item's counter ``name`` (created at 0); the version is unchanged.
 
     Counters are commutative, so concurrent increments never conflict and never need a version.
+    An item holds at most ``MAX_COUNTERS`` counters (a new one beyond is ``CounterLimitError``, 409).
     """
-    value = data_access.repository().increment(item_id, name, by)
+    value = data_access.repository().increment(item_id, name, by, max_counters=MAX_COUNTERS)
     _business_metric(metric_names.COUNTER_INCREMENTS)
     return CounterValue(item_id=item_id, name=name, value=value)

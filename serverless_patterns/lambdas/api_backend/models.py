@@ -20,6 +20,7 @@ MAX_ATTRIBUTES = 32
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
 MAX_INCREMENT = 1_000_000
+MAX_COUNTERS = 100  # per item: keeps an item far below DynamoDB's 400 KB, whatever callers name
 MAX_VERSION = 999_999_999_999_999  # 15 digits, as in an ETag
 
 AttributeName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]

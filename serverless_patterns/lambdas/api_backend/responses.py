@@ -59,8 +59,8 @@ ERROR_DESCRIPTIONS: dict[HTTPStatus, str] = {
     "or is not base64/UTF-8 as declared; or a cursor or precondition this API did not issue or that contradicts "
     "itself.",
     HTTPStatus.NOT_FOUND: "Not Found: no item has this id.",
-    HTTPStatus.CONFLICT: "Conflict: the item is not at the `expectedVersion` sent, or a request with the same "
-    "Idempotency-Key is still in progress.",
+    HTTPStatus.CONFLICT: "Conflict: the item is not at the `expectedVersion` sent, a request with the same "
+    "Idempotency-Key is still in progress, or a new counter would exceed the item's limit.",
     HTTPStatus.PRECONDITION_FAILED: "Precondition Failed: the item is not at the version the If-Match ETag names.",
     HTTPStatus.REQUEST_ENTITY_TOO_LARGE: "Content Too Large: the body is larger than the limit.",
     HTTPStatus.UNSUPPORTED_MEDIA_TYPE: "Unsupported Media Type: a body that is not `application/json`.",

@@ -161,3 +161,15 @@ def test_counter_increments_are_strict(by: Any) -> None:
 
 def test_oversize_body_constant_is_the_guards() -> None:
     assert MAX_BODY_BYTES == GUARD.limits.max_body_bytes == 32 * 1024
+
+
+def test_an_item_holds_a_bounded_number_of_counters(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unbounded counter names would grow an item past DynamoDB's 400 KB: a 500 on every later write."""
+    from serverless_patterns.lambdas.api_backend import logic
+
+    monkeypatch.setattr(logic, "MAX_COUNTERS", 3)
+    item = create()
+    for name in ("a", "b", "c"):
+        assert call("POST", f"/items/{item['id']}/counters/{name}").status == 200
+    _refused(call("POST", f"/items/{item['id']}/counters/d"), 409, "3 counters")
+    assert call("POST", f"/items/{item['id']}/counters/a").body["value"] == 2  # existing ones still count
