@@ -134,23 +134,15 @@ def test_redriving_failed_chunks_after_a_fix_lets_the_job_complete(
     job_id = cloud.submit({"items": items})["job_id"]
     record_chunk = data_access.JobStore.record_chunk
 
-    def outage_for_chunk_1(self: data_access.JobStore, job: str, chunk_index: int, **kwargs: Any) -> bool:
-        if chunk_index == 1:
-            raise ConnectionError("downstream unavailable")
-        return record_chunk(self, job, chunk_index, **kwargs)
-
-    monkeypatch.setattr(data_access.JobStore, "record_chunk", outage_for_chunk_1)
+    _outage_for(monkeypatch, {1})
     cloud.drain()
     job = cloud.job(job_id)
     assert job.status is JobStatus.FAILED
-    assert job.failure_reason == "chunk 1 failed after 3 attempts: ConnectionError: downstream unavailable"
+    assert job.failure_reason == "chunk 1 failed after 3 attempts: ConnectionError: downstream unavailable for chunk 1"
 
     # The fix is deployed; the operator redrives the DLQ into the work queue.
     monkeypatch.setattr(data_access.JobStore, "record_chunk", record_chunk)
-    sqs = boto3.client("sqs")
-    for message in cloud.messages(cloud.dlq_url):
-        sqs.send_message(QueueUrl=cloud.queue_url, MessageBody=message["Body"])
-        sqs.delete_message(QueueUrl=cloud.dlq_url, ReceiptHandle=message["ReceiptHandle"])
+    _redrive(cloud)
     cloud.drain()
 
     status = cloud.status(job_id)
@@ -163,33 +155,15 @@ def test_redriving_failed_chunks_after_a_fix_lets_the_job_complete(
 def test_a_redriven_chunk_leaves_the_failure_fields_of_a_job_still_failed_for_another(
     cloud: FanOutCloud, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    items = _values(50)
-    job_id = cloud.submit({"items": items})["job_id"]
-    record_chunk = data_access.JobStore.record_chunk
-
-    def outage_for_chunks_1_and_3(self: data_access.JobStore, job: str, chunk_index: int, **kwargs: Any) -> bool:
-        if chunk_index in (1, 3):
-            raise ConnectionError(f"downstream unavailable for chunk {chunk_index}")
-        return record_chunk(self, job, chunk_index, **kwargs)
-
-    monkeypatch.setattr(data_access.JobStore, "record_chunk", outage_for_chunks_1_and_3)
+    job_id = cloud.submit({"items": _values(50)})["job_id"]
+    _outage_for(monkeypatch, {1, 3})
     cloud.drain()
     job = cloud.job(job_id)
     assert (job.failed_chunks, str(job.failure_reason).startswith("chunk 1 failed")) == ([1, 3], True)
 
     # Chunk 1's cause is fixed, chunk 3's is not: the operator redrives chunk 1 only.
-    monkeypatch.setattr(
-        data_access.JobStore,
-        "record_chunk",
-        lambda self, job, chunk_index, **kwargs: (
-            _raise_timeout() if chunk_index == 3 else record_chunk(self, job, chunk_index, **kwargs)
-        ),
-    )
-    sqs = boto3.client("sqs")
-    for message in cloud.messages(cloud.dlq_url):
-        if json.loads(message["Body"])["chunk_index"] == 1:
-            sqs.send_message(QueueUrl=cloud.queue_url, MessageBody=message["Body"])
-            sqs.delete_message(QueueUrl=cloud.dlq_url, ReceiptHandle=message["ReceiptHandle"])
+    _outage_for(monkeypatch, {3})
+    _redrive(cloud, {1})
     cloud.drain()
 
     status = cloud.status(job_id)
@@ -234,6 +208,29 @@ def test_a_malformed_message_fails_without_touching_jobs(cloud: FanOutCloud) -> 
     assert cloud.deliver([{**message, "Body": '{"job_id": "x"}'}, message]) == {message["MessageId"]}
     assert cloud.deliver([{**message, "Body": "not json"}]) == {message["MessageId"]}
     assert len(cloud.table.scan()["Items"]) == len(before) + 1  # only the valid delivery recorded its chunk
+
+
+_RECORD_CHUNK = data_access.JobStore.record_chunk
+
+
+def _outage_for(monkeypatch: pytest.MonkeyPatch, chunks: set[int]) -> None:
+    """Recording these chunks fails, as if a downstream were unavailable for them (and others' succeeds)."""
+
+    def outage(self: data_access.JobStore, job: str, chunk_index: int, **kwargs: Any) -> bool:
+        if chunk_index in chunks:
+            raise ConnectionError(f"downstream unavailable for chunk {chunk_index}")
+        return _RECORD_CHUNK(self, job, chunk_index, **kwargs)
+
+    monkeypatch.setattr(data_access.JobStore, "record_chunk", outage)
+
+
+def _redrive(cloud: FanOutCloud, chunks: set[int] | None = None) -> None:
+    """Move the DLQ's messages (of ``chunks`` only, if given) back to the work queue, as an operator would."""
+    sqs = boto3.client("sqs")
+    for message in cloud.messages(cloud.dlq_url):
+        if chunks is None or json.loads(message["Body"])["chunk_index"] in chunks:
+            sqs.send_message(QueueUrl=cloud.queue_url, MessageBody=message["Body"])
+            sqs.delete_message(QueueUrl=cloud.dlq_url, ReceiptHandle=message["ReceiptHandle"])
 
 
 def _raise_timeout(*_args: Any, **_kwargs: Any) -> bool:
