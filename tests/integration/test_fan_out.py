@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from serverless_patterns.config import FanOutSettings
 from serverless_patterns.lambdas.fan_out import contract
 from serverless_patterns.lambdas.fan_out.models import ChunkMessage
 from serverless_patterns.local import LocalCloud
@@ -365,3 +366,28 @@ def test_a_redelivered_winning_chunk_finishes_a_hand_over_its_crashed_winner_lef
     assert status["status"] == "SUCCEEDED"
     assert result_decimals(status["result"]) == expected_result(items)
     assert [r.result["outcome"] for r in _aggregator_runs(dev, "it-crashed-winner")] == ["SUCCEEDED", "SUCCEEDED"]
+
+
+def test_the_scheduled_sweeper_fails_a_job_stuck_past_its_deadline_by_itself(dev: LocalCloud, app: FanOutApp) -> None:
+    """No one invokes the sweeper: its schedule fires as the clock passes the job's deadline."""
+    settings = FanOutSettings()  # Dev's: the defaults
+    items = numbered_items(250)
+    assert submit(dev, app, {"job_id": "it-stuck", "items": items})["created"] is True
+    # A chunk lost on the way (say, purged by mistake): the job can never complete by itself.
+    sqs = dev.client("sqs")
+    (lost,) = sqs.receive_message(QueueUrl=app.work_queue_url, MaxNumberOfMessages=1)["Messages"]
+    sqs.delete_message(QueueUrl=app.work_queue_url, ReceiptHandle=lost["ReceiptHandle"])
+    assert not dev.drain().exhausted
+    assert job_status(dev, app, "it-stuck")["status"] == "RUNNING"
+    sweeper = _function_name(dev, "Sweeper")
+    swept_before = [i for i in dev.invocations if i.function_name == sweeper]
+
+    dev.advance((settings.job_deadline_minutes + settings.sweep_interval_minutes) * 60)
+
+    sweeps = [i for i in dev.invocations if i.function_name == sweeper][len(swept_before) :]
+    assert {(i.source, i.invocation_type) for i in sweeps} == {("events", "Event")}
+    assert len(sweeps) >= settings.job_deadline_minutes // settings.sweep_interval_minutes
+    failed = job_status(dev, app, "it-stuck")
+    assert failed["status"] == "FAILED"
+    assert "deadline exceeded" in failed["failure_reason"]
+    assert ["it-stuck"] in [i.result["failed_jobs"] for i in sweeps]
