@@ -103,6 +103,7 @@ class LocalCloud(Inventory):
         self._poller: SqsPoller | None = None
         self._timeline: Timeline | None = None
         self.move_tasks = MessageMoveTasks(self.clock)
+        self.visibility_changes: list[sqs.VisibilityChange] = []  # every ChangeMessageVisibility, in order
         self._api: ApiGateway | None = None
 
     @classmethod
@@ -157,7 +158,7 @@ class LocalCloud(Inventory):
                 os.environ.pop(variable, None)  # restored with the rest when the patch ends
             stack.enter_context(mock_aws(config=MOTO_CONFIG))
             self.clock.install(stack)
-            sqs.install(stack)
+            sqs.install(stack, self.visibility_changes)
             self.move_tasks.install(stack)
             sfn_redrive.install(stack)
             code_root = Path(tempfile.mkdtemp(prefix="local-cloud-code-"))

@@ -22,6 +22,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from contextlib import ExitStack
+from dataclasses import dataclass
 from typing import Any
 from unittest import mock
 
@@ -30,15 +31,39 @@ from moto.sqs.models import Message, Queue, SQSBackend, sqs_backends
 from moto.sqs.responses import SQSResponse
 
 _moving = threading.local()
+
+
+@dataclass(frozen=True)
+class VisibilityChange:
+    """A ``ChangeMessageVisibility`` as SQS applied it: when (Unix seconds), which message, for how long."""
+
+    at: float
+    queue_arn: str
+    message_id: str
+    seconds: int
+
+
 # One SQS request at a time (pollers receive concurrently; moto's receive is not atomic).
 LOCK = threading.RLock()
 
 
-def install(stack: ExitStack) -> None:
-    """Patch moto's SQS for as long as ``stack`` is open."""
+def install(stack: ExitStack, changes: list[VisibilityChange] | None = None) -> None:
+    """Patch moto's SQS for as long as ``stack`` is open, recording visibility changes in ``changes``."""
     original_receive = SQSBackend.receive_message
     original_add = Queue.add_message
     original_call = SQSResponse.call_action
+    original_change = SQSBackend.change_message_visibility
+
+    def change_message_visibility(
+        backend: SQSBackend, queue_name: str, receipt_handle: str, visibility_timeout: int
+    ) -> None:
+        original_change(backend, queue_name, receipt_handle, visibility_timeout)
+        if changes is not None:
+            queue = backend.get_queue(queue_name)
+            message = next(m for m in queue._messages if m.had_receipt_handle(receipt_handle))
+            changes.append(
+                VisibilityChange(unix_time_millis() / 1000, queue.queue_arn, message.id, int(visibility_timeout))
+            )
 
     def visible(message: Message) -> bool:
         return bool(unix_time_millis() >= message.visible_at)
@@ -70,6 +95,7 @@ def install(stack: ExitStack) -> None:
     stack.enter_context(mock.patch.object(SQSResponse, "call_action", call_action))
     stack.enter_context(mock.patch.object(Message, "visible", property(visible)))
     stack.enter_context(mock.patch.object(SQSBackend, "receive_message", receive_message))
+    stack.enter_context(mock.patch.object(SQSBackend, "change_message_visibility", change_message_visibility))
     stack.enter_context(mock.patch.object(Queue, "add_message", add_message))
 
 
