@@ -32,7 +32,8 @@ from serverless_patterns.local.clock import VirtualClock
 from serverless_patterns.local.cloudformation import Deployer, DeploymentState
 from serverless_patterns.local.event_sources import SqsPoller
 from serverless_patterns.local.inventory import Inventory
-from serverless_patterns.local.lambda_runtime import Invocation, LambdaRuntime
+from serverless_patterns.local.invocation import Invocation
+from serverless_patterns.local.lambda_runtime import LambdaRuntime
 from serverless_patterns.local.schedules import Scheduler
 from serverless_patterns.local.sqs_redrive import MessageMoveTasks
 from serverless_patterns.local.stepfunctions import (

@@ -29,7 +29,7 @@ import datetime
 import json
 import re
 from contextlib import ExitStack
-from typing import Any
+from typing import Any, cast
 from unittest import mock
 
 from moto.events.models import Rule
@@ -126,7 +126,7 @@ def deliver(
     if others:
         rest = copy.copy(rule)
         rest.targets = others
-        _ORIGINAL_SEND(rest, event if raw is None else raw, transform_input)
+        _ORIGINAL_SEND(rest, cast(Any, event if raw is None else raw), transform_input)
 
 
 _ORIGINAL_SEND = Rule.send_to_targets

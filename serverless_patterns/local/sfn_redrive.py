@@ -56,16 +56,15 @@ class _RedriveWorker(ExecutionWorker):
         return env
 
 
-def _latest_run(execution: Execution) -> list[dict[str, Any]]:
+def _latest_run(execution: Any) -> list[dict[str, Any]]:
     """The events of the execution's latest run (the first, or the last redrive)."""
     worker = execution.exec_worker
     if worker is None or worker.env is None:
         return []
-    events: list[dict[str, Any]] = worker.env.event_manager.get_event_history()
-    return events
+    return [dict(event) for event in worker.env.event_manager.get_event_history()]
 
 
-def _failed_state(execution: Execution) -> tuple[str, Any]:
+def _failed_state(execution: Any) -> tuple[str, Any]:
     """The top-level state the execution stopped in, and the input it entered it with."""
     states = json.loads(execution.state_machine.definition).get("States", {})
     for event in reversed(_latest_run(execution)):
@@ -75,12 +74,12 @@ def _failed_state(execution: Execution) -> tuple[str, Any]:
     raise ExecutionNotRedrivableError(f"Execution {execution.exec_arn} never entered a state: nothing to redrive.")
 
 
-def _history(execution: Execution) -> list[dict[str, Any]]:
+def _history(execution: Any) -> list[dict[str, Any]]:
     previous: list[dict[str, Any]] = getattr(execution, "_local_previous_history", [])
     return previous
 
 
-def _combined(execution: Execution) -> list[dict[str, Any]]:
+def _combined(execution: Any) -> list[dict[str, Any]]:
     """The whole history: earlier runs (with their ExecutionRedriven events), then the latest run's events."""
     previous = _history(execution)
     latest = _latest_run(execution)
@@ -98,7 +97,7 @@ def redrive(execution_arn: str, now: datetime.datetime) -> datetime.datetime:
     """Redrive the execution; its redrive date."""
     parts = execution_arn.split(":")
     backend = stepfunctions_parser_backends[parts[4]][parts[3]]
-    execution: Execution = backend.describe_execution(execution_arn)
+    execution: Any = backend.describe_execution(execution_arn)
     if execution.sm_type != "STANDARD":
         raise ExecutionNotRedrivableError("Express executions cannot be redriven.")
     if execution.exec_status not in _REDRIVABLE:
@@ -130,19 +129,20 @@ def redrive(execution_arn: str, now: datetime.datetime) -> datetime.datetime:
             definition=json.dumps(definition),
         ),
     )
-    execution._local_previous_history = previous  # type: ignore[attr-defined]
-    execution.redrive_count = count  # type: ignore[attr-defined]
-    execution.redrive_date = now  # type: ignore[attr-defined]
+    execution._local_previous_history = previous
+    execution.redrive_count = count
+    execution.redrive_date = now
     execution.error = execution.cause = execution.output = execution.stop_date = None
-    execution.exec_worker = _RedriveWorker(
+    worker: Any = _RedriveWorker(
         start_input=state_input,
         evaluation_details=details,
         exec_comm=execution._get_start_execution_worker_comm(),
         cloud_watch_logging_session=execution._cloud_watch_logging_session,
         activity_store=execution._activity_store,
     )
+    execution.exec_worker = worker
     execution.exec_status = ExecutionStatus.RUNNING
-    execution.exec_worker.start()
+    worker.start()
     return now
 
 
@@ -159,7 +159,7 @@ def install(stack: ExitStack) -> None:
         result = original_describe(response)
         arn = str(response._get_param("executionArn"))
         parts = arn.split(":")
-        execution = stepfunctions_parser_backends[parts[4]][parts[3]].describe_execution(arn)
+        execution: Any = stepfunctions_parser_backends[parts[4]][parts[3]].describe_execution(arn)
         body = getattr(result, "result", None)
         if isinstance(body, dict):
             count = int(getattr(execution, "redrive_count", 0))
@@ -174,7 +174,7 @@ def install(stack: ExitStack) -> None:
         return result
 
     def to_history_output(execution: Execution) -> Any:
-        output = original_history(execution)
+        output: Any = original_history(execution)
         output["events"] = _combined(execution)
         return output
 

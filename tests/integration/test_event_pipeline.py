@@ -28,7 +28,7 @@ from serverless_patterns.lambdas.event_pipeline.layout import (
 )
 from serverless_patterns.lambdas.event_pipeline.models import PipelineMessage
 from serverless_patterns.local import LocalCloud
-from serverless_patterns.local.lambda_runtime import Invocation
+from serverless_patterns.local.invocation import Invocation
 from serverless_patterns.ops.__main__ import main as ops
 from serverless_patterns.scenarios import discover, run_scenario
 from serverless_patterns.scenarios.event_pipeline import Pipeline, Plan, plan

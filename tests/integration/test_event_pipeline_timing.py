@@ -62,7 +62,7 @@ def cloud(cdk_context: dict[str, Any], tmp_path_factory: pytest.TempPathFactory)
 
 def _ceiling(receives: int) -> int:
     """``retry_base_seconds * 2**(receives - 1)`` capped at ``retry_max_seconds``."""
-    return min(SETTINGS.retry_max_seconds, SETTINGS.retry_base_seconds * 2 ** (receives - 1))
+    return int(min(SETTINGS.retry_max_seconds, SETTINGS.retry_base_seconds * 2 ** (receives - 1)))
 
 
 def test_a_failing_message_is_received_on_the_backoff_schedule_it_asked_for(cloud: LocalCloud) -> None:

@@ -19,7 +19,7 @@ from serverless_patterns.config import FanOutSettings
 from serverless_patterns.lambdas.fan_out import contract
 from serverless_patterns.lambdas.fan_out.models import ChunkMessage
 from serverless_patterns.local import LocalCloud
-from serverless_patterns.local.lambda_runtime import Invocation
+from serverless_patterns.local.invocation import Invocation
 from serverless_patterns.local.report import render
 from serverless_patterns.scenarios import ScenarioRun, discover, run_scenario
 from serverless_patterns.scenarios.fan_out import (

@@ -1,4 +1,4 @@
-"""SQS event source mapping: partial batch failures, visibility and delays on the virtual clock, concurrency, the DLQ."""
+"""SQS event sources: partial batch failures, visibility and delays on the virtual clock, concurrency, the DLQ."""
 
 from __future__ import annotations
 

@@ -91,8 +91,8 @@ def test_a_failed_execution_is_redriven_from_the_state_that_failed(cloud: LocalC
     order = {"id": f"redrive-{uuid.uuid4().hex[:8]}", "succeed_on_attempt": 3}
     failed = cloud.run_execution(cloud.outputs["RedrivableArn"], order)
     assert (failed.status, failed.error) == ("FAILED", "TransientError")  # two attempts: the Retry allows one
+    succeeded = cloud.run_execution(cloud.outputs["StateMachineArn"], {"id": f"{order['id']}-other"})
     with pytest.raises(ClientError, match="ExecutionNotRedrivable"):
-        succeeded = cloud.run_execution(cloud.outputs["StateMachineArn"], {"id": f"{order['id']}-other"})
         sfn.redrive_execution(executionArn=succeeded.execution_arn)
 
     sfn.redrive_execution(executionArn=failed.execution_arn)
