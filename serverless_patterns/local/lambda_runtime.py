@@ -17,7 +17,8 @@ makes), so module-level caches (settings, boto3 clients) live per container and 
 leak between functions or into the caller.
 As on AWS, a container runs one invocation at a time: concurrent invocations of a
 function get more containers (cold starts), up to ``max_containers`` per function
-version (the function's reserved concurrency, when lower); beyond that an invocation
+version, or as many as its event sources deliver batches at once (``reserve_capacity``),
+and never more than the function's reserved concurrency; beyond that an invocation
 waits for a free container instead of being throttled.
 
 Invocations run concurrently (Step Functions executions, API calls from several threads),
