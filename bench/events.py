@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from serverless_patterns.local import LocalCloud
-from serverless_patterns.local.lambda_runtime import Invocation
+from serverless_patterns.local.invocation import Invocation
 
 ORDER_SKUS = {"BENCH-SKU-1": 1_000, "BENCH-SKU-2": 1_000}
 SCHEDULED_EVENT = {

@@ -93,13 +93,20 @@ def warm(section: dict[str, Any]) -> list[str]:
             f"{entry['calls_per_invocation']:g}",
             f"{entry['overhead_ms']:.1f}",
             "-" if entry["ratio"] is None else f"{entry['ratio']:.2f}",
+            str(sum(entry.get("replay_errors", {}).values())),
         ]
         for path, entry in section["handlers"].items()
     ]
+    errors = sorted(
+        f"  {path}: {count} x {kind}"
+        for path, entry in section["handlers"].items()
+        for kind, count in entry.get("replay_errors", {}).items()
+    )
     return [
-        "Warm invocation on the local cloud against the same AWS calls made directly "
+        "Warm invocation on the local cloud against the same AWS calls made directly, alternating "
         f"(median of {section['runs']}, ms)",
-        *_table(["Handler", "median", "min", "max", "direct", "calls", "overhead", "x direct"], rows),
+        *_table(["Handler", "median", "min", "max", "direct", "calls", "overhead", "x direct", "replay errors"], rows),
+        *(["Replayed calls that failed (timed all the same):", *errors] if errors else []),
     ]
 
 

@@ -1,20 +1,27 @@
 """Warm invocation overhead: a handler on the local cloud against the same AWS calls made directly.
 
-Each handler serves its captured event once (its container's cold start), then ``runs`` more
-times while every SDK call it makes is recorded (service, operation, parameters). The same
-calls, replayed in order with plain boto3 clients against the same emulator, are the floor:
-what the work costs without the handler around it (parsing, validation, logging, metrics,
-the local runtime's context switch). Both sides pay the emulator's per-call cost alike.
-Calls a handler makes from several threads at once are replayed one after another, which
-makes that handler look cheaper than it is.
+Each handler serves its captured event once (its container's cold start, its calls recorded
+to create the replay's clients), then ``runs`` rounds alternate: the handler serves the event
+while every SDK call it makes is recorded (service, operation, parameters), and right after,
+the same calls are replayed in order with plain boto3 clients against the same emulator. The
+replays are the floor: what the work costs without the handler around it (parsing,
+validation, logging, metrics, the local runtime's context switch). Both sides pay the
+emulator's per-call cost alike.
+
+A replayed call can fail where the handler's succeeded, because the handler's own call already
+made the change (a conditional write, a create); it still costs a request, so it stays in the
+timing, and every such error is counted per operation and error code in the results
+(``replay_errors``) and the report, never dropped. Any other exception stops the bench. Calls
+a handler makes from several threads at once are replayed one after another, which makes that
+handler look cheaper than it is.
 """
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -104,43 +111,52 @@ class Replayer:
             if call.service not in self._clients:
                 self._clients[call.service] = boto3.client(call.service, region_name=self.region)  # type: ignore[call-overload]
 
-    def replay(self, calls: list[Call]) -> float:
-        """Seconds the calls take made directly; a call failing as it did not for the handler still counts."""
+    def replay(self, calls: list[Call], errors: Counter[str]) -> float:
+        """Seconds the calls take made directly; each call that fails is counted in ``errors``, and still timed."""
+        failed: list[str] = []
         started = time.perf_counter()
         for call in calls:
-            # A call may fail now where the handler's succeeded (a conditional write it already made).
-            with contextlib.suppress(ClientError):
+            try:
                 _ORIGINAL_CALL(self._clients[call.service], call.operation, call.params)
-        return time.perf_counter() - started
+            except ClientError as error:  # e.g. a conditional write the handler's own call already made
+                failed.append(f"{call.service}:{call.operation} {error.response.get('Error', {}).get('Code', '?')}")
+        seconds = time.perf_counter() - started
+        errors.update(failed)
+        return seconds
 
 
 def measure(cloud: LocalCloud, captured: Mapping[str, Captured], *, runs: int) -> dict[str, Any]:
-    """Per handler: warm invocation vs direct calls (median, min, max), calls per invocation, overhead."""
+    """Per handler: warm invocation vs direct calls (median, min, max), calls per invocation, replay errors."""
     recorder = CallRecorder()
     replayer = Replayer(cloud.region)
     results: dict[str, Any] = {}
     with recorder.installed():
         for path, event in captured.items():
-            cloud.runtime.invoke(event.function_name, event.event, qualifier="live")  # the container's cold start
-            handler_runs, call_lists = [], []
-            for _ in range(runs):
+            with recorder.recording() as first_calls:  # the container's cold start
+                cloud.runtime.invoke(event.function_name, event.event, qualifier="live")
+            replayer.prepare(first_calls)
+            handler_runs, direct_runs, call_counts = [], [], []
+            errors: Counter[str] = Counter()
+            operations: set[str] = set()
+            for _ in range(runs):  # alternating rounds: the handler, then its calls made directly
                 with recorder.recording() as calls:
                     invocation = cloud.runtime.invoke(event.function_name, event.event, qualifier="live")
                 if invocation.failed:
                     raise RuntimeError(f"{path} failed warm: {invocation.result}")
-                handler_runs.append(invocation.duration_ms / 1000)
-                call_lists.append(list(calls))
-            for calls in call_lists:
                 replayer.prepare(calls)
-            direct = Sample(tuple(replayer.replay(calls) for calls in call_lists))
+                handler_runs.append(invocation.duration_ms / 1000)
+                direct_runs.append(replayer.replay(calls, errors))
+                call_counts.append(len(calls))
+                operations.update(f"{c.service}:{c.operation}" for c in calls)
+            direct = Sample(tuple(direct_runs))
             handler = Sample(tuple(handler_runs))
-            operations = sorted({f"{c.service}:{c.operation}" for calls in call_lists for c in calls})
             results[path] = {
                 "handler": handler.as_dict(),
                 "direct_calls": direct.as_dict(),
-                "calls_per_invocation": round(sum(len(c) for c in call_lists) / len(call_lists), 2),
-                "operations": operations,
+                "calls_per_invocation": round(sum(call_counts) / len(call_counts), 2),
+                "operations": sorted(operations),
+                "replay_errors": dict(sorted(errors.items())),
                 "overhead_ms": round((handler.median - direct.median) * 1000, 2),
                 "ratio": ratio(handler, direct) if direct.median > 0 else None,
             }
-    return {"runs": runs, "handlers": results}
+    return {"runs": runs, "method": "alternating", "handlers": results}

@@ -8,22 +8,30 @@ the integration tests use the same machinery against the same templates. This pa
 an optional extra (``pip install .[local]``); Lambda code never imports it.
 
 Modules
-    ``cloud``           ``LocalCloud``: lifecycle, inventory, and the calls tests make.
+    ``cloud``           ``LocalCloud``: lifecycle, the calls tests make, ``drain``/``advance``.
+    ``inventory``       what a deployment made: outputs, resources by construct path.
     ``assets``          reads cloud assemblies, synthesizes a Stage, publishes file assets.
     ``cloudformation``  the deployer and the registry of resource emulators (``emulates``).
-    ``resources``       the emulators: aliases, versions, EventInvokeConfig, SQS mappings,
-                        state machines, S3 notifications, GlobalTable, alarms, API stages...
-    ``lambda_runtime``  in-process invocations: containers, context, env, error payloads.
+    ``resources``       the emulators, one module per area (compute, storage, monitoring, api,
+                        security): aliases, versions, SQS mappings, state machines, buckets...
+    ``clock``           the virtual clock, which is the process's wall clock while a cloud runs.
+    ``timeline``        the drain loop: pending work and timers, run in virtual time.
+    ``lambda_runtime``  in-process invocations: containers, error payloads, concurrency limits.
+    ``invocation``      what one invocation is: its record, context, environment, output, logs.
     ``sandbox``         what keeps concurrent invocations apart: per-thread environments,
-                        module namespaces per container, the runtime lock (released at
-                        every AWS request), the container pool.
-    ``dynamodb``        one DynamoDB request at a time; transactions back up only their items.
-    ``event_sources``   the SQS poller (batching, partial failures, visibility, redrive).
+                        module namespaces, Powertools and a logging registry per container,
+                        the runtime lock (released at every AWS request), the container pool.
+    ``dynamodb``        one DynamoDB request at a time; item-level rollback; TTL expiry.
+    ``sqs``             SQS on the virtual clock: visibility, delays, dead-letter sources.
+    ``sqs_redrive``     message move tasks (DLQ redrive): Start/List/CancelMessageMoveTask.
+    ``event_sources``   the SQS pollers (batching, partial failures, concurrency).
     ``async_invoke``    async invocations: retries, event age, destination records.
     ``s3_events``       AWS-shaped S3 notifications; bucket policies evaluated over HTTPS.
     ``events``          EventBridge buses (emulator) and rules delivering to Step Functions
                         (StartExecution) and Lambda (async invoke), DLQ on a failed start.
+    ``schedules``       scheduled rules (``rate``/``cron``) firing on the virtual clock.
     ``stepfunctions``   executions that run; Retry/Wait delays recorded, not slept.
+    ``sfn_redrive``     RedriveExecution from the state that failed.
     ``apigateway``      REST API proxy events routed from the template's resources.
     ``report``          the report ``make local`` prints.
 
@@ -41,6 +49,8 @@ In a test::
         cloud.wait_for_execution(execution_arn)             # await each (they run concurrently)
         cloud.retry_waits(execution_arn)                    # e.g. [2.0, 4.0]
         cloud.drain()                                       # SQS batches, async retries, S3 events
+        cloud.advance(3600)                                 # an hour passes: schedules fire, TTLs expire
+        cloud.clock.now()                                   # virtual seconds since the cloud started
         cloud.read_queue(dlq_url)                           # e.g. what reached a DLQ
 
 A pattern adds to ``make local`` one module in ``scenarios`` with one ``@scenario``
@@ -48,19 +58,34 @@ function (see that package's docstring), and to the integration tests a module i
 ``tests/integration`` using ``LocalCloud.deploy(stages["dev"])`` (module-scoped fixture)
 that drives its entry points and asserts on outcomes.
 
-Fidelity, in short: functions, aliases, versions, event source mappings, async retries
-and destinations, S3 notifications, EventBridge rules to Step Functions and Lambda, Step
-Functions Retry/Catch, and the API's routing behave as on AWS, with virtual time instead of
-waiting. Invocations run concurrently (e.g. a hundred Step Functions executions at once):
-each overlapping invocation of a function gets a container of its own (up to
-``sandbox.DEFAULT_MAX_CONTAINERS`` per version; more wait), sees only its own environment,
-and interleaves with the others at its AWS requests, which the emulator's DynamoDB applies
-one at a time, so races between invocations show as they would on AWS. Not simulated: IAM
-authorization (every call is allowed; API auth is taken as granted), throttling,
-provisioned concurrency and auto scaling (configured only), cold-start timing, Lambda
-layers (the process's own packages stand in for the Powertools layer, shared by all
-containers), non-Python runtimes, EventBridge schedules and target retry policies, alarm
-evaluation and composite alarms, Logs Insights queries. Each module says more.
+Fidelity, in short. As on AWS: functions, aliases, versions and their code; SQS event
+source mappings (batch size and window, partial batch responses, batches delivered
+concurrently up to ``MaximumConcurrency``, else Lambda's initial five, never above the
+function's reserved concurrency); SQS visibility timeouts, ``ChangeMessageVisibility``,
+``DelaySeconds`` per message and per queue, receive counts and redrive to the DLQ, all on
+the virtual clock; DLQ redrive with message move tasks; async invocations with their retries,
+event age and destinations; S3 notifications; EventBridge rules to Step Functions and
+Lambda, and scheduled rules (``rate``/``cron``) firing as the clock moves; Step Functions
+Retry/Catch, Wait, and ``RedriveExecution``; DynamoDB TTL and Powertools idempotency expiry
+on the virtual clock; bucket versioning as the template says; the API's routing. Time is
+virtual: ``drain`` and ``advance`` move the clock to each deadline instead of waiting, and
+``time.time()``/``datetime.now()`` in handlers, moto and tests read that clock.
+Invocations run concurrently (e.g. a hundred Step Functions executions at once): each
+overlapping invocation of a function gets a container of its own (up to
+``sandbox.DEFAULT_MAX_CONTAINERS`` per version, or what its event sources need, at most its
+reserved concurrency; more wait), with its own environment, modules, Powertools and logging
+registry (so log keys, correlation ids and metrics never cross invocations), and
+interleaves with the others at its AWS requests, which the emulator's DynamoDB and SQS
+apply one at a time, so races between invocations show as they would on AWS.
+
+Not simulated: IAM authorization (every call is allowed; API auth is taken as granted),
+throttling, provisioned concurrency and auto scaling (configured only), Lambda's scaling of
+SQS pollers beyond their initial concurrency, cold-start timing, Lambda layers (the
+process's Powertools is imported afresh per container in their place), non-Python
+runtimes, EventBridge target retry policies, cron ``L``/``W``/``#`` fields, a Map or Parallel
+state's partial redrive (it runs again whole), alarm evaluation and composite alarms, Logs
+Insights queries; DynamoDB TTL deletes as soon as the clock passes an item's expiry (AWS:
+within days), and a long poll returns at once. Each module says more.
 """
 
 from serverless_patterns.local.cloud import LocalCloud

@@ -13,6 +13,7 @@ import io
 import json
 import os
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -194,3 +195,22 @@ def default_environment() -> dict[str, str]:
         "AWS_SESSION_TOKEN": "testing",
         "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION") or "us-east-1",
     }
+
+
+def bootstrap(
+    client: Callable[[str], Any], stacks: list[StackArtifact], region: str, progress: Callable[[str], None]
+) -> None:
+    """What ``cdk bootstrap`` and the asset publishing of ``cdk deploy`` leave behind."""
+    s3, ssm = client("s3"), client("ssm")
+    for parameter in {a.bootstrap_parameter for a in stacks if a.bootstrap_parameter}:
+        ssm.put_parameter(Name=parameter, Value=BOOTSTRAP_VERSION, Type="String", Overwrite=True)
+    assets = {(a.bucket_name, a.object_key): a for artifact in stacks for a in artifact.assets}
+    buckets = {bucket for bucket, _ in assets}
+    for bucket in sorted(buckets):
+        kwargs: dict[str, Any] = {"Bucket": bucket}
+        if region != "us-east-1":
+            kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
+        s3.create_bucket(**kwargs)
+    progress(f"publishing {len(assets)} asset(s) to {', '.join(sorted(buckets)) or 'no bucket'}")
+    for (bucket, key), asset in sorted(assets.items()):
+        s3.put_object(Bucket=bucket, Key=key, Body=asset.content())

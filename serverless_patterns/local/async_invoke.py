@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from serverless_patterns.local.clock import VirtualClock
-from serverless_patterns.local.lambda_runtime import Invocation, LambdaRuntime, split_function
+from serverless_patterns.local.invocation import Invocation, split_function
+from serverless_patterns.local.lambda_runtime import LambdaRuntime
 
 RETRY_DELAYS_SECONDS = (60.0, 120.0)
 DEFAULT_MAX_RETRY_ATTEMPTS = 2

@@ -8,10 +8,8 @@ import os
 import shutil
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from unittest import mock
@@ -24,14 +22,20 @@ from serverless_patterns.local import (
     events,
     resources as _resources,  # noqa: F401  (registers the emulators)
     s3_events,
+    sfn_redrive,
+    sqs,
 )
 from serverless_patterns.local.apigateway import ApiGateway, load_apis
-from serverless_patterns.local.assets import BOOTSTRAP_VERSION, StackArtifact, read_stacks, select_assembly, synthesize
+from serverless_patterns.local.assets import StackArtifact, bootstrap, read_stacks, select_assembly, synthesize
 from serverless_patterns.local.async_invoke import AsyncInvoker, destination_sender
 from serverless_patterns.local.clock import VirtualClock
-from serverless_patterns.local.cloudformation import FAILED, SKIPPED, Deployer, DeploymentState, ResourceRecord
+from serverless_patterns.local.cloudformation import Deployer, DeploymentState
 from serverless_patterns.local.event_sources import SqsPoller
-from serverless_patterns.local.lambda_runtime import Invocation, LambdaRuntime
+from serverless_patterns.local.inventory import Inventory
+from serverless_patterns.local.invocation import Invocation
+from serverless_patterns.local.lambda_runtime import LambdaRuntime
+from serverless_patterns.local.schedules import Scheduler
+from serverless_patterns.local.sqs_redrive import MessageMoveTasks
 from serverless_patterns.local.stepfunctions import (
     WaitRecorder,
     await_execution,
@@ -41,6 +45,7 @@ from serverless_patterns.local.stepfunctions import (
     share_parsed_programs,
     share_task_clients,
 )
+from serverless_patterns.local.timeline import DrainResult, Timeline
 from serverless_patterns.scenarios.target import ExecutionResult, HttpResponse, InvokeResult
 
 if TYPE_CHECKING:
@@ -55,22 +60,11 @@ DEFAULT_MAX_VIRTUAL_SECONDS = 24 * 3600.0
 Progress = Callable[[str], None]
 
 
-@dataclass(frozen=True)
-class DrainResult:
-    """What one drain did."""
-
-    rounds: int
-    records_delivered: int
-    async_attempts: int
-    virtual_seconds: float
-    exhausted: bool
-
-
 def _no_progress(message: str) -> None:
     """Progress sink that drops messages."""
 
 
-class LocalCloud:
+class LocalCloud(Inventory):
     """A synthesized CDK app deployed into an in-process emulated AWS (moto), with its code running.
 
     Use it as a context manager::
@@ -108,6 +102,9 @@ class LocalCloud:
         self._runtime: LambdaRuntime | None = None
         self._async: AsyncInvoker | None = None
         self._poller: SqsPoller | None = None
+        self._timeline: Timeline | None = None
+        self.move_tasks = MessageMoveTasks(self.clock)
+        self.visibility_changes: list[sqs.VisibilityChange] = []  # every ChangeMessageVisibility, in order
         self._api: ApiGateway | None = None
 
     @classmethod
@@ -161,6 +158,10 @@ class LocalCloud:
             for variable in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
                 os.environ.pop(variable, None)  # restored with the rest when the patch ends
             stack.enter_context(mock_aws(config=MOTO_CONFIG))
+            self.clock.install(stack)
+            sqs.install(stack, self.visibility_changes)
+            self.move_tasks.install(stack)
+            sfn_redrive.install(stack)
             code_root = Path(tempfile.mkdtemp(prefix="local-cloud-code-"))
             stack.callback(shutil.rmtree, code_root, ignore_errors=True)
             runtime = LambdaRuntime(
@@ -186,7 +187,7 @@ class LocalCloud:
             )
             runtime.enqueue_async = self._async.enqueue
             self.stacks = read_stacks(directory, account=self.account_id, region=region)
-            self._bootstrap()
+            bootstrap(self.client, self.stacks, region, self._progress)
             deployer = Deployer(client=self.client, state=self.state)
             for artifact in self.stacks:
                 self._progress(
@@ -197,6 +198,21 @@ class LocalCloud:
                 self._progress(f"  {artifact.stack_name} created in {time.perf_counter() - started:.1f}s")
             self._poller = SqsPoller(
                 runtime=runtime, clock=self.clock, client=self.client, mappings=self.state.sqs_mappings
+            )
+            self._timeline = Timeline(
+                clock=self.clock,
+                account_id=self.account_id,
+                region=region,
+                poller=self._poller,
+                async_invoker=self._async,
+                move_tasks=self.move_tasks,
+                scheduler=Scheduler(
+                    self.clock,
+                    account_id=self.account_id,
+                    region=region,
+                    deliver=lambda rule, event: events.deliver(rule, event, runtime),
+                ),
+                await_executions=self._await_running_executions,
             )
         except BaseException:
             self.close()
@@ -214,22 +230,6 @@ class LocalCloud:
             return select_assembly(Path(self._source), self._env)
         self._progress(f"using the cloud assembly of {self._source.node.path}")
         return synthesize(self._source)
-
-    def _bootstrap(self) -> None:
-        """What ``cdk bootstrap`` and the asset publishing of ``cdk deploy`` leave behind."""
-        s3, ssm = self.client("s3"), self.client("ssm")
-        for parameter in {a.bootstrap_parameter for a in self.stacks if a.bootstrap_parameter}:
-            ssm.put_parameter(Name=parameter, Value=BOOTSTRAP_VERSION, Type="String", Overwrite=True)
-        assets = {(a.bucket_name, a.object_key): a for artifact in self.stacks for a in artifact.assets}
-        buckets = {bucket for bucket, _ in assets}
-        for bucket in sorted(buckets):
-            kwargs: dict[str, Any] = {"Bucket": bucket}
-            if self.region != "us-east-1":
-                kwargs["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
-            s3.create_bucket(**kwargs)
-        self._progress(f"publishing {len(assets)} asset(s) to {', '.join(sorted(buckets)) or 'no bucket'}")
-        for (bucket, key), asset in sorted(assets.items()):
-            s3.put_object(Bucket=bucket, Key=key, Body=asset.content())
 
     # -- plumbing --------------------------------------------------------------------------
 
@@ -251,67 +251,6 @@ class LocalCloud:
     def _function_properties(self, function_name: str) -> dict[str, Any]:
         record = self.state.by_physical_id(function_name, "AWS::Lambda::Function")
         return record.properties if record else {}
-
-    # -- inventory -------------------------------------------------------------------------
-
-    @property
-    def outputs(self) -> dict[str, str]:
-        """Every stack's outputs, merged (later stacks win on a name clash)."""
-        merged: dict[str, str] = {}
-        for outputs in self.stack_outputs.values():
-            merged.update(outputs)
-        return merged
-
-    @property
-    def resources(self) -> list[ResourceRecord]:
-        """Every template resource and what became of it."""
-        return list(self.state.records)
-
-    @property
-    def skipped(self) -> list[ResourceRecord]:
-        """Resources of types the local cloud does not support."""
-        return [r for r in self.state.records if r.outcome == SKIPPED]
-
-    @property
-    def failed(self) -> list[ResourceRecord]:
-        """Resources whose creation raised."""
-        return [r for r in self.state.records if r.outcome == FAILED]
-
-    def resource_counts(self) -> Counter[tuple[str, str]]:
-        """How many resources of each (type, outcome)."""
-        return Counter((r.resource_type, r.outcome) for r in self.state.records)
-
-    def resource(self, path: str, resource_type: str | None = None) -> ResourceRecord:
-        """The resource at construct ``path`` (e.g. ``"Api/Handler/LiveAlias"``) or with that logical id.
-
-        ``path`` is matched against the end of the construct path; an L2 construct's path
-        finds its ``Resource`` child.
-        """
-        wanted = path.strip("/")
-        found = [
-            r
-            for r in self.state.records
-            if (
-                r.logical_id == wanted
-                or ("/" + r.path.strip("/")).endswith("/" + wanted)
-                or ("/" + r.path.strip("/")).endswith("/" + wanted + "/Resource")
-            )
-            and resource_type in (None, r.resource_type)
-        ]
-        if len(found) != 1:
-            raise LookupError(
-                f"{len(found)} resources match {path!r}" + (f" of type {resource_type}" if resource_type else "")
-            )
-        return found[0]
-
-    def find(self, resource_type: str, *, under: str = "") -> list[ResourceRecord]:
-        """Resources of ``resource_type`` whose construct path contains the segment(s) ``under``."""
-        needle = "/" + under.strip("/") + "/" if under else ""
-        return [r for r in self.state.records if r.resource_type == resource_type and needle in r.path + "/"]
-
-    def has_construct(self, construct_id: str) -> bool:
-        """True when a construct with this id (e.g. ``"ApiBackend"``) is part of a deployed stack."""
-        return any(f"/{construct_id}/" in r.path for r in self.state.records)
 
     # -- Lambda ----------------------------------------------------------------------------
 
@@ -410,38 +349,33 @@ class LocalCloud:
             raise RuntimeError("the local cloud is not running")
         return self._async
 
+    @property
+    def timeline(self) -> Timeline:
+        """The drain loop and what it runs: pollers, async retries, move tasks, schedules."""
+        if self._timeline is None:
+            raise RuntimeError("the local cloud is not running")
+        return self._timeline
+
     def drain(
         self, *, max_virtual_seconds: float = DEFAULT_MAX_VIRTUAL_SECONDS, max_rounds: int = 10_000
     ) -> DrainResult:
         """Deliver everything pending: SQS batches, async invocations and their retries, S3 notifications.
 
-        Waits for running executions, polls every mapping, runs due async attempts, and when
-        nothing is ready jumps the virtual clock to the next visibility timeout or retry.
-        Stops when nothing is pending, or after ``max_virtual_seconds`` of virtual time
-        (``exhausted``: e.g. a poison message on a queue without a DLQ).
+        Waits for running executions, polls every mapping, runs due async attempts and move
+        tasks, fires scheduled rules, and when nothing is ready jumps the virtual clock to the
+        next deadline (a message's visibility or delay ending, a retry, a schedule). Stops when
+        no work is pending (schedules alone do not count), or after ``max_virtual_seconds`` of
+        virtual time (``exhausted``: e.g. a poison message on a queue without a DLQ).
         """
-        started = self.clock.now()
-        rounds = delivered = attempts = 0
-        exhausted = False
-        while rounds < max_rounds:
-            rounds += 1
-            self._await_running_executions()
-            records = self.poller.poll_once()
-            ran = self.async_invoker.process_due()
-            delivered, attempts = delivered + records, attempts + ran
-            if records or ran:
-                continue
-            upcoming = [t for t in (self.poller.next_visible_at(), self.async_invoker.next_due()) if t is not None]
-            if not upcoming:
-                break
-            if min(upcoming) - started > max_virtual_seconds:
-                exhausted = True
-                break
-            self.clock.advance_to(min(upcoming))
-            self.poller.expire_due()
-        else:
-            exhausted = True
-        return DrainResult(rounds, delivered, attempts, self.clock.now() - started, exhausted)
+        return self.timeline.drain(max_virtual_seconds=max_virtual_seconds, max_rounds=max_rounds)
+
+    def advance(self, seconds: float, *, max_rounds: int = 100_000) -> DrainResult:
+        """Let ``seconds`` of virtual time pass, running everything that falls due meanwhile.
+
+        Scheduled rules fire at their times, messages are received as they become visible,
+        retries run, TTLs and idempotency records expire: as if the app had run that long.
+        """
+        return self.timeline.advance(seconds, max_rounds=max_rounds)
 
     def settle(self, until: Callable[[], bool] | None = None, *, timeout_seconds: float = 300.0) -> bool:
         """Drain everything pending in virtual time (``timeout_seconds`` is for real targets).
@@ -458,35 +392,8 @@ class LocalCloud:
 
     def read_queue(self, queue_url: str, *, delete: bool = False) -> list[dict[str, Any]]:
         """Every message currently visible on a queue (e.g. a DLQ), left visible unless ``delete``."""
-        sqs = self.client("sqs")
-        messages: list[dict[str, Any]] = []
-        while True:
-            batch = sqs.receive_message(
-                QueueUrl=queue_url,
-                MaxNumberOfMessages=10,
-                VisibilityTimeout=3600,
-                MessageSystemAttributeNames=["All"],
-                MessageAttributeNames=["All"],
-            ).get("Messages", [])
-            if not batch:
-                break
-            messages += batch
-        for message in messages:
-            if delete:
-                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-            else:
-                sqs.change_message_visibility(
-                    QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
-                )
-        return messages
+        return sqs.read_queue(self.client("sqs"), queue_url, delete=delete)
 
     def queue_depth(self, queue_url: str) -> dict[str, int]:
         """Visible and in-flight message counts."""
-        attributes = self.client("sqs").get_queue_attributes(
-            QueueUrl=queue_url,
-            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-        )["Attributes"]
-        return {
-            "visible": int(attributes["ApproximateNumberOfMessages"]),
-            "in_flight": int(attributes["ApproximateNumberOfMessagesNotVisible"]),
-        }
+        return sqs.queue_depth(self.client("sqs"), queue_url)

@@ -17,9 +17,9 @@ matched event also reaches:
 * a **Lambda function**: an *asynchronous* invocation, as EventBridge makes it (so the
   function's EventInvokeConfig retries and destinations apply on the next drain).
 
-Disabled rules deliver nothing. Not simulated: the target's ``RetryPolicy`` (a start that
-fails is dead-lettered at once), IAM (the target role is not assumed), schedules
-(``ScheduleExpression`` rules never fire by themselves), archives/replays beyond moto's.
+Disabled rules deliver nothing. Scheduled rules fire on the virtual clock (``schedules``).
+Not simulated: the target's ``RetryPolicy`` (a start that fails is dead-lettered at once),
+IAM (the target role is not assumed), archives/replays beyond moto's.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import datetime
 import json
 import re
 from contextlib import ExitStack
-from typing import Any
+from typing import Any, cast
 from unittest import mock
 
 from moto.events.models import Rule
@@ -108,29 +108,37 @@ def _as_delivered(event: Any) -> dict[str, Any]:
     return delivered
 
 
+def deliver(
+    rule: Rule, event: dict[str, Any], runtime: LambdaRuntime, *, raw: Any = None, transform_input: bool = True
+) -> None:
+    """Send an event (as AWS delivers it; ``raw``: as moto keeps it) to every target of ``rule``."""
+    others = []
+    for target in rule.targets:
+        service = str(target["Arn"]).split(":")[2]
+        if service == "states":
+            _start_execution(rule, target, target_input(target, event))
+        elif service == "lambda":
+            if runtime.enqueue_async is None:
+                raise RuntimeError("EventBridge targets need the cloud's async invoker")
+            runtime.enqueue_async(str(target["Arn"]), target_input(target, event), "events")
+        else:
+            others.append(target)
+    if others:
+        rest = copy.copy(rule)
+        rest.targets = others
+        _ORIGINAL_SEND(rest, cast(Any, event if raw is None else raw), transform_input)
+
+
+_ORIGINAL_SEND = Rule.send_to_targets
+
+
 def install(stack: ExitStack, runtime: LambdaRuntime) -> None:
     """Route matched events to state machines and functions for as long as ``stack`` is open."""
-    original = Rule.send_to_targets
 
     def send_to_targets(rule: Rule, original_event: Any, transform_input: bool = True) -> None:
         if rule.state != "ENABLED" or not rule.event_pattern.matches_event(original_event):
             return
-        event = _as_delivered(original_event)
-        others = []
-        for target in rule.targets:
-            service = str(target["Arn"]).split(":")[2]
-            if service == "states":
-                _start_execution(rule, target, target_input(target, event))
-            elif service == "lambda":
-                if runtime.enqueue_async is None:
-                    raise RuntimeError("EventBridge targets need the cloud's async invoker")
-                runtime.enqueue_async(str(target["Arn"]), target_input(target, event), "events")
-            else:
-                others.append(target)
-        if others:
-            rest = copy.copy(rule)
-            rest.targets = others
-            original(rest, original_event, transform_input)
+        deliver(rule, _as_delivered(original_event), runtime, raw=original_event, transform_input=transform_input)
 
     stack.enter_context(mock.patch.object(Rule, "send_to_targets", send_to_targets))
 

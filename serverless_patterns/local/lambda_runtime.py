@@ -17,7 +17,8 @@ makes), so module-level caches (settings, boto3 clients) live per container and 
 leak between functions or into the caller.
 As on AWS, a container runs one invocation at a time: concurrent invocations of a
 function get more containers (cold starts), up to ``max_containers`` per function
-version (the function's reserved concurrency, when lower); beyond that an invocation
+version, or as many as its event sources deliver batches at once (``reserve_capacity``),
+and never more than the function's reserved concurrency; beyond that an invocation
 waits for a free container instead of being throttled.
 
 Invocations run concurrently (Step Functions executions, API calls from several threads),
@@ -32,34 +33,29 @@ environment nor change the process's. The emulator's DynamoDB applies one reques
 (``dynamodb.serialize``), as DynamoDB orders conflicting writes: moto's transactions copy and
 restore whole tables and are not safe across threads otherwise.
 
-Not isolated per container: packages outside the asset (boto3, pydantic, the Powertools
-that stands in for its layer), so Powertools' process-wide metric set and logger state may
-put one invocation's metrics or log keys into another's output when they overlap (the
-metric totals stay exact). Threads a handler starts inherit its environment; they may run
-while another container's modules are installed, so they should not import asset modules
-lazily. See ``sandbox`` for the mechanics.
+Not isolated per container: packages outside the asset other than the layer's (boto3,
+pydantic), and the root logger. Each container imports its own Powertools (the layer) and
+has its own logging registry (see ``sandbox``), so one invocation's log keys, correlation
+id and metrics never appear in another's output. Threads a handler starts inherit its
+environment; they may run while another container's modules are installed, so they should
+not import asset modules lazily. See ``sandbox`` for the mechanics.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
-import decimal
-import importlib
 import io
 import json
 import os
-import sys
 import threading
 import time
 import traceback
 import uuid
-import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO, cast
+from typing import Any
 from unittest import mock
 
 from moto.awslambda.models import LambdaBackend, LambdaFunction
@@ -69,206 +65,33 @@ from moto.events import notifications as event_notifications
 from moto.logs.models import logs_backends
 
 from serverless_patterns.local import dynamodb
+from serverless_patterns.local.invocation import (
+    Invocation,
+    LambdaContext,
+    OutputRouter,
+    Request,
+    Result,
+    error_payload,
+    json_default,
+    lambda_environment,
+    runtime_error,
+    save_logs,
+    split_function,
+)
 from serverless_patterns.local.sandbox import (
     DEFAULT_MAX_CONTAINERS,
+    LAYER_PACKAGES,
     Container,
     LocalDeadlockError,
     Sandbox,
     ThreadEnviron,
+    extract_code,
     top_level_names,
 )
 
 FUNCTION_ERROR_HEADER = "x-amz-function-error"
-# Host variables a Lambda sandbox also has; everything else is dropped while a handler runs.
-_KEPT_HOST_VARIABLES = ("PATH", "HOME", "TMPDIR", "LANG", "PYTEST_CURRENT_TEST", "SYSTEMROOT")
-_CREDENTIAL_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 
 AsyncEnqueue = Callable[[str, str, str], str]
-
-
-@dataclass(frozen=True)
-class Invocation:
-    """One run of a handler, as recorded for tests and the report."""
-
-    request_id: str
-    function_name: str
-    qualifier: str | None
-    executed_version: str
-    invocation_type: str
-    source: str
-    event: Any
-    result: Any
-    error_type: str | None
-    duration_ms: float
-    logs: str
-
-    @property
-    def failed(self) -> bool:
-        """True when the function raised (or timed out, or returned something unserializable)."""
-        return self.error_type is not None
-
-
-def split_function(name_or_arn: str, qualifier: str | None = None) -> tuple[str, str | None]:
-    """``(function name, qualifier)`` from a name, ``name:qualifier`` or a (qualified) ARN."""
-    if name_or_arn.startswith("arn:"):
-        parts = name_or_arn.split(":")
-        name, embedded = parts[6], (parts[7] if len(parts) > 7 else None)
-    elif ":" in name_or_arn:
-        name, embedded = name_or_arn.split(":", 1)
-    else:
-        name, embedded = name_or_arn, None
-    resolved = embedded or qualifier
-    return name, (None if resolved in (None, "", "$LATEST") else resolved)
-
-
-def error_payload(exc: BaseException, request_id: str) -> dict[str, Any]:
-    """The Python runtime's payload for an unhandled exception."""
-    return {
-        "errorMessage": str(exc),
-        "errorType": type(exc).__name__,
-        "requestId": request_id,
-        "stackTrace": traceback.format_list(
-            [f for f in traceback.extract_tb(exc.__traceback__) if f.filename != __file__]
-        ),
-    }
-
-
-@dataclass(frozen=True)
-class _Request:
-    """One invocation in progress."""
-
-    fn: LambdaFunction
-    qualifier: str | None
-    version: str
-    source: str
-    invocation_type: str
-    event: Any
-    request_id: str
-
-
-@dataclass(frozen=True)
-class _Result:
-    """The payload the caller gets, and the error type when it is an error payload."""
-
-    payload: Any
-    error_type: str | None
-
-
-def _runtime_error(error_type: str, message: str, request_id: str) -> _Result:
-    """An error raised by the runtime itself (not by the handler), e.g. Runtime.MarshalError."""
-    payload = {"errorMessage": message, "errorType": error_type, "requestId": request_id, "stackTrace": []}
-    return _Result(payload, error_type)
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, decimal.Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
-
-
-class LambdaContext:
-    """The context object a Python handler receives."""
-
-    def __init__(
-        self,
-        *,
-        function_name: str,
-        function_version: str,
-        invoked_function_arn: str,
-        memory_limit_in_mb: int,
-        aws_request_id: str,
-        log_group_name: str,
-        log_stream_name: str,
-        timeout_seconds: float,
-        elapsed: Callable[[], float] | None = None,
-    ) -> None:
-        self.function_name = function_name
-        self.function_version = function_version
-        self.invoked_function_arn = invoked_function_arn
-        self.memory_limit_in_mb = memory_limit_in_mb
-        self.aws_request_id = aws_request_id
-        self.log_group_name = log_group_name
-        self.log_stream_name = log_stream_name
-        self.identity = None
-        self.client_context = None
-        self.tenant_id = None
-        self._timeout_seconds = timeout_seconds
-        started = time.monotonic()
-        self._elapsed = elapsed or (lambda: time.monotonic() - started)
-
-    def get_remaining_time_in_millis(self) -> int:
-        """Milliseconds left before the function's timeout (time spent waiting for the runtime lock excluded)."""
-        return max(0, int((self._timeout_seconds - self._elapsed()) * 1000))
-
-
-class _OutputRouter(io.TextIOBase):
-    """sys.stdout/stderr while a handler runs: its output goes to its invocation's log.
-
-    One router per stream lives as long as the runtime, because loggers created by
-    handler code keep a reference to the stream they saw at import; writes from other
-    threads, or outside any invocation, go on to the stream the router replaced.
-    """
-
-    def __init__(self, name: str) -> None:
-        super().__init__()
-        self.name = name
-        self.target: TextIO = getattr(sys, name)
-        self._captures: dict[int, list[io.StringIO]] = {}
-        self._users = 0
-        self._replaced: object = None
-        self._lock = threading.Lock()
-
-    @contextlib.contextmanager
-    def installed(self) -> Iterator[None]:
-        """Be ``sys.<name>`` while any invocation runs (whatever it replaced, e.g. pytest's capture, is the target)."""
-        with self._lock:
-            if self._users == 0:
-                current = getattr(sys, self.name)
-                if current is not self:
-                    self.target = current
-                self._replaced = current
-                setattr(sys, self.name, self)
-            self._users += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._users -= 1
-                if self._users == 0:
-                    setattr(sys, self.name, self._replaced)
-
-    @contextlib.contextmanager
-    def capture(self, buffer: io.StringIO) -> Iterator[io.StringIO]:
-        stack = self._captures.setdefault(threading.get_ident(), [])
-        stack.append(buffer)
-        try:
-            yield buffer
-        finally:
-            stack.pop()
-
-    def _passthrough(self) -> TextIO:
-        """Where uncaptured output goes: today's sys stream (loggers may outlive this cloud)."""
-        current: object = getattr(sys, self.name)
-        return self.target if current is self else cast(TextIO, current)
-
-    def write(self, text: str) -> int:
-        stack = self._captures.get(threading.get_ident())
-        if stack:
-            return stack[-1].write(text)
-        return self._passthrough().write(text)
-
-    def flush(self) -> None:
-        self._passthrough().flush()
-
-    def isatty(self) -> bool:
-        return self._passthrough().isatty()
-
-    def fileno(self) -> int:
-        return self._passthrough().fileno()
-
-    @property
-    def encoding(self) -> str:  # type: ignore[override]
-        return getattr(self.target, "encoding", "utf-8")
 
 
 class LambdaRuntime:
@@ -292,11 +115,12 @@ class LambdaRuntime:
         self.invocations: list[Invocation] = []
         self.enqueue_async: AsyncEnqueue | None = None
         self.sandbox = Sandbox(max_containers=max_containers)
+        self._capacity: dict[str, int] = {}
         self._host_environ: Mapping[str, str] = os.environ
         self._environ: ThreadEnviron | None = None
         self._source = threading.local()
-        self._stdout: _OutputRouter | None = None
-        self._stderr: _OutputRouter | None = None
+        self._stdout: OutputRouter | None = None
+        self._stderr: OutputRouter | None = None
 
     # -- wiring into moto ----------------------------------------------------------------
 
@@ -330,7 +154,7 @@ class LambdaRuntime:
         stack.enter_context(mock.patch.object(LambdaFunction, "invoke", function_invoke))
         stack.enter_context(mock.patch.object(event_notifications, "_invoke_lambda", eventbridge_invoke))
 
-        self._stdout, self._stderr = _OutputRouter("stdout"), _OutputRouter("stderr")
+        self._stdout, self._stderr = OutputRouter("stdout"), OutputRouter("stderr")
         self._host_environ = os.environ
         self._environ = ThreadEnviron(os.environ)
         self._environ.install(stack, self.sandbox.holds_lock)
@@ -380,7 +204,7 @@ class LambdaRuntime:
         if invocation_type == "DryRun":
             return b""
         invocation = self.run(fn, qualifier=qualifier, payload=payload, source=self._current_source("invoke"))
-        body_bytes = json.dumps(invocation.result, default=_json_default).encode()
+        body_bytes = json.dumps(invocation.result, default=json_default).encode()
         if invocation.failed:
             response_headers[FUNCTION_ERROR_HEADER] = "Unhandled"
         response_headers["x-amz-executed-version"] = invocation.executed_version
@@ -410,7 +234,7 @@ class LambdaRuntime:
     ) -> Invocation:
         """Run a function (no API round trip), e.g. for pollers and async attempts."""
         fn, qualifier = self.resolve(name_or_arn, qualifier)
-        text = payload if isinstance(payload, str) else json.dumps(payload, default=_json_default)
+        text = payload if isinstance(payload, str) else json.dumps(payload, default=json_default)
         return self.run(fn, qualifier=qualifier, payload=text, source=source, invocation_type=invocation_type)
 
     def run(
@@ -427,23 +251,31 @@ class LambdaRuntime:
             event = json.loads(payload) if payload else {}
         except json.JSONDecodeError:
             event = payload
-        request = _Request(fn, qualifier, str(fn.version), source, invocation_type, event, str(uuid.uuid4()))
+        request = Request(fn, qualifier, str(fn.version), source, invocation_type, event, str(uuid.uuid4()))
         if not str(fn.run_time or "").startswith("python"):
             message = f"the local cloud runs Python functions only, not {fn.run_time or 'container images'}"
-            return self._record(request, _runtime_error("Runtime.Unsupported", message, request.request_id))
+            return self._record(request, runtime_error("Runtime.Unsupported", message, request.request_id))
         try:
             with self.sandbox.container(self._container_key(fn), lambda: self._new_container(fn), self._limit(fn)) as c:
                 return self._run_in(c, request)
         except LocalDeadlockError as exc:
-            return self._record(request, _runtime_error("Runtime.LocalDeadlock", str(exc), request.request_id))
+            return self._record(request, runtime_error("Runtime.LocalDeadlock", str(exc), request.request_id))
 
-    def _run_in(self, container: Container, request: _Request) -> Invocation:
+    def _run_in(self, container: Container, request: Request) -> Invocation:
         fn = request.fn
         properties = self.function_properties(fn.function_name)
         log_group = properties.get("LoggingConfig", {}).get("LogGroup") or f"/aws/lambda/{fn.function_name}"
         log_stream = f"{time.strftime('%Y/%m/%d')}/[{request.version}]{uuid.uuid4().hex}"
         timeout = float(fn.timeout or 3)
-        environment = self._environment(fn, properties, log_group, log_stream, request.version)
+        environment = lambda_environment(
+            fn,
+            properties,
+            host=self._host_environ,
+            region=self.region,
+            log_group=log_group,
+            log_stream=log_stream,
+            version=request.version,
+        )
         with ExitStack() as stack:
             frame = stack.enter_context(self.sandbox.running(container))
             container.invocations += 1
@@ -475,35 +307,35 @@ class LambdaRuntime:
             duration_ms = elapsed() * 1000
             if duration_ms > timeout * 1000:
                 message = f"{request.request_id} Task timed out after {timeout:.2f} seconds"
-                result = _runtime_error("Sandbox.Timedout", message, request.request_id)
+                result = runtime_error("Sandbox.Timedout", message, request.request_id)
             logs = (
                 f"START RequestId: {request.request_id} Version: {request.version}\n{output}"
                 f"END RequestId: {request.request_id}\n"
                 f"REPORT RequestId: {request.request_id}\tDuration: {duration_ms:.2f} ms\t"
                 f"Memory Size: {context.memory_limit_in_mb} MB\n"
             )
-        self._save_logs(log_group, log_stream, logs)
+        save_logs(logs_backends[self.account_id][self.region], log_group, log_stream, logs)
         return self._record(request, result, duration_ms=duration_ms, logs=logs)
 
     @staticmethod
-    def _call(container: Container, handler_spec: str, event: Any, context: LambdaContext, request_id: str) -> _Result:
+    def _call(container: Container, handler_spec: str, event: Any, context: LambdaContext, request_id: str) -> Result:
         """Import and call the handler; return its JSON-ready result or the runtime's error payload."""
         try:
             handler = container.handler(handler_spec)
         except Exception as exc:
             kind = "Runtime.ImportModuleError" if isinstance(exc, ImportError) else "Runtime.HandlerNotFound"
-            return _runtime_error(kind, f"Unable to import module '{handler_spec}': {exc}", request_id)
+            return runtime_error(kind, f"Unable to import module '{handler_spec}': {exc}", request_id)
         try:
             returned = handler(event, context)
         except Exception as exc:
             traceback.print_exception(exc)  # the runtime logs unhandled errors too
-            return _Result(error_payload(exc, request_id), type(exc).__name__)
+            return Result(error_payload(exc, request_id), type(exc).__name__)
         try:
-            return _Result(json.loads(json.dumps(returned, default=_json_default)), None)
+            return Result(json.loads(json.dumps(returned, default=json_default)), None)
         except (TypeError, ValueError) as exc:
-            return _runtime_error("Runtime.MarshalError", f"Unable to marshal response: {exc}", request_id)
+            return runtime_error("Runtime.MarshalError", f"Unable to marshal response: {exc}", request_id)
 
-    def _record(self, request: _Request, result: _Result, *, duration_ms: float = 0.0, logs: str = "") -> Invocation:
+    def _record(self, request: Request, result: Result, *, duration_ms: float = 0.0, logs: str = "") -> Invocation:
         invocation = Invocation(
             request_id=request.request_id,
             function_name=request.fn.function_name,
@@ -526,10 +358,22 @@ class LambdaRuntime:
     def _container_key(fn: LambdaFunction) -> str:
         return f"{fn.function_name}:{fn.version}:{fn.code_sha_256}"
 
-    def _limit(self, fn: LambdaFunction) -> int | None:
-        """The function's reserved concurrency, when it has one (fewer containers than the default)."""
+    def _limit(self, fn: LambdaFunction) -> int:
+        """How many containers the function may have: what its event sources need, at most its reserved concurrency."""
+        wanted = max(self.sandbox.max_containers, self._capacity.get(fn.function_name, 0))
+        reserved = getattr(fn, "reserved_concurrency", None)
+        return min(wanted, int(reserved)) if reserved else wanted
+
+    def reserved_concurrency(self, name_or_arn: str) -> int | None:
+        """The function's reserved concurrency, when it has one."""
+        fn, _ = self.resolve(name_or_arn)
         reserved = getattr(fn, "reserved_concurrency", None)
         return int(reserved) if reserved else None
+
+    def reserve_capacity(self, name_or_arn: str, concurrency: int) -> None:
+        """Let the function have ``concurrency`` containers (an event source delivering that many batches at once)."""
+        name, _ = split_function(name_or_arn)
+        self._capacity[name] = max(self._capacity.get(name, 0), concurrency)
 
     def containers(self, function_name: str) -> list[Container]:
         """The containers a function's versions have had so far (one per concurrent invocation)."""
@@ -537,54 +381,7 @@ class LambdaRuntime:
 
     def _new_container(self, fn: LambdaFunction) -> Container:
         """A cold container: the version's code extracted once (shared), with a module namespace of its own."""
-        code: bytes = fn.code_bytes
-        digest = base64.b32encode(str(fn.code_sha_256).encode()).decode().rstrip("=")[:24].lower()
-        code_dir = self.code_root / digest
-        if not code_dir.is_dir():
-            staging = self.code_root / f".{digest}.{uuid.uuid4().hex}"
-            with zipfile.ZipFile(io.BytesIO(code)) as archive:
-                archive.extractall(staging)
-            with contextlib.suppress(OSError):  # another container of this code extracted it first
-                staging.rename(code_dir)
-            importlib.invalidate_caches()
-        return Container(key=self._container_key(fn), code_dir=code_dir, roots=top_level_names(code_dir))
-
-    def _environment(
-        self, fn: LambdaFunction, properties: Mapping[str, Any], log_group: str, log_stream: str, version: str
-    ) -> dict[str, str]:
-        logging_config = properties.get("LoggingConfig", {})
-        host = dict(self._host_environ)
-        environment = {name: host[name] for name in _KEPT_HOST_VARIABLES if name in host}
-        environment.update({k: v for k, v in host.items() if k.startswith("MOTO_")})
-        environment.update({name: host.get(name, "testing") for name in _CREDENTIAL_VARIABLES})
-        environment.update(
-            {
-                "_HANDLER": str(fn.handler),
-                "AWS_EXECUTION_ENV": f"AWS_Lambda_{fn.run_time}",
-                "AWS_REGION": self.region,
-                "AWS_DEFAULT_REGION": self.region,
-                "AWS_LAMBDA_FUNCTION_NAME": fn.function_name,
-                "AWS_LAMBDA_FUNCTION_VERSION": version,
-                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_size or 128),
-                "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
-                "AWS_LAMBDA_LOG_GROUP_NAME": log_group,
-                "AWS_LAMBDA_LOG_STREAM_NAME": log_stream,
-                "LAMBDA_TASK_ROOT": "/var/task",
-                "LAMBDA_RUNTIME_DIR": "/var/runtime",
-                "TZ": ":UTC",
-            }
+        code_dir = extract_code(self.code_root, fn.code_bytes, str(fn.code_sha_256))
+        return Container(
+            key=self._container_key(fn), code_dir=code_dir, roots=top_level_names(code_dir) | LAYER_PACKAGES
         )
-        if logging_config.get("LogFormat"):
-            environment["AWS_LAMBDA_LOG_FORMAT"] = str(logging_config["LogFormat"])
-        if logging_config.get("ApplicationLogLevel"):
-            environment["AWS_LAMBDA_LOG_LEVEL"] = str(logging_config["ApplicationLogLevel"])
-        environment.update({str(k): str(v) for k, v in (fn.environment_vars or {}).items()})
-        return environment
-
-    def _save_logs(self, log_group: str, log_stream: str, text: str) -> None:
-        backend = logs_backends[self.account_id][self.region]
-        backend.ensure_log_group(log_group)
-        backend.create_log_stream(log_group, log_stream)
-        now = int(time.time() * 1000)
-        events = [{"timestamp": now, "message": line} for line in text.splitlines() if line]
-        backend.put_log_events(log_group, log_stream, events)

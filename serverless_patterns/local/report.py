@@ -44,6 +44,7 @@ def render(cloud: LocalCloud, results: Sequence[ScenarioResult], *, title: str, 
             counted = f" [{check.count}]" if check.count is not None else ""
             detail = f" -- {check.detail}" if check.detail else ""
             lines.append(f"    {'ok  ' if check.passed else 'FAIL'} {check.name}{counted}{detail}")
+        lines += [f"    note {note}" for note in result.notes]
     if absent:
         lines.append(f"Not deployed (scenarios skipped): {', '.join(sorted(set(absent)))}")
     checks = [c for r in results for c in r.checks]

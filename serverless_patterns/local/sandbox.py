@@ -15,16 +15,28 @@ Two things make one Python process behave like many Lambda sandboxes at once:
     interleave at AWS API calls, which is where races between Lambda invocations live.
     It also lends out containers: one invocation per container at a time, more containers
     (cold starts) when invocations overlap, up to a limit per function version.
+``Container``
+    What one Lambda sandbox has to itself: its code's modules, the Powertools "layer"
+    (``LAYER_PACKAGES``, imported afresh in each container, so Powertools' process-wide
+    state, such as its metric set and cold-start flags, is per container as on AWS), and
+    its own ``logging`` registry (``logging.getLogger`` while its code runs), so a
+    Powertools Logger's appended keys and correlation id live in that container's logger
+    and never show in another invocation's log lines, however they overlap.
 (DynamoDB's part, one request at a time, is in ``dynamodb``.)
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import importlib
+import io
+import logging
 import sys
 import threading
 import time
+import uuid
+import zipfile
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -36,6 +48,8 @@ from unittest import mock
 from moto.core.botocore_stubber import BotocoreStubber
 
 LOCK_TIMEOUT_SECONDS = 120.0
+# What a Lambda layer would bring into each sandbox: imported per container, not shared with the process.
+LAYER_PACKAGES = frozenset({"aws_lambda_powertools"})
 DEFAULT_MAX_CONTAINERS = 4
 
 
@@ -145,6 +159,20 @@ def top_level_names(code_dir: Path) -> frozenset[str]:
     return frozenset(names)
 
 
+def extract_code(code_root: Path, code: bytes, code_sha_256: str) -> Path:
+    """The directory a code version's zip is extracted to (once: containers of that code share it)."""
+    digest = base64.b32encode(code_sha_256.encode()).decode().rstrip("=")[:24].lower()
+    code_dir = code_root / digest
+    if not code_dir.is_dir():
+        staging = code_root / f".{digest}.{uuid.uuid4().hex}"
+        with zipfile.ZipFile(io.BytesIO(code)) as archive:
+            archive.extractall(staging)
+        with contextlib.suppress(OSError):  # another container of this code extracted it first
+            staging.rename(code_dir)
+        importlib.invalidate_caches()
+    return code_dir
+
+
 def take_modules(roots: frozenset[str]) -> dict[str, ModuleType]:
     """Remove and return every loaded module under ``roots``."""
     prefixes = tuple(f"{root}." for root in roots)
@@ -167,6 +195,7 @@ class Container:
     handlers: dict[str, Callable[..., Any]] = field(default_factory=dict)
     invocations: int = 0
     busy: bool = False
+    logging_manager: logging.Manager = field(default_factory=lambda: logging.Manager(logging.root))
 
     def handler(self, spec: str) -> Callable[..., Any]:
         """Import ``module.function`` (only while installed)."""
@@ -202,6 +231,7 @@ class Sandbox:
         self._lock = threading.Lock()
         self._local = threading.local()
         self._installed: Container | None = None
+        self._process_logging: logging.Manager = logging.Logger.manager
         self._process_modules: dict[str, ModuleType] = {}
         # roots -> (len(sys.modules), the modules under roots) as of the last swap: a swap pops
         # those names only while no module was imported (or removed) since; otherwise it scans.
@@ -279,10 +309,12 @@ class Sandbox:
                 sys.path.remove(str(current.code_dir))
             self._put(current.roots, self._process_modules)
             self._process_modules = {}
+            logging.Logger.manager = self._process_logging
         if container is not None:
             self._process_modules = self._take(container.roots)
             self._put(container.roots, container.modules)
             sys.path.insert(0, str(container.code_dir))
+            logging.Logger.manager = container.logging_manager
         self._installed = container
 
     def _take(self, roots: frozenset[str]) -> dict[str, ModuleType]:
@@ -316,8 +348,8 @@ class Sandbox:
 
     @contextlib.contextmanager
     def container(self, key: str, create: Callable[[], Container], limit: int | None = None) -> Iterator[Container]:
-        """Lend a free container of ``key`` (creating one below the limit, else waiting for one)."""
-        limit = max(1, min(self.max_containers, limit or self.max_containers))
+        """Lend a free container of ``key`` (creating one below ``limit``, default ``max_containers``, else waiting)."""
+        limit = max(1, self.max_containers if limit is None else limit)
         deadline = time.monotonic() + LOCK_TIMEOUT_SECONDS
         with self._pool_lock:
             freed = self._freed.setdefault(key, threading.Condition(self._pool_lock))

@@ -53,6 +53,11 @@ class ScenarioRun:
     """Collects the checks of one scenario run."""
 
     checks: list[Check] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def note(self, text: str) -> None:
+        """Say what the run did not check here and why (printed in the report, not counted as a check)."""
+        self.notes.append(text)
 
     def check(self, name: str, passed: bool, *, detail: str = "", count: int | None = None) -> bool:
         """Record a check; return ``passed`` so a scenario can stop early."""
@@ -89,6 +94,7 @@ class ScenarioResult:
     scenario: Scenario
     checks: tuple[Check, ...]
     seconds: float
+    notes: tuple[str, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -126,4 +132,4 @@ def run_scenario(cloud: Target, item: Scenario) -> ScenarioResult:
     except Exception as exc:
         last = traceback.extract_tb(exc.__traceback__)[-1]
         run.check("scenario ran to the end", False, detail=f"{type(exc).__name__}: {exc} ({last.name}:{last.lineno})")
-    return ScenarioResult(item, tuple(run.checks), time.perf_counter() - started)
+    return ScenarioResult(item, tuple(run.checks), time.perf_counter() - started, tuple(run.notes))

@@ -28,7 +28,7 @@ from serverless_patterns.lambdas.event_pipeline.layout import (
 )
 from serverless_patterns.lambdas.event_pipeline.models import PipelineMessage
 from serverless_patterns.local import LocalCloud
-from serverless_patterns.local.lambda_runtime import Invocation
+from serverless_patterns.local.invocation import Invocation
 from serverless_patterns.ops.__main__ import main as ops
 from serverless_patterns.scenarios import discover, run_scenario
 from serverless_patterns.scenarios.event_pipeline import Pipeline, Plan, plan
@@ -40,24 +40,21 @@ pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publis
 
 @pytest.fixture(scope="module")
 def dev(stages: dict[str, ServiceStage]) -> Iterator[LocalCloud]:
-    """The real Dev stage, deployed once for this module, its buckets versioned as the template says."""
+    """The real Dev stage, deployed once for this module."""
     with LocalCloud.deploy(stages["dev"]) as cloud:
-        _apply_bucket_versioning(cloud)
         yield cloud
 
 
-def _apply_bucket_versioning(cloud: LocalCloud) -> None:
-    """What CloudFormation does with ``VersioningConfiguration`` and moto's bucket creation skips.
-
-    The pipeline tells upload versions apart by version id on AWS (every bucket of it is
-    versioned); without this, a re-upload of the same bytes would look like a duplicate here.
-    A no-op once the local cloud applies the property itself.
-    """
-    s3 = cloud.client("s3")
-    for bucket in cloud.find("AWS::S3::Bucket", under="EventPipeline"):
-        status = (bucket.properties.get("VersioningConfiguration") or {}).get("Status")
-        if status:
-            s3.put_bucket_versioning(Bucket=bucket.physical_id, VersioningConfiguration={"Status": status})
+def test_every_bucket_is_versioned_exactly_as_its_template_says(dev: LocalCloud) -> None:
+    """The pipeline tells upload versions apart by version id; unversioned buckets must stay unversioned."""
+    buckets = dev.find("AWS::S3::Bucket")
+    assert buckets
+    states = {}
+    for bucket in buckets:
+        wanted = (bucket.properties.get("VersioningConfiguration") or {}).get("Status")
+        states[bucket.path] = (wanted, dev.client("s3").get_bucket_versioning(Bucket=bucket.physical_id).get("Status"))
+    assert all(wanted == actual for wanted, actual in states.values()), states
+    assert ("Enabled", "Enabled") in states.values()
 
 
 @pytest.fixture(scope="module")

@@ -15,10 +15,11 @@ from typing import Any
 
 import pytest
 
+from serverless_patterns.config import FanOutSettings
 from serverless_patterns.lambdas.fan_out import contract
 from serverless_patterns.lambdas.fan_out.models import ChunkMessage
 from serverless_patterns.local import LocalCloud
-from serverless_patterns.local.lambda_runtime import Invocation
+from serverless_patterns.local.invocation import Invocation
 from serverless_patterns.local.report import render
 from serverless_patterns.scenarios import ScenarioRun, discover, run_scenario
 from serverless_patterns.scenarios.fan_out import (
@@ -150,7 +151,9 @@ def test_duplicates_that_overtake_their_originals_are_counted_once_and_aggregati
     # ...while SQS hands a second copy of three of them to other workers, which finish first.
     overtaking = held_chunks[:3]
     resend_chunks(dev, app, "it-overtaken", items, overtaking)
-    assert not dev.drain().exhausted
+    # A minute passes: every chunk but the held ones is processed; the held ones are hidden for an hour
+    # (a drain would wait for them, as SQS would hand them out again when their visibility ends).
+    assert not dev.advance(60).exhausted
     running = job_status(dev, app, "it-overtaken")
     assert (running["status"], running["completed_chunks"]) == ("RUNNING", chunks - 10 + 3)
     assert _aggregator_runs(dev, "it-overtaken") == []
@@ -212,7 +215,9 @@ def test_two_poison_chunks_are_both_parked_and_listed_and_the_first_reason_stays
     assert not dev.drain().exhausted
     status = job_status(dev, app, "it-two-poisons")
     assert (status["status"], status["completed_chunks"], status["failed_chunks"]) == ("FAILED", 3, [1, 4])
-    assert status["failure_reason"].startswith("chunk 1 failed after 3 attempts: item 120:")
+    # Workers run concurrently: whichever poison chunk ran out of attempts first wrote the reason, and it stayed.
+    first_reasons = ("chunk 1 failed after 3 attempts: item 120:", "chunk 4 failed after 3 attempts: item 430:")
+    assert status["failure_reason"].startswith(first_reasons), status["failure_reason"]
     parked = sorted(body["chunk_index"] for body in dead_letters(dev, app, "it-two-poisons", delete=True))
     assert status["completed_chunks"] + len(parked) == status["total_chunks"]
     assert parked == [1, 4]
@@ -389,3 +394,28 @@ def test_a_job_whose_master_died_mid_dispatch_is_resumed_by_resubmitting_it(dev:
     assert (status["status"], status["dispatched_chunks"], status["completed_chunks"]) == ("SUCCEEDED", 5, 5)
     assert result_decimals(status["result"]) == expected_result(items)
     assert sorted(index for index, _, _ in _chunk_deliveries(dev, "it-died-dispatching")) == [0, 1, 2, 3, 4]
+
+
+def test_the_scheduled_sweeper_fails_a_job_stuck_past_its_deadline_by_itself(dev: LocalCloud, app: FanOutApp) -> None:
+    """No one invokes the sweeper: its schedule fires as the clock passes the job's deadline."""
+    settings = FanOutSettings()  # Dev's: the defaults
+    items = numbered_items(250)
+    assert submit(dev, app, {"job_id": "it-stuck", "items": items})["created"] is True
+    # A chunk lost on the way (say, purged by mistake): the job can never complete by itself.
+    sqs = dev.client("sqs")
+    (lost,) = sqs.receive_message(QueueUrl=app.work_queue_url, MaxNumberOfMessages=1)["Messages"]
+    sqs.delete_message(QueueUrl=app.work_queue_url, ReceiptHandle=lost["ReceiptHandle"])
+    assert not dev.drain().exhausted
+    assert job_status(dev, app, "it-stuck")["status"] == "RUNNING"
+    sweeper = _function_name(dev, "Sweeper")
+    swept_before = [i for i in dev.invocations if i.function_name == sweeper]
+
+    dev.advance((settings.job_deadline_minutes + settings.sweep_interval_minutes) * 60)
+
+    sweeps = [i for i in dev.invocations if i.function_name == sweeper][len(swept_before) :]
+    assert {(i.source, i.invocation_type) for i in sweeps} == {("events", "Event")}
+    assert len(sweeps) >= settings.job_deadline_minutes // settings.sweep_interval_minutes
+    failed = job_status(dev, app, "it-stuck")
+    assert failed["status"] == "FAILED"
+    assert "deadline exceeded" in failed["failure_reason"]
+    assert ["it-stuck"] in [i.result["failed_jobs"] for i in sweeps]

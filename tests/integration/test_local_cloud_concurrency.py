@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import uuid
@@ -130,3 +131,31 @@ def test_threads_started_by_handler_code_inherit_its_environment() -> None:
         assert "ONLY_IN_THE_INVOCATION" not in os.environ
 
     assert seen == {"handler": "yes", "emulator": None, "outside": None}
+
+
+def test_one_invocations_log_context_never_shows_in_anothers(cloud: LocalCloud) -> None:
+    """Powertools keys and correlation ids belong to each container's own logger (its own layer and registry)."""
+    logged = cloud.outputs["LoggedAlias"]
+    run = uuid.uuid4().hex[:8]
+
+    responses = _in_parallel(16, lambda n: cloud.invoke(logged, {"job_id": f"{run}-{n}"}))
+
+    assert [r.function_error for r in responses] == [None] * 16
+    name = logged.split(":")[6]
+    invocations = [i for i in cloud.invocations if i.function_name == name and str(i.event["job_id"]).startswith(run)]
+    assert len(invocations) == 16
+    containers = cloud.runtime.containers(name)
+    assert len(containers) > 1, "the invocations overlapped"
+    cold_starts = 0
+    for invocation in invocations:
+        lines = [json.loads(line) for line in invocation.logs.splitlines() if line.startswith('{"level"')]
+        assert [line["message"] for line in lines] == ["started", "working", "working", "working", "finished"]
+        job_id = invocation.event["job_id"]
+        for line in lines:
+            assert (line["job_id"], line["correlation_id"], line["step"]) == (job_id, job_id, f"of {job_id}")
+            assert line["function_request_id"] == invocation.request_id
+        cold_starts += lines[0]["cold_start"]
+        metrics = [json.loads(line) for line in invocation.logs.splitlines() if '"_aws"' in line]
+        values = [m["LoggedJobs"] for m in metrics if "LoggedJobs" in m]
+        assert values in ([1], [[1]], [1.0], [[1.0]]), values  # its own metric, once
+    assert cold_starts == len(containers)  # each container's first invocation, as each has its own Powertools

@@ -121,3 +121,14 @@ def test_invocation_logs_go_to_the_functions_log_group(cloud: LocalCloud) -> Non
     messages = "\n".join(e["message"] for e in events)
     assert "START RequestId" in messages
     assert "ValueError" in messages
+
+
+def test_buckets_are_versioned_as_the_template_says_and_no_more(cloud: LocalCloud) -> None:
+    s3 = cloud.client("s3")
+    versioned = cloud.resource("Uploads", "AWS::S3::Bucket")
+    plain = cloud.resource("Unversioned", "AWS::S3::Bucket")
+    assert versioned.properties["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert s3.get_bucket_versioning(Bucket=versioned.physical_id).get("Status") == "Enabled"
+    assert "VersioningConfiguration" not in plain.properties
+    assert s3.get_bucket_versioning(Bucket=plain.physical_id).get("Status") is None
+    assert s3.put_object(Bucket=plain.physical_id, Key="k", Body=b"x").get("VersionId") is None

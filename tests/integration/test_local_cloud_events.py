@@ -142,3 +142,60 @@ def test_constant_input_and_unsupported_paths() -> None:
     assert target_input({"Input": '{"fixed": true}'}, {"detail": {}}) == '{"fixed": true}'
     with pytest.raises(ValueError, match="unsupported InputPath"):
         select_path({}, "$..sku")
+
+
+def _scheduled(cloud: LocalCloud, name: str, expression: str, *, state: str = "ENABLED") -> str:
+    """A scheduled rule on the default bus invoking the Echo alias with a constant input; its ARN."""
+    events = cloud.client("events")
+    arn = events.put_rule(Name=name, ScheduleExpression=expression, State=state)["RuleArn"]
+    target = {"Id": "echo", "Arn": cloud.outputs["EchoAlias"], "Input": json.dumps({"schedule": name})}
+    events.put_targets(Rule=name, Targets=[target])
+    return str(arn)
+
+
+def _scheduled_runs(cloud: LocalCloud, name: str) -> list[Any]:
+    return [i for i in cloud.invocations if i.source == "events" and i.event == {"schedule": name}]
+
+
+def test_scheduled_rules_fire_on_the_virtual_clock_and_only_while_enabled(cloud: LocalCloud) -> None:
+    run = uuid.uuid4().hex[:8]
+    rate, cron, off = f"rate-{run}", f"cron-{run}", f"off-{run}"
+    rate_arn = _scheduled(cloud, rate, "rate(2 minutes)")
+    _scheduled(cloud, cron, "cron(0/5 * * * ? *)")
+    _scheduled(cloud, off, "rate(1 minute)", state="DISABLED")
+
+    assert cloud.drain().virtual_seconds == 0  # schedules are not pending work: a drain does not wait for them
+    started = cloud.clock.now()
+    result = cloud.advance(10 * 60)
+
+    assert result.virtual_seconds == 10 * 60
+    assert len(_scheduled_runs(cloud, rate)) == 5  # every 2 minutes after the rule was created
+    fired = cloud.timeline.scheduler.firings(rate_arn)
+    assert [t - started for t in fired] == [120.0, 240.0, 360.0, 480.0, 600.0]
+    assert len(_scheduled_runs(cloud, cron)) == 2  # at minutes divisible by 5
+    assert _scheduled_runs(cloud, off) == []
+    assert all(i.invocation_type == "Event" for i in _scheduled_runs(cloud, rate))  # EventBridge invokes async
+
+    cloud.client("events").disable_rule(Name=rate)
+    cloud.advance(5 * 60)
+    assert len(_scheduled_runs(cloud, rate)) == 5
+    cloud.client("events").disable_rule(Name=cron)  # the module's later tests move the clock too
+
+
+def test_dynamodb_ttl_deletes_expired_items_as_the_clock_passes_them(cloud: LocalCloud) -> None:
+    dynamodb, table = cloud.client("dynamodb"), f"ttl-{uuid.uuid4().hex[:8]}"
+    dynamodb.create_table(
+        TableName=table,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    dynamodb.update_time_to_live(TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"})
+    now = int(cloud.clock.wall())
+    for pk, expires in (("soon", now + 100), ("later", now + 1000)):
+        dynamodb.put_item(TableName=table, Item={"pk": {"S": pk}, "ttl": {"N": str(expires)}})
+
+    cloud.advance(200)
+
+    remaining = sorted(item["pk"]["S"] for item in dynamodb.scan(TableName=table)["Items"])
+    assert remaining == ["later"]

@@ -22,7 +22,7 @@ from moto.dynamodb.models.dynamo_type import DynamoType
 
 from serverless_patterns.lambdas.order_workflow import names
 from serverless_patterns.local import LocalCloud
-from serverless_patterns.local.lambda_runtime import Invocation
+from serverless_patterns.local.invocation import Invocation
 from serverless_patterns.scenarios import discover, run_scenario
 from serverless_patterns.scenarios.order_workflow import (
     UNIT_PRICE_CENTS,
