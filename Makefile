@@ -9,6 +9,19 @@ PYTHON ?= python3
 PIP_VERSION := 26.3
 ENV ?= dev
 
+# The CDK stage of each ENV (serverless_patterns/stacks/environments.py; tests/infrastructure/test_workflows.py
+# keeps them equal). diff and deploy select '<Stage>/*'.
+STAGE_dev := Dev
+STAGE_staging := Staging
+STAGE_prod := Prod
+STAGE = $(STAGE_$(ENV))
+# diff/deploy: CDK_APP=<cloud assembly directory> uses an assembly synthesized before (CI deploys the one it diffed);
+# CDK_ARGS are passed on to the CDK CLI; FAIL_ON makes diff exit 1 on a kind of change.
+CDK_APP ?=
+CDK_ARGS ?=
+FAIL_ON ?= never
+REQUIRE_APPROVAL ?= broadening
+
 # Node 22 from node_modules (the npm package `node`) runs jsii and the CDK CLI.
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export CDK_DISABLE_CLI_TELEMETRY := true
@@ -41,6 +54,35 @@ install: $(PY_DEPS) $(NODE_DEPS) ## Create .venv and node_modules
 synth: install ## Synthesize Dev, Staging and Prod into cdk.out (cdk-nag gates included)
 	npx cdk synth '**' --quiet
 
+.PHONY: check-env
+check-env:
+	$(if $(STAGE),,$(error unknown ENV=$(ENV); choose dev, staging or prod))
+
+.PHONY: diff
+diff: check-env install ## What deploying ENV=dev|staging|prod would change (AWS credentials; CDK_ARGS='--method template' reads only)
+	npx cdk diff '$(STAGE)/*' -c env=$(ENV) $(if $(CDK_APP),--app '$(CDK_APP)') --fail-on $(FAIL_ON) $(CDK_ARGS)
+
+.PHONY: deploy
+deploy: check-env install ## Deploy ENV=dev|staging|prod (AWS credentials; REQUIRE_APPROVAL=broadening asks before widening permissions)
+	npx cdk deploy '$(STAGE)/*' -c env=$(ENV) $(if $(CDK_APP),--app '$(CDK_APP)') --require-approval $(REQUIRE_APPROVAL) $(CDK_ARGS)
+
+.PHONY: destroy
+destroy: check-destroy install ## Destroy the Dev stage (ENV=dev only: Staging and Prod are never destroyed from here)
+	npx cdk destroy 'Dev/*' -c env=dev $(CDK_ARGS)
+
+.PHONY: check-destroy
+check-destroy:
+	$(if $(filter dev,$(ENV)),,$(error make destroy refuses ENV=$(ENV): only ENV=dev is destroyed from here))
+
+.PHONY: bootstrap-ci
+bootstrap-ci: check-repository install ## Deploy CI's trust (GitHub OIDC provider, deploy and diff roles) into your credentials' account: REPOSITORY=owner/name; DRY_RUN=1 only synthesizes
+	npx cdk $(if $(DRY_RUN),synth --quiet,deploy) CiBootstrap -c ci_bootstrap=true -c repository=$(REPOSITORY) \
+		$(if $(CI_ENVIRONMENTS),-c ci_environments=$(CI_ENVIRONMENTS)) $(if $(OIDC_PROVIDER_ARN),-c oidc_provider_arn=$(OIDC_PROVIDER_ARN)) $(CDK_ARGS)
+
+.PHONY: check-repository
+check-repository:
+	$(if $(REPOSITORY),,$(error make bootstrap-ci needs REPOSITORY=<owner>/<name>, the GitHub repository whose workflows deploy))
+
 .PHONY: local
 local: install ## Deploy one environment (ENV=dev|staging|prod) into the embedded emulated cloud and drive every pattern
 	$(PY) -m serverless_patterns.local --env $(ENV)
@@ -54,10 +96,11 @@ cost: install ## Monthly cost estimate of ENV=dev|staging|prod|all from its temp
 	$(PY) -m serverless_patterns.cost --env $(ENV) $(if $(PROFILE),--profile $(PROFILE))
 
 .PHONY: lint
-lint: $(PY_DEPS) ## ruff (lint + format check) and mypy --strict
+lint: $(PY_DEPS) ## ruff (lint + format check), mypy --strict and actionlint (.github)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/actionlint -shellcheck=$(VENV)/bin/shellcheck -pyflakes=
 
 .PHONY: format
 format: $(PY_DEPS) ## Apply ruff fixes and formatting
