@@ -24,7 +24,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 _CONFIG = "serverless_patterns.config"
 _EXPORTS: dict[str, str] = {
@@ -39,12 +39,13 @@ _EXPORTS: dict[str, str] = {
     "AlarmTopic": "serverless_patterns.constructs.alarm_topic",
     "CircuitBreakers": "serverless_patterns.constructs.circuit_breaker",
     "Observable": "serverless_patterns.constructs.observable",
-    # Packaging your own EventPipeline processor, and the compliance gates the patterns pass.
-    "processor_code": "serverless_patterns.constructs.event_pipeline_code",
+    # Your own code for a pattern's function role, and the compliance gates the patterns pass.
+    "HandlerCode": "serverless_patterns.constructs.handler_code",
     "add_compliance_checks": "serverless_patterns.stacks.compliance",
     # Configuration.
     "AlarmThresholds": _CONFIG,
     "ApiAuth": _CONFIG,
+    "ApiSettings": _CONFIG,
     "CircuitBreakerSettings": _CONFIG,
     "EnvironmentConfig": _CONFIG,
     "FanOutSettings": _CONFIG,
@@ -59,6 +60,7 @@ if TYPE_CHECKING:
     from serverless_patterns.config import (
         AlarmThresholds,
         ApiAuth,
+        ApiSettings,
         CircuitBreakerSettings,
         EnvironmentConfig,
         FanOutSettings,
@@ -72,9 +74,9 @@ if TYPE_CHECKING:
     from serverless_patterns.constructs.api_backend import ApiBackend
     from serverless_patterns.constructs.circuit_breaker import CircuitBreakers
     from serverless_patterns.constructs.event_pipeline import EventPipeline
-    from serverless_patterns.constructs.event_pipeline_code import processor_code
     from serverless_patterns.constructs.fan_out import FanOut
     from serverless_patterns.constructs.function import ServerlessFunction
+    from serverless_patterns.constructs.handler_code import HandlerCode
     from serverless_patterns.constructs.observability import ObservabilityDashboard
     from serverless_patterns.constructs.observable import Observable
     from serverless_patterns.constructs.order_workflow import OrderWorkflow
@@ -85,6 +87,7 @@ __all__ = [
     "AlarmTopic",
     "ApiAuth",
     "ApiBackend",
+    "ApiSettings",
     "CircuitBreakerSettings",
     "CircuitBreakers",
     "EnvironmentConfig",
@@ -92,6 +95,7 @@ __all__ = [
     "FanOut",
     "FanOutSettings",
     "FunctionSettings",
+    "HandlerCode",
     "ObservabilityDashboard",
     "Observable",
     "OrderWorkflow",
@@ -101,7 +105,6 @@ __all__ = [
     "ServerlessFunction",
     "WorkflowSettings",
     "add_compliance_checks",
-    "processor_code",
 ]
 
 

@@ -31,12 +31,13 @@ from serverless_patterns import (
     AlarmTopic,
     ApiAuth,
     ApiBackend,
+    ApiSettings,
     EventPipeline,
     FunctionSettings,
+    HandlerCode,
     ObservabilityDashboard,
     PatternDefaults,
     PipelineSettings,
-    processor_code,
 )
 
 PROCESSOR_PACKAGE = Path(__file__).resolve().parent / "price_lists"
@@ -46,15 +47,14 @@ PROCESSOR_PACKAGE = Path(__file__).resolve().parent / "price_lists"
 class CatalogServiceProps:
     """What the catalog team decides; the patterns' secure defaults cover everything else.
 
-    Attributes:
-        catalog_table_name: the existing DynamoDB table the API serves (partition key ``id``, string).
-        price_list_currency: the only currency a price list may use (the processor parks other lists).
-        ops_emails: who receives every alarm and its recovery (the team's own ``AlarmTopic``).
-        pager_topic_arn: an existing SNS topic that pages on-call; only the composite service-health
-            alarm goes there, so one incident pages once.
-        allowed_origins: browser origins of the catalog front end (exact ``https://host`` values).
-        production: retain data and logs longer and keep tables on delete; off for a personal stack.
-        function_sizing: memory/timeout per function role (``api``, ``validate``, ``process``).
+    :param catalog_table_name: the existing DynamoDB table the API serves (partition key ``id``, string).
+    :param price_list_currency: the only currency a price list may use (the processor parks other lists).
+    :param ops_emails: who receives every alarm and its recovery (the team's own ``AlarmTopic``).
+    :param pager_topic_arn: an existing SNS topic that pages on-call; only the composite service-health
+        alarm goes there, so one incident pages once.
+    :param allowed_origins: browser origins of the catalog front end (exact ``https://host`` values).
+    :param production: retain data and logs longer and keep tables on delete; off for a personal stack.
+    :param function_sizing: memory/timeout per function role (``api``, ``validate``, ``process``).
     """
 
     catalog_table_name: str
@@ -95,13 +95,12 @@ class CatalogServiceStack(Stack):
         self.api = ApiBackend(
             self,
             "CatalogApi",
-            function_settings=props.function_sizing["api"],
             defaults=defaults,
-            auth=ApiAuth.IAM,
-            table=catalog,
-            cors_origins=props.allowed_origins,
-            throttle_rate=50,
-            throttle_burst=100,
+            settings=ApiSettings(
+                auth=ApiAuth.IAM, cors_origins=props.allowed_origins, throttle_rate=50, throttle_burst=100
+            ),
+            functions={"api": props.function_sizing["api"]},
+            existing_table=catalog,
             service="catalog-api",
         )
 
@@ -116,13 +115,16 @@ class CatalogServiceStack(Stack):
                 max_concurrency=4,
                 max_file_bytes=10 * 1024 * 1024,
             ),
-            validate_settings=props.function_sizing["validate"],
-            process_settings=props.function_sizing["process"],
+            functions={role: props.function_sizing[role] for role in EventPipeline.ROLES},
             defaults=defaults,
             service="price-lists",
-            process_code=processor_code(PROCESSOR_PACKAGE),
-            process_handler="price_lists.handler.handler",
-            process_environment={"PRICE_LIST_CURRENCY": props.price_list_currency},
+            handlers={
+                "process": HandlerCode.from_package(
+                    PROCESSOR_PACKAGE,
+                    "price_lists.handler.handler",
+                    environment={"PRICE_LIST_CURRENCY": props.price_list_currency},
+                )
+            },
         )
 
         self.alarm_topic = AlarmTopic(
@@ -134,7 +136,7 @@ class CatalogServiceStack(Stack):
             observables=[self.api, self.price_lists],
             environment_name="Catalog",
             defaults=defaults,
-            alarm_topic=self.alarm_topic,
+            existing_alarm_topic=self.alarm_topic,
             extra_log_groups=[self.api.access_logs],
         )
         if props.pager_topic_arn:

@@ -6,7 +6,10 @@ from collections.abc import Sequence
 
 from aws_cdk import (
     Duration,
+    Names,
     RemovalPolicy,
+    Stack,
+    Token,
     aws_cloudwatch as cloudwatch,
     aws_cloudwatch_actions as actions,
     aws_iam as iam,
@@ -17,6 +20,7 @@ from aws_cdk import (
 )
 from constructs import Construct
 
+from serverless_patterns.config.checks import check_emails, check_type
 from serverless_patterns.constructs.compliance import acknowledge
 
 
@@ -24,6 +28,8 @@ class AlarmTopic(Construct):
     """An SNS topic encrypted with its own rotating KMS key, TLS-only, with e-mail subscriptions.
 
     CloudWatch alarms may publish to it (the key policy lets the CloudWatch service use the key).
+    Alarms of other stacks may notify it too (same account and region): they address it by a
+    name it then gets, so the stacks do not reference each other in a cycle.
     """
 
     def __init__(
@@ -34,7 +40,15 @@ class AlarmTopic(Construct):
         emails: Sequence[str] = (),
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
+        """Create the key, the topic, the e-mail subscriptions and their dead-letter queue.
+
+        :param emails: who is e-mailed (each must confirm the subscription); a tuple of addresses.
+        :param removal_policy: what happens to the key and the queue when the stack is deleted.
+        """
         super().__init__(scope, construct_id)
+        owner = f"AlarmTopic {self.node.path}"
+        emails = check_emails(owner, "emails", emails)
+        check_type(owner, "removal_policy", removal_policy, RemovalPolicy)
         self.key = kms.Key(
             self,
             "Key",
@@ -64,8 +78,8 @@ class AlarmTopic(Construct):
             )
 
     def notify_on_alarm_and_ok(self, alarm: cloudwatch.AlarmBase) -> None:
-        """Make the topic the ALARM and OK action of ``alarm``."""
-        action = actions.SnsAction(self.topic)
+        """Make the topic the ALARM and OK action of ``alarm`` (of any stack in the same account and region)."""
+        action = actions.SnsAction(topic_seen_from(Stack.of(alarm), self.topic))
         alarm.add_alarm_action(action)
         alarm.add_ok_action(action)
 
@@ -90,3 +104,34 @@ class AlarmTopic(Construct):
                 width=12,
             ),
         ]
+
+
+def topic_seen_from(stack: Stack, topic: sns.ITopic) -> sns.ITopic:
+    """``topic`` as ``stack`` should reference it: directly in its own stack, by ARN from another.
+
+    An alarm action pointing at a topic of another stack would make that stack depend on the
+    topic's, while the dashboard beside the topic depends on the alarms' stack: a cycle. So the
+    topic gets a fixed name and the other stack builds its ARN from its own account and region.
+    """
+    own = Stack.of(topic)
+    if own.node.path == stack.node.path or not isinstance(topic, sns.Topic):
+        return topic
+    for attribute in ("account", "region"):
+        mine, theirs = getattr(own, attribute), getattr(stack, attribute)
+        if not Token.is_unresolved(mine) and not Token.is_unresolved(theirs) and mine != theirs:
+            raise ValueError(
+                f"alarms of {stack.node.path} cannot notify the topic {topic.node.path}: CloudWatch alarm actions "
+                f"must be in the alarm's own {attribute} ({theirs}, not {mine})"
+            )
+    resource = topic.node.default_child
+    assert isinstance(resource, sns.CfnTopic)
+    name = own.resolve(resource.topic_name)
+    if name is None:
+        name = resource.topic_name = Names.unique_resource_name(topic, max_length=256, separator="-")
+    if not isinstance(name, str):
+        raise ValueError(f"the topic {topic.node.path} must have a literal name to be notified from {stack.node.path}")
+    reference_id = f"AlarmTopic{Names.unique_id(topic)}"
+    existing = stack.node.try_find_child(reference_id)
+    if existing is not None:
+        return existing  # type: ignore[return-value]
+    return sns.Topic.from_topic_arn(stack, reference_id, stack.format_arn(service="sns", resource=name))

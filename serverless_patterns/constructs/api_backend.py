@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import ClassVar
 
 from aws_cdk import (
     Duration,
     Names,
-    RemovalPolicy,
     Size,
     aws_apigateway as apigw,
     aws_cloudwatch as cloudwatch,
@@ -23,28 +22,40 @@ from aws_cdk import (
 )
 from constructs import Construct
 
-from serverless_patterns.config import ApiAuth, FunctionSettings, PatternDefaults
+from serverless_patterns.config import ApiAuth, ApiSettings, FunctionSettings, PatternDefaults
+from serverless_patterns.config.checks import check_type
 from serverless_patterns.constructs import storage
 from serverless_patterns.constructs.alarms import threshold_alarm
+from serverless_patterns.constructs.api_gateway_parts import (
+    ACCESS_LOG_FIELDS,
+    add_gateway_responses,
+    app_client,
+    execution_log_level as default_execution_log_level,
+    hardened_user_pool,
+    preflight,
+)
 from serverless_patterns.constructs.compliance import acknowledge
 from serverless_patterns.constructs.function import ServerlessFunction
+from serverless_patterns.constructs.handler_code import HandlerCode, merged_environment
 from serverless_patterns.constructs.lambda_code import handler_code, handler_path
+from serverless_patterns.constructs.props import (
+    existing_or_props,
+    owner_name,
+    resolve_defaults,
+    resolve_functions,
+    resolve_handlers,
+    resolve_settings,
+)
+from serverless_patterns.constructs.scope import api_gateway_account, claim_service, pin_feature_flags
 from serverless_patterns.lambdas.api_backend.metric_names import BUSINESS_METRICS
 
 HANDLER_PACKAGE = "api_backend"
 # Rates over fewer requests than this per period are noise (1 error in 2 requests is 50%).
 RATE_ALARM_MIN_REQUESTS = 10
-CORS_ALLOW_HEADERS = (
-    "Authorization",
-    "Content-Type",
-    "Idempotency-Key",
-    "If-Match",
-    "X-Amz-Date",
-    "X-Amz-Security-Token",
-)
-CORS_MAX_AGE = Duration.minutes(10)
-DEFAULT_IDEMPOTENCY_TTL = Duration.hours(24)
-_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
+# API Gateway's REST integrations time out after 29 s: a longer function timeout would only
+# let the function run on after the client got a 504.
+INTEGRATION_TIMEOUT_SECONDS = 29
+ITEMS_PARTITION_KEY = "id"
 _TABLE_OPERATIONS = (
     dynamodb.Operation.GET_ITEM,
     dynamodb.Operation.PUT_ITEM,
@@ -52,134 +63,144 @@ _TABLE_OPERATIONS = (
     dynamodb.Operation.DELETE_ITEM,
 )
 
-ACCESS_LOG_FIELDS = {
-    "requestId": apigw.AccessLogField.context_request_id(),
-    "extendedRequestId": apigw.AccessLogField.context_extended_request_id(),
-    "requestTime": apigw.AccessLogField.context_request_time(),
-    "httpMethod": apigw.AccessLogField.context_http_method(),
-    "path": apigw.AccessLogField.context_path(),
-    "resourcePath": apigw.AccessLogField.context_resource_path(),
-    "status": apigw.AccessLogField.context_status(),
-    "protocol": apigw.AccessLogField.context_protocol(),
-    "responseLength": apigw.AccessLogField.context_response_length(),
-    "responseLatency": apigw.AccessLogField.context_response_latency(),
-    "integrationLatency": apigw.AccessLogField.context_integration_latency(),
-    "integrationStatus": apigw.AccessLogField.context_integration_status(),
-    "errorMessage": apigw.AccessLogField.context_error_message(),
-    "errorType": apigw.AccessLogField.context_error_response_type(),
-    "sourceIp": apigw.AccessLogField.context_identity_source_ip(),
-    "userAgent": apigw.AccessLogField.context_identity_user_agent(),
-    "caller": apigw.AccessLogField.context_identity_caller(),
-    "userArn": apigw.AccessLogField.context_identity_user_arn(),
-    "cognitoSub": apigw.AccessLogField.context_authorizer_claims("sub"),
-    "xrayTraceId": apigw.AccessLogField.context_xray_trace_id(),
-}
-
 
 class ApiBackend(Construct):
-    """An items API: a Powertools Lambda behind a regional REST API, over DynamoDB.
+    """A REST API: a Powertools Lambda behind a regional API Gateway, over DynamoDB.
 
     API Gateway proxies every path to the function's ``live`` alias (so provisioned
-    concurrency is used and routing, 404 and 405 live in one place: the handler).
-    Every method is authenticated (IAM or a Cognito user pool; none only when the caller
-    explicitly allows it, for Dev). The stage is throttled, X-Ray traced, logs JSON access
-    lines and execution errors (never bodies). Creation is idempotent on the
-    ``Idempotency-Key`` header (Powertools, on its own table); page cursors are signed
-    with a key generated into Secrets Manager. Alarms cover the 5XX rate, p99 latency,
-    the 4XX rate (a warning), Lambda errors/throttles/duration and DynamoDB throttles.
+    concurrency is used and routing, 404 and 405 live in one place: the handler). By default
+    the handler is the items API (CRUD with optimistic locking, idempotent creation, signed
+    cursors, counters); give ``handlers={"api": HandlerCode.from_package(...)}`` to serve your
+    own routes with the same plumbing (see ``serverless_patterns.lambdas.api_backend.custom``).
+    Every method is authenticated (IAM or a Cognito user pool; open only in a development
+    environment). The stage is throttled, X-Ray traced, logs JSON access lines and execution
+    errors (never bodies). Creation is idempotent on the ``Idempotency-Key`` header
+    (Powertools, on its own table); page cursors are signed with a key generated into Secrets
+    Manager. Alarms cover the 5XX rate, p99 latency, the 4XX rate (a warning), Lambda
+    errors/throttles/duration and DynamoDB throttles.
     """
+
+    ROLES: ClassVar[tuple[str, ...]] = ("api",)
+    FUNCTION_DEFAULTS: ClassVar[Mapping[str, FunctionSettings]] = {
+        "api": FunctionSettings(memory_mb=512, timeout_seconds=10)
+    }
 
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
-        function_settings: FunctionSettings,
-        defaults: PatternDefaults,
-        auth: ApiAuth = ApiAuth.IAM,
-        allow_unauthenticated: bool = False,
-        user_pool: cognito.IUserPool | None = None,
-        cors_origins: Sequence[str] = (),
-        throttle_rate: int = 100,
-        throttle_burst: int = 200,
-        table: dynamodb.ITable | None = None,
-        idempotency_table: dynamodb.ITable | None = None,
-        cursor_signing_secret: secretsmanager.ISecret | None = None,
-        idempotency_ttl: Duration | None = None,
-        stage_name: str = "v1",
-        service: str = "items-api",
+        defaults: PatternDefaults | None = None,
+        settings: ApiSettings | None = None,
+        functions: Mapping[str, FunctionSettings] | None = None,
+        handlers: Mapping[str, HandlerCode] | None = None,
+        existing_table: dynamodb.ITable | None = None,
+        table_props: dynamodb.TablePropsV2 | None = None,
+        existing_idempotency_table: dynamodb.ITable | None = None,
+        existing_user_pool: cognito.IUserPool | None = None,
+        existing_cursor_signing_secret: secretsmanager.ISecret | None = None,
+        existing_web_acl_arn: str | None = None,
+        service: str | None = None,
         execution_log_level: apigw.MethodLoggingLevel | None = None,
         cloud_watch_role: bool = True,
-        web_acl_arn: str | None = None,
     ) -> None:
         """Build the API.
 
-        :param function_settings: memory, timeout, provisioned/reserved concurrency of the
-            handler (the stack passes ``config.function("api")``).
         :param defaults: the environment's cross-cutting settings (retention, removal policy,
-            PITR, tracing, thresholds, metrics namespace).
-        :param auth: IAM (SigV4 callers: services, signed clients) or COGNITO (end users with
-            an ID token). NONE leaves the API open and is refused unless ``allow_unauthenticated``.
-        :param allow_unauthenticated: the explicit opt-in ``ApiAuth.NONE`` needs (Dev only:
-            the environment config already refuses NONE elsewhere).
-        :param user_pool: the pool whose ID tokens COGNITO auth accepts; one is created
-            (MFA required, no self sign-up) when omitted.
-        :param cors_origins: browser origins allowed to call the API (exact ``https://host``
-            values; ``*`` only as the sole entry). Empty: no CORS, same-origin/server callers only.
-        :param throttle_rate: steady-state requests per second for the stage (all methods).
-        :param throttle_burst: burst bucket for the stage.
-        :param table: an existing items table (partition key ``id``, string); created
-            on-demand, encrypted, PITR and removal policy per environment when omitted.
-        :param idempotency_table: an existing Powertools idempotency table (key ``id``,
-            TTL ``expiration``); created when omitted.
-        :param cursor_signing_secret: an existing secret whose string signs page cursors;
-            a 64-character random one is generated when omitted.
-        :param idempotency_ttl: how long a retry with the same Idempotency-Key is replayed (default 24 h).
-        :param stage_name: the deployed stage (the URL's first path segment).
-        :param service: the Powertools service name (log field and metric dimension).
-        :param execution_log_level: API Gateway execution logging; INFO when the environment
-            logs at DEBUG, ERROR otherwise. Request/response bodies are never logged.
-        :param cloud_watch_role: create the account-level role API Gateway needs to write
-            execution logs (retained on delete). Pass False where the account already has one.
-        :param web_acl_arn: a WAFv2 web ACL (regional) to associate with the stage.
+            PITR, tracing, thresholds, metrics namespace, development allowances).
+        :param settings: ``ApiSettings``: auth, CORS origins, stage throttling, stage name,
+            idempotency window.
+        :param functions: ``FunctionSettings`` per role (``ROLES``: ``api``); the timeout must
+            stay within API Gateway's 29 s integration timeout.
+        :param handlers: your code per role: ``{"api": HandlerCode.from_package(...)}`` serves your
+            own routes (built with ``serverless_patterns.lambdas.api_backend.custom``).
+        :param existing_table: an existing table for the items (partition key ``id``, string, for the
+            items API); the handler may read, write and scan it.
+        :param table_props: ``dynamodb.TablePropsV2`` merged over the created table's defaults.
+        :param existing_idempotency_table: an existing Powertools idempotency table (key ``id``, TTL
+            ``expiration``).
+        :param existing_user_pool: the pool whose ID tokens ``ApiAuth.COGNITO`` accepts; one is
+            created (MFA required, no self sign-up) with an app client when omitted.
+        :param existing_cursor_signing_secret: a secret whose string signs page cursors; a random
+            64-character one is generated when omitted.
+        :param existing_web_acl_arn: a regional WAFv2 web ACL to associate with the stage.
+        :param service: the Powertools service name (log field and metric dimension); unique per
+            metrics namespace in a Stage; by default the construct id in kebab case.
+        :param execution_log_level: API Gateway execution logging; INFO when the handlers log at
+            DEBUG, ERROR otherwise. Request and response bodies are never logged.
+        :param cloud_watch_role: make sure the account has the role API Gateway writes execution logs
+            with (``AWS::ApiGateway::Account``, once per stack, retained). False where the account
+            already has one set up elsewhere.
         """
         super().__init__(scope, construct_id)
-        origins = _validated_origins(cors_origins)
-        if auth is ApiAuth.NONE and not allow_unauthenticated:
-            raise ValueError("ApiAuth.NONE leaves the API open: pass allow_unauthenticated=True (Dev only)")
-        if auth is not ApiAuth.COGNITO and user_pool is not None:
-            raise ValueError("user_pool is only used with ApiAuth.COGNITO")
-        if throttle_rate < 1 or throttle_burst < 1:
-            raise ValueError("throttle_rate and throttle_burst must be positive")
-        self.auth = auth
-        self._defaults = defaults
-        self._service = service
-
-        self.table: dynamodb.ITable = table or storage.secure_table(
-            self, "Table", defaults=defaults, partition_key="id"
+        pin_feature_flags(self)
+        owner = owner_name(self)
+        defaults = resolve_defaults(self, defaults)
+        settings = resolve_settings(self, "settings", settings, ApiSettings)
+        settings.check_environment(development=defaults.development, where=owner)
+        sizing = resolve_functions(self, self.FUNCTION_DEFAULTS, functions)
+        custom = resolve_handlers(self, self.ROLES, handlers)
+        if sizing["api"].timeout_seconds > INTEGRATION_TIMEOUT_SECONDS:
+            raise ValueError(
+                f"{owner}: functions['api'].timeout_seconds is {sizing['api'].timeout_seconds}, above API Gateway's "
+                f"{INTEGRATION_TIMEOUT_SECONDS} s integration timeout: the client would get a 504 while the "
+                "function runs on"
+            )
+        existing_or_props(self, "existing_table", existing_table, "table_props", table_props)
+        check_type(owner, "existing_table", existing_table, dynamodb.ITable | None)
+        check_type(owner, "existing_idempotency_table", existing_idempotency_table, dynamodb.ITable | None)
+        check_type(owner, "existing_user_pool", existing_user_pool, cognito.IUserPool | None)
+        check_type(
+            owner, "existing_cursor_signing_secret", existing_cursor_signing_secret, secretsmanager.ISecret | None
         )
-        self.idempotency_table: dynamodb.ITable = idempotency_table or storage.idempotency_table(
+        check_type(owner, "existing_web_acl_arn", existing_web_acl_arn, str | None)
+        if settings.auth is not ApiAuth.COGNITO and existing_user_pool is not None:
+            raise ValueError(f"{owner}: existing_user_pool is only used with settings.auth=ApiAuth.COGNITO")
+        self.settings = settings
+        self.auth = settings.auth
+        self._defaults = defaults
+        self.service = claim_service(self, service, namespace=defaults.metrics_namespace)
+
+        self.table: dynamodb.ITable = existing_table or storage.secure_table(
+            self,
+            "Table",
+            defaults=defaults,
+            partition_key=ITEMS_PARTITION_KEY,
+            props=table_props,
+            props_name="table_props",
+            key_fixed="api" not in custom,
+        )
+        self.idempotency_table: dynamodb.ITable = existing_idempotency_table or storage.idempotency_table(
             self, "IdempotencyTable", defaults=defaults
         )
-        self.cursor_secret: secretsmanager.ISecret = cursor_signing_secret or self._create_cursor_secret(defaults)
+        self.cursor_secret: secretsmanager.ISecret = existing_cursor_signing_secret or self._create_cursor_secret(
+            defaults
+        )
 
+        code = custom.get("api")
         self.handler = ServerlessFunction(
             self,
             "Handler",
-            code=handler_code(HANDLER_PACKAGE),
-            handler=handler_path(HANDLER_PACKAGE),
-            settings=function_settings,
-            service=service,
+            code=code.bind(HANDLER_PACKAGE) if code else handler_code(HANDLER_PACKAGE),
+            handler=code.handler if code else handler_path(HANDLER_PACKAGE),
+            settings=sizing["api"],
+            role="api",
+            service=self.service,
             defaults=defaults,
-            description="Items API behind API Gateway (proxy integration)",
-            environment={
-                "TABLE_NAME": self.table.table_name,
-                "IDEMPOTENCY_TABLE_NAME": self.idempotency_table.table_name,
-                "CURSOR_SECRET_ARN": self.cursor_secret.secret_arn,
-                "CORS_ORIGINS": ",".join(origins),
-                "IDEMPOTENCY_TTL_SECONDS": str(int((idempotency_ttl or DEFAULT_IDEMPOTENCY_TTL).to_seconds())),
-            },
+            description=f"{self.service}: REST API handler behind API Gateway (proxy integration)",
+            environment=merged_environment(
+                f"{owner}: handlers['api']",
+                {
+                    "TABLE_NAME": self.table.table_name,
+                    "IDEMPOTENCY_TABLE_NAME": self.idempotency_table.table_name,
+                    "CURSOR_SECRET_ARN": self.cursor_secret.secret_arn,
+                    "CORS_ORIGINS": ",".join(settings.cors_origins),
+                    "IDEMPOTENCY_TTL_SECONDS": str(settings.idempotency_hours * 3600),
+                },
+                code,
+            ),
         )
+        self.functions: Mapping[str, ServerlessFunction] = {"api": self.handler}
         self.function: lambda_.Function = self.handler.function
         self.alias: lambda_.Alias = self.handler.alias
         self._grant_handler_access()
@@ -191,18 +212,19 @@ class ApiBackend(Construct):
             self,
             "Resource",
             rest_api_name=Names.unique_resource_name(self, max_length=128, separator="-"),
-            description=f"{service}: items CRUD, idempotent creation, optimistic locking, counters",
+            description=f"{self.service}: REST API of {self.node.path}"
+            if code
+            else f"{self.service}: items CRUD, idempotent creation, optimistic locking, counters",
             endpoint_types=[apigw.EndpointType.REGIONAL],
-            cloud_watch_role=cloud_watch_role,
-            cloud_watch_role_removal_policy=RemovalPolicy.RETAIN if cloud_watch_role else None,
+            cloud_watch_role=False,
             min_compression_size=Size.kibibytes(1),
             fail_on_warnings=True,
-            default_cors_preflight_options=_preflight(origins),
+            default_cors_preflight_options=preflight(settings.cors_origins),
             deploy_options=apigw.StageOptions(
-                stage_name=stage_name,
-                throttling_rate_limit=throttle_rate,
-                throttling_burst_limit=throttle_burst,
-                logging_level=execution_log_level or _execution_log_level(defaults),
+                stage_name=settings.stage_name,
+                throttling_rate_limit=settings.throttle_rate,
+                throttling_burst_limit=settings.throttle_burst,
+                logging_level=execution_log_level or default_execution_log_level(defaults),
                 data_trace_enabled=False,
                 metrics_enabled=True,
                 tracing_enabled=defaults.tracing,
@@ -211,14 +233,20 @@ class ApiBackend(Construct):
             ),
         )
         self.stage: apigw.Stage = self.api.deployment_stage
+        if cloud_watch_role:
+            # The stage turns on execution logging, which needs the account's role set first.
+            self.stage.node.add_dependency(api_gateway_account(self))
         self.url: str = self.api.url
         self.user_pool: cognito.IUserPool | None = None
         self.user_pool_client: cognito.UserPoolClient | None = None
-        self._add_gateway_responses(origins)
-        self._add_proxy_methods(auth, user_pool, allow_unauthenticated)
-        self._acknowledge_stage_findings(cloud_watch_role, web_acl_arn, defaults.tracing)
-        if web_acl_arn:
-            wafv2.CfnWebACLAssociation(self, "WebAcl", resource_arn=self.stage.stage_arn, web_acl_arn=web_acl_arn)
+        add_gateway_responses(self.api, settings.cors_origins)
+        self._add_proxy_methods(settings.auth, existing_user_pool)
+        self._acknowledge_stage_findings(existing_web_acl_arn, defaults.tracing)
+        self.web_acl_arn = existing_web_acl_arn
+        if existing_web_acl_arn:
+            wafv2.CfnWebACLAssociation(
+                self, "WebAcl", resource_arn=self.stage.stage_arn, web_acl_arn=existing_web_acl_arn
+            )
 
         self._warning_alarms: list[cloudwatch.Alarm] = []
         self._api_alarms = self._create_alarms()
@@ -260,7 +288,7 @@ class ApiBackend(Construct):
         return cloudwatch.Metric(
             namespace=self._defaults.metrics_namespace,
             metric_name=name,
-            dimensions_map={"service": self._service},
+            dimensions_map={"service": self.service},
             statistic="Sum",
             period=self._period,
         )
@@ -351,9 +379,7 @@ class ApiBackend(Construct):
         )
         self.cursor_secret.grant_read(role)
 
-    def _add_proxy_methods(
-        self, auth: ApiAuth, user_pool: cognito.IUserPool | None, allow_unauthenticated: bool
-    ) -> None:
+    def _add_proxy_methods(self, auth: ApiAuth, existing_user_pool: cognito.IUserPool | None) -> None:
         """``ANY /`` and ``ANY /{proxy+}`` to the alias, authenticated and validated."""
         integration = apigw.LambdaIntegration(self.alias, proxy=True, allow_test_invoke=False)
         validator = self.api.add_request_validator(
@@ -362,7 +388,10 @@ class ApiBackend(Construct):
         authorizer: apigw.IAuthorizer | None = None
         authorization_type = apigw.AuthorizationType.IAM
         if auth is ApiAuth.COGNITO:
-            self.user_pool = user_pool or self._create_user_pool()
+            if existing_user_pool is None:
+                pool = hardened_user_pool(self, "UserPool", defaults=self._defaults)
+                self.user_pool_client = app_client(pool)
+            self.user_pool = existing_user_pool or pool
             authorizer = apigw.CognitoUserPoolsAuthorizer(
                 self, "Authorizer", cognito_user_pools=[self.user_pool], results_cache_ttl=Duration.minutes(5)
             )
@@ -396,72 +425,15 @@ class ApiBackend(Construct):
                         "IAM (SigV4) authorization is this environment's choice: callers are AWS principals.",
                     ),
                 )
-            elif auth is ApiAuth.NONE and allow_unauthenticated:
-                reason = "Unauthenticated API explicitly allowed by the caller (Dev only; refused in config elsewhere)."
+            elif auth is ApiAuth.NONE:
+                reason = "An open API in a development environment (PatternDefaults.development); refused elsewhere."
                 acknowledge(
                     method,
                     ("AwsSolutions::AwsSolutions-APIG4", reason),
                     ("AwsSolutions::AwsSolutions-COG4", reason),
                 )
 
-    def _create_user_pool(self) -> cognito.UserPool:
-        retained = self._defaults.removal_policy is RemovalPolicy.RETAIN
-        pool = cognito.UserPool(
-            self,
-            "UserPool",
-            self_sign_up_enabled=False,
-            sign_in_aliases=cognito.SignInAliases(email=True),
-            auto_verify=cognito.AutoVerifiedAttrs(email=True),
-            mfa=cognito.Mfa.REQUIRED,
-            mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
-            password_policy=cognito.PasswordPolicy(
-                min_length=12,
-                require_digits=True,
-                require_lowercase=True,
-                require_uppercase=True,
-                require_symbols=True,
-                temp_password_validity=Duration.days(3),
-            ),
-            account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
-            feature_plan=cognito.FeaturePlan.PLUS,
-            standard_threat_protection_mode=cognito.StandardThreatProtectionMode.FULL_FUNCTION,
-            deletion_protection=retained,
-            removal_policy=self._defaults.removal_policy,
-        )
-        self.user_pool_client = pool.add_client(
-            "AppClient",
-            auth_flows=cognito.AuthFlow(user_srp=True),
-            generate_secret=False,
-            prevent_user_existence_errors=True,
-            id_token_validity=Duration.hours(1),
-            access_token_validity=Duration.hours(1),
-            refresh_token_validity=Duration.days(30),
-        )
-        return pool
-
-    def _add_gateway_responses(self, origins: Sequence[str]) -> None:
-        """API Gateway's own errors (auth, throttling, timeouts) in the handler's error shape."""
-        headers = {"Access-Control-Allow-Origin": f"'{origins[0]}'", "Vary": "'Origin'"} if len(origins) == 1 else None
-        template = {
-            "application/json": '{"message":$context.error.messageString,"requestId":"$context.requestId"}',
-        }
-        for response_id, response_type in (
-            ("Default4xx", apigw.ResponseType.DEFAULT_4_XX),
-            ("Default5xx", apigw.ResponseType.DEFAULT_5_XX),
-        ):
-            self.api.add_gateway_response(response_id, type=response_type, templates=template, response_headers=headers)
-
-    def _acknowledge_stage_findings(self, cloud_watch_role: bool, web_acl_arn: str | None, tracing: bool) -> None:
-        if cloud_watch_role:
-            acknowledge(
-                self.api,
-                (
-                    "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-                    "AmazonAPIGatewayPushToCloudWatchLogs]",
-                    "The account-level role API Gateway assumes to write execution logs; AWS's managed policy "
-                    "is the documented one and grants only log writes.",
-                ),
-            )
+    def _acknowledge_stage_findings(self, web_acl_arn: str | None, tracing: bool) -> None:
         if not web_acl_arn:
             acknowledge(
                 self.stage,
@@ -538,30 +510,3 @@ class ApiBackend(Construct):
     def _table_throttles(self, table: dynamodb.ITable) -> cloudwatch.IMetric:
         operations = [*_TABLE_OPERATIONS, dynamodb.Operation.SCAN] if table is self.table else list(_TABLE_OPERATIONS)
         return table.metric_throttled_requests_for_operations(operations=operations, period=self._period)
-
-
-def _validated_origins(origins: Sequence[str]) -> tuple[str, ...]:
-    """Exact origins, or ``*`` alone: a typo here would silently break or widen CORS."""
-    cleaned = tuple(origin.strip() for origin in origins)
-    if "*" in cleaned and len(cleaned) > 1:
-        raise ValueError("CORS origin '*' must be the only origin")
-    for origin in cleaned:
-        if origin != "*" and not _ORIGIN.fullmatch(origin):
-            raise ValueError(f"CORS origin {origin!r} must look like https://host[:port], without a path")
-    return cleaned
-
-
-def _preflight(origins: Sequence[str]) -> apigw.CorsOptions | None:
-    """Browser preflights answered by API Gateway itself (they carry no credentials to authorize)."""
-    if not origins:
-        return None
-    return apigw.CorsOptions(
-        allow_origins=list(origins),
-        allow_methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
-        allow_headers=list(CORS_ALLOW_HEADERS),
-        max_age=CORS_MAX_AGE,
-    )
-
-
-def _execution_log_level(defaults: PatternDefaults) -> apigw.MethodLoggingLevel:
-    return apigw.MethodLoggingLevel.INFO if defaults.log_level.upper() == "DEBUG" else apigw.MethodLoggingLevel.ERROR

@@ -22,8 +22,10 @@ from aws_cdk import (
 from constructs import Construct
 
 from serverless_patterns.config import CircuitBreakerSettings, PatternDefaults
+from serverless_patterns.config.checks import check_type
 from serverless_patterns.constructs.alarms import threshold_alarm
 from serverless_patterns.constructs.function import ServerlessFunction
+from serverless_patterns.constructs.props import existing_or_props, owner_name, resolve_defaults, resolve_settings
 from serverless_patterns.constructs.storage import secure_table
 from serverless_patterns.lambdas.shared.circuit_breaker_contract import (
     CACHE_SECONDS_ENV,
@@ -64,9 +66,8 @@ class CircuitBreakers(Construct):
     credentials ``HttpClient.from_env`` reads. Each breaker has an alarm that
     fires when it opens, from the ``CircuitOpened`` EMF metric its handlers emit.
 
-    Attributes:
-        table: the breaker state table (``pk`` = breaker name).
-        breakers: the declared breaker names.
+    Its attributes: ``table``, the breaker state table (``pk`` = breaker name), and ``breakers``,
+    the declared breaker names.
     """
 
     def __init__(
@@ -75,21 +76,30 @@ class CircuitBreakers(Construct):
         construct_id: str,
         *,
         breakers: Sequence[str],
-        settings: CircuitBreakerSettings,
-        defaults: PatternDefaults,
-        table: dynamodb.ITableV2 | None = None,
+        settings: CircuitBreakerSettings | None = None,
+        defaults: PatternDefaults | None = None,
+        existing_table: dynamodb.ITableV2 | None = None,
+        table_props: dynamodb.TablePropsV2 | None = None,
     ) -> None:
-        """Create the state table (unless ``table`` is given) and one opened-alarm per breaker.
+        """Create the state table (unless ``existing_table`` is given) and one opened-alarm per breaker.
 
-        Args:
-            breakers: names of the dependencies guarded, lowercase and hyphenated; each gets an
-                alarm, and ``connect`` accepts only these, so no breaker goes unwatched.
-            settings: thresholds and timeouts of this environment.
-            defaults: metrics namespace, alarm thresholds, removal policy and PITR of this environment.
-            table: an existing table with a string partition key ``pk`` to keep the state in
-                instead (e.g. one shared by several stacks).
+        :param breakers: names of the dependencies guarded, lowercase and hyphenated; each gets an
+            alarm, and ``connect`` accepts only these, so no breaker goes unwatched.
+        :param settings: thresholds and timeouts of this environment.
+        :param defaults: metrics namespace, alarm thresholds, removal policy and PITR of this environment.
+        :param existing_table: an existing table with a string partition key ``pk`` to keep the state in
+            instead (e.g. one shared by several stacks).
+        :param table_props: ``dynamodb.TablePropsV2`` merged over the created state table's defaults.
         """
         super().__init__(scope, construct_id)
+        defaults = resolve_defaults(self, defaults)
+        settings = resolve_settings(self, "settings", settings, CircuitBreakerSettings)
+        existing_or_props(self, "existing_table", existing_table, "table_props", table_props)
+        check_type(owner_name(self), "existing_table", existing_table, dynamodb.ITableV2 | None)
+        if isinstance(breakers, str):
+            raise TypeError(
+                f"{owner_name(self)}: breakers must be a sequence of names, got the single string {breakers!r}"
+            )
         names = tuple(validate_name(name) for name in breakers)
         if not names:
             raise ValueError("CircuitBreakers needs at least one breaker name")
@@ -98,8 +108,8 @@ class CircuitBreakers(Construct):
         self.breakers = names
         self.settings = settings
         self.defaults = defaults
-        self.table: dynamodb.ITableV2 = table or secure_table(
-            self, "Resource", defaults=defaults, partition_key=PARTITION_KEY
+        self.table: dynamodb.ITableV2 = existing_table or secure_table(
+            self, "Resource", defaults=defaults, partition_key=PARTITION_KEY, props=table_props
         )
         self._granted: set[str] = set()
         self._alarms = [self._opened_alarm(name) for name in names]
@@ -160,12 +170,11 @@ class CircuitBreakers(Construct):
     ) -> None:
         """Let ``function`` call the HTTP service ``breaker`` with ``HttpClient.from_env(breaker)``.
 
-        Args:
-            function: the caller; granted the breakers too if it was not already.
-            breaker: one of the declared names.
-            url: the service's base URL, https (plain http only to a loopback address, for local runs).
-            secret: a secret holding a JSON object of HTTP headers to send (credentials stay out of
-                the template and the environment); the function may read it and nothing else.
+        :param function: the caller; granted the breakers too if it was not already.
+        :param breaker: one of the declared names.
+        :param url: the service's base URL, https (plain http only to a loopback address, for local runs).
+        :param secret: a secret holding a JSON object of HTTP headers to send (credentials stay out of
+            the template and the environment); the function may read it and nothing else.
         """
         if breaker not in self.breakers:
             raise ValueError(f"unknown breaker {breaker!r}: declare it in breakers= (has {self.breakers})")

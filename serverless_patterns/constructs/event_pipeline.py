@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import ClassVar
 
 from aws_cdk import (
     Duration,
@@ -20,11 +21,22 @@ from aws_cdk import (
 from constructs import Construct
 
 from serverless_patterns.config import FunctionSettings, PatternDefaults, PipelineSettings
+from serverless_patterns.config.checks import check_type
 from serverless_patterns.constructs.alarms import threshold_alarm
 from serverless_patterns.constructs.circuit_breaker import CircuitBreakers
 from serverless_patterns.constructs.compliance import acknowledge, wildcard_finding
 from serverless_patterns.constructs.function import ServerlessFunction
+from serverless_patterns.constructs.handler_code import HandlerCode, merged_environment
 from serverless_patterns.constructs.lambda_code import handler_code, handler_path
+from serverless_patterns.constructs.props import (
+    existing_or_props,
+    owner_name,
+    resolve_defaults,
+    resolve_functions,
+    resolve_handlers,
+    resolve_settings,
+)
+from serverless_patterns.constructs.scope import claim_service, pin_feature_flags
 from serverless_patterns.constructs.storage import idempotency_table, queue_with_dlq, secure_bucket
 from serverless_patterns.constructs.widgets import table_widget
 from serverless_patterns.lambdas.event_pipeline.layout import (
@@ -67,7 +79,7 @@ class EventPipeline(Construct):
       its answer; while the service is down or the breaker open, messages are deferred (held back,
       then re-queued with a delay, up to ``settings.max_deferrals`` times), not counted as poison.
       Each call is bounded by the breaker's connect and read timeouts: size
-      ``process_settings.timeout_seconds`` for a batch's worth of them.
+      ``functions['process'].timeout_seconds`` for a batch's worth of them.
     - Lifecycle: processed and rejected uploads expire by tag, old versions after a while.
     - Alarms: DLQ not empty, age of the oldest message, and each function's errors, throttles and
       duration (plus the validator's on-failure queue not empty).
@@ -75,133 +87,204 @@ class EventPipeline(Construct):
     Redrive the DLQ after a fix with ``python -m serverless_patterns.ops redrive --dlq <arn>``.
     """
 
+    ROLES: ClassVar[tuple[str, ...]] = ("validate", "process")
+    FUNCTION_DEFAULTS: ClassVar[Mapping[str, FunctionSettings]] = {
+        # The validator reads only the first bytes; the processor streams files of up to max_file_bytes.
+        "validate": FunctionSettings(memory_mb=256, timeout_seconds=15),
+        "process": FunctionSettings(memory_mb=1024, timeout_seconds=60),
+    }
+
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
-        settings: PipelineSettings,
-        validate_settings: FunctionSettings,
-        process_settings: FunctionSettings,
         defaults: PatternDefaults | None = None,
-        service: str = "event-pipeline",
-        process_code: lambda_.Code | None = None,
-        process_handler: str | None = None,
-        process_environment: Mapping[str, str] | None = None,
-        access_logs_bucket: s3.IBucket | None = None,
-        results_bucket: s3.IBucket | None = None,
+        settings: PipelineSettings | None = None,
+        functions: Mapping[str, FunctionSettings] | None = None,
+        handlers: Mapping[str, HandlerCode] | None = None,
+        existing_upload_bucket: s3.IBucket | None = None,
+        upload_bucket_props: s3.BucketProps | None = None,
+        existing_results_bucket: s3.IBucket | None = None,
+        results_bucket_props: s3.BucketProps | None = None,
+        existing_access_logs_bucket: s3.IBucket | None = None,
+        queue_props: sqs.QueueProps | None = None,
+        existing_dead_letter_queue: sqs.IQueue | None = None,
+        dead_letter_queue_props: sqs.QueueProps | None = None,
+        service: str | None = None,
         circuit_breakers: CircuitBreakers | None = None,
-        enrichment_secret: secretsmanager.ISecret | None = None,
+        existing_enrichment_secret: secretsmanager.ISecret | None = None,
     ) -> None:
         """Create the pipeline.
 
-        :param settings: batch size, batching window, maximum concurrency, retries, limits, retention.
-        :param validate_settings: memory/timeout of the validator (it reads only the first bytes).
-        :param process_settings: memory/timeout of the processor, sized for ``settings.max_file_bytes``;
-            the queue's visibility timeout follows from its timeout.
         :param defaults: the environment's cross-cutting settings (alarms, logs, removal policy).
-        :param service: Powertools service name: the dimension of the pipeline's business metrics.
-        :param process_code: your own processing code; give ``process_handler`` with it. Stage it
-            with ``event_pipeline_code.processor_code`` to reuse the batching, retries and
-            idempotency (``handler = build_handler(your_processor)``).
-        :param process_handler: the Lambda handler string inside ``process_code``.
-        :param process_environment: extra environment variables for the processor (e.g. an
-            enrichment endpoint).
-        :param access_logs_bucket: an existing bucket for S3 server access logs (an organisation's
-            log bucket); by default one is created.
-        :param results_bucket: an existing bucket for the records (e.g. a data lake's); by default
-            one is created.
+        :param settings: ``PipelineSettings``: batching, concurrency, retries, limits, retention.
+        :param functions: ``FunctionSettings`` per role (``ROLES``: ``validate``, ``process``); the
+            queue's visibility timeout follows from the processor's timeout.
+        :param handlers: your code per role, built with ``serverless_patterns.lambdas.event_pipeline.custom``:
+            ``process`` (``build_process_handler(your_processor)``: batching, retries, idempotency
+            and records stay the pipeline's) and ``validate`` (``build_validate_handler(rules)``: your
+            rules after the pipeline's size, type and format checks).
+        :param existing_upload_bucket: a bucket you own that uploads arrive in (its encryption,
+            versioning, lifecycle and access logging are yours; the pipeline adds its notification
+            and tags uploads it is done with).
+        :param upload_bucket_props: ``s3.BucketProps`` merged over the created upload bucket's defaults.
+        :param existing_results_bucket: a bucket you own for the ``processed/`` and ``rejected/`` records.
+        :param results_bucket_props: ``s3.BucketProps`` merged over the created results bucket's defaults.
+        :param existing_access_logs_bucket: a bucket for the created buckets' S3 server access logs
+            (an organisation's log bucket); by default one is created.
+        :param queue_props: ``sqs.QueueProps`` merged over the processing queue's defaults (the
+            visibility timeout may only grow; the DLQ is always wired).
+        :param existing_dead_letter_queue: a DLQ you own for poison messages (e.g. one shared by
+            several pipelines). There is no ``existing_queue``: the pipeline's guarantees rest on the
+            queue's visibility timeout and redrive policy, which it sets itself.
+        :param dead_letter_queue_props: ``sqs.QueueProps`` merged over the created DLQ's defaults.
+        :param service: Powertools service name: the dimension of the pipeline's business metrics;
+            unique per metrics namespace in a Stage; by default the construct id in kebab case.
         :param circuit_breakers: the service's breakers, declaring ``enrichment``; required with
             ``settings.enrichment_url``, whose calls they guard (shared state, opened-alarm, timeouts).
-        :param enrichment_secret: the secret with the enrichment service's HTTP headers (a JSON object
-            such as ``{"Authorization": "Bearer ..."}``), when it is not found by
+        :param existing_enrichment_secret: the secret with the enrichment service's HTTP headers (a
+            JSON object such as ``{"Authorization": "Bearer ..."}``), when it is not found by
             ``settings.enrichment_secret_name``. Only the process function may read it.
         """
         super().__init__(scope, construct_id)
-        if (process_code is None) != (process_handler is None):
-            raise ValueError("process_code and process_handler go together")
-        reserved = process_settings.reserved_concurrency
+        pin_feature_flags(self)
+        owner = owner_name(self)
+        defaults = resolve_defaults(self, defaults)
+        settings = resolve_settings(self, "settings", settings, PipelineSettings)
+        sizing = resolve_functions(self, self.FUNCTION_DEFAULTS, functions)
+        custom = resolve_handlers(self, self.ROLES, handlers)
+        existing_or_props(
+            self, "existing_upload_bucket", existing_upload_bucket, "upload_bucket_props", upload_bucket_props
+        )
+        existing_or_props(
+            self, "existing_results_bucket", existing_results_bucket, "results_bucket_props", results_bucket_props
+        )
+        existing_or_props(
+            self,
+            "existing_dead_letter_queue",
+            existing_dead_letter_queue,
+            "dead_letter_queue_props",
+            dead_letter_queue_props,
+        )
+        for name, value, hint in (
+            ("existing_upload_bucket", existing_upload_bucket, s3.IBucket),
+            ("existing_results_bucket", existing_results_bucket, s3.IBucket),
+            ("existing_access_logs_bucket", existing_access_logs_bucket, s3.IBucket),
+            ("existing_dead_letter_queue", existing_dead_letter_queue, sqs.IQueue),
+            ("existing_enrichment_secret", existing_enrichment_secret, secretsmanager.ISecret),
+            ("circuit_breakers", circuit_breakers, CircuitBreakers),
+        ):
+            check_type(owner, name, value, hint | None)
+        reserved = sizing["process"].reserved_concurrency
         if reserved is not None and reserved < settings.max_concurrency:
             raise ValueError(
-                f"process reserved_concurrency {reserved} is below max_concurrency {settings.max_concurrency}: "
-                "throttled batches would count as receives and push good messages to the DLQ"
+                f"{owner}: functions['process'].reserved_concurrency {reserved} is below settings.max_concurrency "
+                f"{settings.max_concurrency}: throttled batches would count as receives and push good messages "
+                "to the DLQ"
             )
-        defaults = defaults or PatternDefaults()
         self.settings = settings
         self._defaults = defaults
-        self._service = service
+        self.service = claim_service(self, service, namespace=defaults.metrics_namespace)
 
-        self.access_logs_bucket = access_logs_bucket or self._create_access_logs_bucket(defaults, settings)
-        self.upload_bucket = secure_bucket(
+        needs_logs_bucket = existing_upload_bucket is None or existing_results_bucket is None
+        self.access_logs_bucket: s3.IBucket | None = existing_access_logs_bucket or (
+            self._create_access_logs_bucket(defaults, settings) if needs_logs_bucket else None
+        )
+        self.upload_bucket: s3.IBucket = existing_upload_bucket or secure_bucket(
             self,
             "Uploads",
             defaults=defaults,
             lifecycle_rules=self._upload_lifecycle(settings),
             server_access_logs_bucket=self.access_logs_bucket,
             server_access_logs_prefix="uploads/",
+            props=upload_bucket_props,
+            props_name="upload_bucket_props",
         )
-        self.results_bucket = results_bucket or secure_bucket(
+        self.results_bucket: s3.IBucket = existing_results_bucket or secure_bucket(
             self,
             "Results",
             defaults=defaults,
             lifecycle_rules=[self._noncurrent_rule(settings)],
             server_access_logs_bucket=self.access_logs_bucket,
             server_access_logs_prefix="results/",
+            props=results_bucket_props,
+            props_name="results_bucket_props",
         )
         self.idempotency_table: dynamodb.TableV2 = idempotency_table(self, "Idempotency", defaults=defaults)
 
         # The queue's visibility follows from the processor's timeout, which is known before it exists.
         visibility = Duration.seconds(
-            VISIBILITY_TIMEOUT_FACTOR * process_settings.timeout_seconds + settings.batching_window_seconds
+            VISIBILITY_TIMEOUT_FACTOR * sizing["process"].timeout_seconds + settings.batching_window_seconds
         )
         self.queue, self.dead_letter_queue = queue_with_dlq(
-            self, "Queue", visibility_timeout=visibility, max_receive_count=settings.max_receive_count
+            self,
+            "Queue",
+            visibility_timeout=visibility,
+            max_receive_count=settings.max_receive_count,
+            queue_props=queue_props,
+            dead_letter_queue_props=dead_letter_queue_props,
+            existing_dead_letter_queue=existing_dead_letter_queue,
         )
+        process_code, validate_code = custom.get("process"), custom.get("validate")
         self.process_function = ServerlessFunction(
             self,
             "Process",
-            code=process_code or handler_code(HANDLER_PACKAGE),
-            handler=process_handler or handler_path(HANDLER_PACKAGE, "process"),
-            settings=process_settings,
-            service=service,
+            code=process_code.bind(HANDLER_PACKAGE) if process_code else handler_code(HANDLER_PACKAGE),
+            handler=process_code.handler if process_code else handler_path(HANDLER_PACKAGE, "process"),
+            settings=sizing["process"],
+            role="process",
+            service=self.service,
             defaults=defaults,
             description="Processes validated uploads from the queue into processed/{key}.json",
-            environment={
-                Env.QUEUE_URL: self.queue.queue_url,
-                Env.RESULTS_BUCKET: self.results_bucket.bucket_name,
-                Env.IDEMPOTENCY_TABLE: self.idempotency_table.table_name,
-                Env.IDEMPOTENCY_SECONDS: str(settings.idempotency_hours * 3600),
-                Env.MAX_RECEIVE_COUNT: str(settings.max_receive_count),
-                Env.RETRY_BASE_SECONDS: str(settings.retry_base_seconds),
-                Env.RETRY_MAX_SECONDS: str(settings.retry_max_seconds),
-                Env.MAX_DEFERRALS: str(settings.max_deferrals),
-                **(process_environment or {}),
-            },
+            environment=merged_environment(
+                f"{owner}: handlers['process']",
+                {
+                    Env.QUEUE_URL: self.queue.queue_url,
+                    Env.RESULTS_BUCKET: self.results_bucket.bucket_name,
+                    Env.IDEMPOTENCY_TABLE: self.idempotency_table.table_name,
+                    Env.IDEMPOTENCY_SECONDS: str(settings.idempotency_hours * 3600),
+                    Env.MAX_RECEIVE_COUNT: str(settings.max_receive_count),
+                    Env.RETRY_BASE_SECONDS: str(settings.retry_base_seconds),
+                    Env.RETRY_MAX_SECONDS: str(settings.retry_max_seconds),
+                    Env.MAX_DEFERRALS: str(settings.max_deferrals),
+                },
+                process_code,
+            ),
         )
         self.validate_function = ServerlessFunction(
             self,
             "Validate",
-            code=handler_code(HANDLER_PACKAGE),
-            handler=handler_path(HANDLER_PACKAGE, "validate"),
-            settings=validate_settings,
-            service=service,
+            code=validate_code.bind(HANDLER_PACKAGE) if validate_code else handler_code(HANDLER_PACKAGE),
+            handler=validate_code.handler if validate_code else handler_path(HANDLER_PACKAGE, "validate"),
+            settings=sizing["validate"],
+            role="validate",
+            service=self.service,
             defaults=defaults,
             description="Validates uploads: queues the valid ones, parks the rest with their reason",
-            environment={
-                Env.QUEUE_URL: self.queue.queue_url,
-                Env.RESULTS_BUCKET: self.results_bucket.bucket_name,
-                Env.UPLOAD_PREFIX: settings.upload_prefix,
-                Env.MAX_FILE_BYTES: str(settings.max_file_bytes),
-                Env.FORMAT_SAMPLE_BYTES: str(settings.format_sample_bytes),
-                Env.ALLOWED_EXTENSIONS: ",".join(settings.allowed_extensions),
-            },
+            environment=merged_environment(
+                f"{owner}: handlers['validate']",
+                {
+                    Env.QUEUE_URL: self.queue.queue_url,
+                    Env.RESULTS_BUCKET: self.results_bucket.bucket_name,
+                    Env.UPLOAD_PREFIX: settings.upload_prefix,
+                    Env.MAX_FILE_BYTES: str(settings.max_file_bytes),
+                    Env.FORMAT_SAMPLE_BYTES: str(settings.format_sample_bytes),
+                    Env.ALLOWED_EXTENSIONS: ",".join(settings.allowed_extensions),
+                },
+                validate_code,
+            ),
             async_invocation=True,
             async_retry_attempts=settings.validate_retry_attempts,
         )
+        self.functions: Mapping[str, ServerlessFunction] = {
+            "validate": self.validate_function,
+            "process": self.process_function,
+        }
         assert self.validate_function.failure_queue is not None  # async_invocation=True creates it
         self.validate_failure_queue: sqs.Queue = self.validate_function.failure_queue
         self.circuit_breakers = circuit_breakers
-        self.enrichment_secret = self._connect_enrichment(settings, circuit_breakers, enrichment_secret)
+        self.enrichment_secret = self._connect_enrichment(settings, circuit_breakers, existing_enrichment_secret)
 
         self._grant_handler_access()
         self.event_source = event_sources.SqsEventSource(
@@ -285,7 +368,7 @@ class EventPipeline(Construct):
         return cloudwatch.Metric(
             namespace=self._defaults.metrics_namespace,
             metric_name=name,
-            dimensions_map={"service": self._service},
+            dimensions_map={"service": self.service},
             statistic="Sum",
             period=self._period(),
         )

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from aws_cdk import (
     Duration,
@@ -42,14 +42,26 @@ from aws_cdk import (
     aws_iam as iam,
     aws_lambda_event_sources as event_sources,
     aws_s3 as s3,
+    aws_sqs as sqs,
 )
 from constructs import Construct
 
 from serverless_patterns.config import FanOutSettings, FunctionSettings, PatternDefaults
+from serverless_patterns.config.checks import check_type
 from serverless_patterns.constructs.alarms import threshold_alarm
 from serverless_patterns.constructs.compliance import acknowledge, wildcard_finding
 from serverless_patterns.constructs.function import ServerlessFunction
+from serverless_patterns.constructs.handler_code import HandlerCode, merged_environment
 from serverless_patterns.constructs.lambda_code import handler_code, handler_path
+from serverless_patterns.constructs.props import (
+    existing_or_props,
+    owner_name,
+    resolve_defaults,
+    resolve_functions,
+    resolve_handlers,
+    resolve_settings,
+)
+from serverless_patterns.constructs.scope import claim_service, pin_feature_flags
 from serverless_patterns.constructs.storage import queue_with_dlq, secure_bucket, secure_table
 from serverless_patterns.constructs.widgets import table_widget
 from serverless_patterns.lambdas.fan_out import contract
@@ -72,47 +84,90 @@ class FanOut(Construct):
     empty), chunk attempts failing, DLQ not empty, oldest chunk too old, jobs stuck past their deadline.
     """
 
+    ROLES: ClassVar[tuple[str, ...]] = ("master", "worker", "aggregator", "sweeper", "status")
+    FUNCTION_DEFAULTS: ClassVar[Mapping[str, FunctionSettings]] = {
+        # The master queues up to max_items; the aggregator reads every chunk's result.
+        "master": FunctionSettings(memory_mb=512, timeout_seconds=60),
+        "worker": FunctionSettings(memory_mb=512, timeout_seconds=30),
+        "aggregator": FunctionSettings(memory_mb=512, timeout_seconds=60),
+        "sweeper": FunctionSettings(memory_mb=256, timeout_seconds=30),
+        "status": FunctionSettings(memory_mb=256, timeout_seconds=10),
+    }
+
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
-        defaults: PatternDefaults,
+        defaults: PatternDefaults | None = None,
         settings: FanOutSettings | None = None,
-        master: FunctionSettings | None = None,
-        worker: FunctionSettings | None = None,
-        aggregator: FunctionSettings | None = None,
-        sweeper: FunctionSettings | None = None,
-        status: FunctionSettings | None = None,
-        service: str = "fan-out",
-        input_bucket: s3.IBucket | None = None,
-        access_logs_bucket: s3.IBucket | None = None,
+        functions: Mapping[str, FunctionSettings] | None = None,
+        handlers: Mapping[str, HandlerCode] | None = None,
+        table_props: dynamodb.TablePropsV2 | None = None,
+        existing_input_bucket: s3.IBucket | None = None,
+        input_bucket_props: s3.BucketProps | None = None,
+        existing_access_logs_bucket: s3.IBucket | None = None,
+        work_queue_props: sqs.QueueProps | None = None,
+        existing_dead_letter_queue: sqs.IQueue | None = None,
+        dead_letter_queue_props: sqs.QueueProps | None = None,
+        service: str | None = None,
     ) -> None:
         """Create the table, queues, bucket, five functions, schedule and alarms.
 
         :param defaults: the environment's cross-cutting settings (retention, removal, thresholds...).
-        :param settings: chunk size, limits, retries, concurrency cap, deadline (``FanOutSettings``).
-        :param master: sizing of the function that validates and dispatches jobs (role "master").
-        :param worker: sizing of the chunk workers (role "worker"); its ``reserved_concurrency``
-            must be at least ``settings.worker_max_concurrency`` when set, or workers would be throttled.
-        :param aggregator: sizing of the function that combines results (role "aggregator").
-        :param sweeper: sizing of the scheduled overdue-job sweeper (role "sweeper").
-        :param status: sizing of the status reader (role "status").
-        :param service: Powertools service name: the ``service`` dimension of the business metrics.
-        :param input_bucket: an existing bucket for items objects; by default one is created.
-        :param access_logs_bucket: where the created input bucket writes its server access logs;
-            by default a logs bucket is created. Ignored when ``input_bucket`` is given.
+        :param settings: ``FanOutSettings``: chunk size, limits, retries, concurrency cap, deadline.
+        :param functions: ``FunctionSettings`` per role (``ROLES``); the worker's ``reserved_concurrency``,
+            when set, must be at least ``settings.worker_max_concurrency``, or workers would be throttled.
+        :param handlers: your code per role, built with ``serverless_patterns.lambdas.fan_out.custom``:
+            ``worker`` (``build_worker_handler(your_chunk_processor)``) and ``aggregator``
+            (``build_aggregator_handler(your_combiner)``); counting, retries, poison chunks, bounded
+            parallelism, exactly-once aggregation and the sweeper stay the pattern's.
+        :param table_props: ``dynamodb.TablePropsV2`` merged over the jobs table's defaults (its key
+            schema, TTL attribute and open-jobs index are the pattern's). There is no
+            ``existing_table``: the job store's layout is part of the exactly-once protocol.
+        :param existing_input_bucket: a bucket you own for items objects of large jobs.
+        :param input_bucket_props: ``s3.BucketProps`` merged over the created input bucket's defaults.
+        :param existing_access_logs_bucket: where the created input bucket writes its server access
+            logs; by default a logs bucket is created.
+        :param work_queue_props: ``sqs.QueueProps`` merged over the work queue's defaults (the
+            visibility timeout may only grow; the DLQ is always wired).
+        :param existing_dead_letter_queue: a DLQ you own for chunks that exhausted their retries.
+        :param dead_letter_queue_props: ``sqs.QueueProps`` merged over the created DLQ's defaults.
+        :param service: Powertools service name: the ``service`` dimension of the business metrics
+            and alarms; unique per metrics namespace in a Stage; by default the construct id in kebab case.
         """
         super().__init__(scope, construct_id)
-        self.settings = settings = settings or FanOutSettings()
-        self.service = service
-        self._defaults = defaults
-        worker = worker or FunctionSettings()
+        pin_feature_flags(self)
+        owner = owner_name(self)
+        defaults = resolve_defaults(self, defaults)
+        self.settings = settings = resolve_settings(self, "settings", settings, FanOutSettings)
+        sizing = resolve_functions(self, self.FUNCTION_DEFAULTS, functions)
+        custom = resolve_handlers(self, self.ROLES, handlers)
+        existing_or_props(
+            self, "existing_input_bucket", existing_input_bucket, "input_bucket_props", input_bucket_props
+        )
+        existing_or_props(
+            self,
+            "existing_dead_letter_queue",
+            existing_dead_letter_queue,
+            "dead_letter_queue_props",
+            dead_letter_queue_props,
+        )
+        for name, value, hint in (
+            ("existing_input_bucket", existing_input_bucket, s3.IBucket),
+            ("existing_access_logs_bucket", existing_access_logs_bucket, s3.IBucket),
+            ("existing_dead_letter_queue", existing_dead_letter_queue, sqs.IQueue),
+        ):
+            check_type(owner, name, value, hint | None)
+        worker = sizing["worker"]
         if worker.reserved_concurrency is not None and worker.reserved_concurrency < settings.worker_max_concurrency:
             raise ValueError(
-                f"worker reserved_concurrency ({worker.reserved_concurrency}) is below worker_max_concurrency "
-                f"({settings.worker_max_concurrency}): the event source would be throttled"
+                f"{owner}: functions['worker'].reserved_concurrency ({worker.reserved_concurrency}) is below "
+                f"settings.worker_max_concurrency ({settings.worker_max_concurrency}): the event source would be "
+                "throttled"
             )
+        self._defaults = defaults
+        self.service = service = claim_service(self, service, namespace=defaults.metrics_namespace)
 
         self.table = secure_table(
             self,
@@ -121,6 +176,7 @@ class FanOut(Construct):
             partition_key=contract.PARTITION_KEY,
             sort_key=contract.SORT_KEY,
             time_to_live_attribute=contract.TTL_ATTRIBUTE,
+            props=table_props,
         )
         self.table.add_global_secondary_index(
             index_name=contract.OPEN_JOBS_INDEX,
@@ -130,8 +186,9 @@ class FanOut(Construct):
         )
 
         self.access_logs_bucket: s3.IBucket | None = None
+        input_bucket = existing_input_bucket
         if input_bucket is None:
-            self.access_logs_bucket = access_logs_bucket or self._access_logs_bucket(defaults)
+            self.access_logs_bucket = existing_access_logs_bucket or self._access_logs_bucket(defaults)
             input_bucket = secure_bucket(
                 self,
                 "InputBucket",
@@ -145,8 +202,10 @@ class FanOut(Construct):
                         abort_incomplete_multipart_upload_after=Duration.days(1),
                     )
                 ],
+                props=input_bucket_props,
+                props_name="input_bucket_props",
             )
-        self.input_bucket = input_bucket
+        self.input_bucket: s3.IBucket = input_bucket
 
         worker_timeout = Duration.seconds(worker.timeout_seconds)
         self.work_queue, self.dead_letter_queue = queue_with_dlq(
@@ -154,6 +213,10 @@ class FanOut(Construct):
             "WorkQueue",
             visibility_timeout=Duration.seconds(worker.timeout_seconds * VISIBILITY_TIMEOUT_FACTOR),
             max_receive_count=settings.worker_retries + 1,
+            queue_props=work_queue_props,
+            dead_letter_queue_props=dead_letter_queue_props,
+            existing_dead_letter_queue=existing_dead_letter_queue,
+            props_prefix="work_",
         )
 
         code = handler_code(HANDLER_PACKAGE)
@@ -162,25 +225,30 @@ class FanOut(Construct):
 
         def function(
             construct_id: str,
-            function_settings: FunctionSettings | None,
+            role: str,
+            *,
+            environment: Mapping[str, str],
             function_defaults: PatternDefaults = defaults,
             **props: Any,
         ) -> ServerlessFunction:
-            """One of the pattern's functions: shared code and service, handler module named after its id."""
+            """The function of ``role``: the pattern's code (handler module named after the id) or the user's."""
+            own = custom.get(role)
             return ServerlessFunction(
                 self,
                 construct_id,
-                code=code,
-                handler=handler_path(HANDLER_PACKAGE, construct_id.lower()),
-                settings=function_settings or FunctionSettings(),
+                code=own.bind(HANDLER_PACKAGE) if own else code,
+                handler=own.handler if own else handler_path(HANDLER_PACKAGE, construct_id.lower()),
+                settings=sizing[role],
+                role=role,
                 service=service,
                 defaults=function_defaults,
+                environment=merged_environment(f"{owner}: handlers[{role!r}]", environment, own),
                 **props,
             )
 
         self.aggregator = function(
             "Aggregator",
-            aggregator,
+            "aggregator",
             environment=table_env,
             description="FanOut: combines a job's chunk results, once, and marks the job SUCCEEDED",
             async_invocation=True,
@@ -188,7 +256,7 @@ class FanOut(Construct):
         )
         self.master = function(
             "Master",
-            master,
+            "master",
             environment={
                 **table_env,
                 "QUEUE_URL": self.work_queue.queue_url,
@@ -203,7 +271,7 @@ class FanOut(Construct):
         )
         self.worker = function(
             "Worker",
-            worker,
+            "worker",
             environment={
                 **table_env,
                 "AGGREGATOR_FUNCTION": self.aggregator.alias.function_arn,
@@ -231,14 +299,14 @@ class FanOut(Construct):
         )
         self.sweeper = function(
             "Sweeper",
-            sweeper,
+            "sweeper",
             function_defaults=dataclasses.replace(defaults, keep_warm=False),
             environment={**table_env, "OPEN_JOBS_INDEX": contract.OPEN_JOBS_INDEX},
             description="FanOut: fails jobs still open past their deadline and counts them",
         )
         self.status_reader = function(
             "Status",
-            status,
+            "status",
             environment=table_env,
             description="FanOut: a job's status, progress, result or failure reason",
         )

@@ -18,12 +18,15 @@ from aws_cdk import (
 from constructs import Construct
 
 from serverless_patterns.config import AlarmThresholds, FunctionSettings, PatternDefaults
+from serverless_patterns.config.checks import check_type
 from serverless_patterns.constructs.alarms import threshold_alarm
 from serverless_patterns.constructs.compliance import acknowledge
 from serverless_patterns.constructs.lambda_code import ARCHITECTURE, PYTHON_RUNTIME, powertools_layer
 from serverless_patterns.lambdas.shared.warmup import WARMUP_EVENT
 
 ALIAS_NAME = "live"
+# The template metadata key under which a pattern's function records its pattern, instance and role.
+METADATA_KEY = "ServerlessPatterns"
 UTILIZATION_TARGET = 0.7
 DASHBOARD_WIDTH = 24
 RUNTIME_REASON = (
@@ -60,6 +63,7 @@ class ServerlessFunction(Construct):
         errors_alarm_threshold: float | None = None,
         async_retry_attempts: int = 2,
         async_max_event_age: Duration | None = None,
+        role: str | None = None,
     ) -> None:
         """Create the function, its log group, role, ``live`` alias and alarms.
 
@@ -77,8 +81,15 @@ class ServerlessFunction(Construct):
             fit (e.g. Step Functions tasks whose business exceptions, such as a payment decline, are expected).
         :param async_retry_attempts: Lambda's retries of a failed async invocation (0..2).
         :param async_max_event_age: how long an async event may wait before it goes to the on-failure queue.
+        :param role: the function's role in the pattern that creates it (``scope``), e.g. ``"worker"``:
+            recorded in the template (``Metadata.ServerlessPatterns``) with the pattern's class and path,
+            so tools (cost, capacity, the local cloud) recognise functions in any app.
         """
         super().__init__(scope, construct_id)
+        owner = f"ServerlessFunction {self.node.path}"
+        check_type(owner, "settings", settings, FunctionSettings)
+        check_type(owner, "defaults", defaults, PatternDefaults | None)
+        check_type(owner, "environment", environment, Mapping[str, str] | None)
         defaults = defaults or PatternDefaults()
         log_level = defaults.log_level.upper()
         self.settings = settings
@@ -125,6 +136,11 @@ class ServerlessFunction(Construct):
                 **(environment or {}),
             },
         )
+        self.pattern_role = role
+        if role is not None:
+            self.cfn_function.add_metadata(
+                METADATA_KEY, {"pattern": type(scope).__name__, "instance": scope.node.path, "role": role}
+            )
         acknowledge(
             self,
             ("AwsSolutions::AwsSolutions-L1", RUNTIME_REASON),
@@ -202,6 +218,13 @@ class ServerlessFunction(Construct):
 
         self._errors_alarm_threshold = errors_alarm_threshold
         self._alarms = self._create_alarms(defaults.thresholds)
+
+    @property
+    def cfn_function(self) -> lambda_.CfnFunction:
+        """The ``AWS::Lambda::Function`` resource itself, for escape-hatch overrides."""
+        resource = self.function.node.default_child
+        assert isinstance(resource, lambda_.CfnFunction)
+        return resource
 
     @property
     def invocable(self) -> lambda_.IFunction:

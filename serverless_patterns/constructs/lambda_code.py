@@ -27,7 +27,7 @@ ARCHITECTURE = lambda_.Architecture.ARM_64
 POWERTOOLS_LAYER_ACCOUNT = "017000801446"
 POWERTOOLS_LAYER_VERSION = 27
 
-_IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo")
+IGNORED_FILES = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo")
 
 
 @functools.cache
@@ -45,9 +45,9 @@ def staged_package(package: str) -> Path:
         raise ValueError(f"no handler package named {package!r} under {LAMBDAS_ROOT}")
     root = _staging_root() / package
     lambdas = root / "serverless_patterns" / "lambdas"
-    shutil.copytree(source, lambdas / package, ignore=_IGNORED)
+    shutil.copytree(source, lambdas / package, ignore=IGNORED_FILES)
     if package != SHARED_PACKAGE:
-        shutil.copytree(LAMBDAS_ROOT / SHARED_PACKAGE, lambdas / SHARED_PACKAGE, ignore=_IGNORED)
+        shutil.copytree(LAMBDAS_ROOT / SHARED_PACKAGE, lambdas / SHARED_PACKAGE, ignore=IGNORED_FILES)
     shutil.copy2(LAMBDAS_ROOT / "__init__.py", lambdas / "__init__.py")
     # The real package __init__ exposes the CDK constructs; Lambda needs none of it.
     (root / "serverless_patterns" / "__init__.py").write_text('"""Handler code of serverless-patterns."""\n')

@@ -6,15 +6,17 @@ import math
 from collections.abc import Sequence
 from typing import TypeVar
 
-from aws_cdk import Duration, Stack, aws_cloudwatch as cloudwatch, aws_logs as logs
+from aws_cdk import Duration, Stack, Stage, aws_cloudwatch as cloudwatch, aws_logs as logs
 from constructs import Construct, IConstruct
 
 from serverless_patterns.config import PatternDefaults
+from serverless_patterns.config.checks import check_type
 from serverless_patterns.constructs.alarm_topic import AlarmTopic
 from serverless_patterns.constructs.alarms import threshold_alarm
 from serverless_patterns.constructs.function import ServerlessFunction
 from serverless_patterns.constructs.observability_queries import RECENT_ERRORS, SAVED_QUERIES
 from serverless_patterns.constructs.observable import Observable
+from serverless_patterns.constructs.props import owner_name, resolve_defaults
 
 GRID_WIDTH = 24
 ALARM_STATUS_WIDGET_LIMIT = 100
@@ -48,10 +50,10 @@ class ObservabilityDashboard(Construct):
         construct_id: str,
         *,
         observables: Sequence[Observable],
-        environment_name: str,
-        defaults: PatternDefaults,
+        environment_name: str | None = None,
+        defaults: PatternDefaults | None = None,
         alarm_emails: Sequence[str] = (),
-        alarm_topic: AlarmTopic | None = None,
+        existing_alarm_topic: AlarmTopic | None = None,
         extra_log_groups: Sequence[logs.ILogGroup] = (),
         dashboard_name: str | None = None,
         default_interval: Duration | None = None,
@@ -59,22 +61,35 @@ class ObservabilityDashboard(Construct):
         """Build the dashboard, topic wiring, composite alarm and saved queries.
 
         :param observables: the patterns (or single functions) to show; each gets a row, in this order.
-        :param environment_name: headings, alarm descriptions and the saved queries' folder.
+            They may live in other stacks of the same account and region.
+        :param environment_name: headings, alarm descriptions and the saved queries' folder; by default
+            the name of the Stage (or else the stack) the dashboard is in.
         :param defaults: the environment's thresholds (alarm evaluation), metrics namespace (the
             business-metric search) and removal policy (a topic created here).
-        :param alarm_emails: recipients of a topic created here; give them to ``alarm_topic`` instead
-            when you pass one.
-        :param alarm_topic: an existing topic to route the alarms to (e.g. the stack's); by default a
-            new ``AlarmTopic`` is created.
+        :param alarm_emails: recipients of a topic created here; give them to ``existing_alarm_topic``
+            instead when you pass one.
+        :param existing_alarm_topic: an ``AlarmTopic`` to route the alarms to (e.g. one shared by several
+            dashboards, in any stack of the same account and region); by default one is created.
         :param extra_log_groups: log groups the queries should also read (e.g. a state machine's or an
             API's); the functions' log groups are found on their own.
         :param dashboard_name: a fixed name; by default CloudFormation generates a unique one.
         :param default_interval: time range the dashboard opens with (3 hours by default).
         """
         super().__init__(scope, construct_id)
-        if alarm_topic is not None and alarm_emails:
-            raise ValueError("alarm_emails configure a topic created here; subscribe them on the given alarm_topic")
-        self.environment_name = environment_name
+        owner = owner_name(self)
+        defaults = resolve_defaults(self, defaults)
+        check_type(owner, "existing_alarm_topic", existing_alarm_topic, AlarmTopic | None)
+        check_type(owner, "environment_name", environment_name, str | None)
+        if isinstance(observables, str | bytes) or not all(isinstance(o, Observable) for o in observables):
+            raise TypeError(f"{owner}: observables must be a sequence of patterns with alarms and dashboard_widgets()")
+        if existing_alarm_topic is not None and alarm_emails:
+            raise ValueError(
+                f"{owner}: alarm_emails configure a topic created here; subscribe them on the existing_alarm_topic"
+            )
+        alarm_topic = existing_alarm_topic
+        stage = Stage.of(self)
+        self.environment_name = environment_name or (stage.stage_name if stage else Stack.of(self).stack_name)
+        environment_name = self.environment_name
         self.metrics_namespace = defaults.metrics_namespace
         self.query_folder = f"serverless-patterns/{environment_name}"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import ClassVar
 
 from aws_cdk import (
     Duration,
@@ -21,10 +22,12 @@ from aws_cdk import (
 from constructs import Construct
 
 from serverless_patterns.config import FunctionSettings, PatternDefaults, WorkflowSettings
+from serverless_patterns.config.checks import check_type
 from serverless_patterns.constructs.alarms import threshold_alarm
 from serverless_patterns.constructs.circuit_breaker import CircuitBreakers
 from serverless_patterns.constructs.compliance import acknowledge
 from serverless_patterns.constructs.function import ServerlessFunction
+from serverless_patterns.constructs.handler_code import HandlerCode, merged_environment
 from serverless_patterns.constructs.lambda_code import handler_code, handler_path
 from serverless_patterns.constructs.order_workflow_definition import (
     RetryPolicy,
@@ -32,6 +35,15 @@ from serverless_patterns.constructs.order_workflow_definition import (
     build_definition,
     gateway_unavailable_retry,
 )
+from serverless_patterns.constructs.props import (
+    existing_or_props,
+    owner_name,
+    resolve_defaults,
+    resolve_functions,
+    resolve_handlers,
+    resolve_settings,
+)
+from serverless_patterns.constructs.scope import claim_service, pin_feature_flags
 from serverless_patterns.constructs.storage import DLQ_RETENTION, idempotency_table, queue_with_dlq, secure_table
 from serverless_patterns.lambdas.order_workflow import names
 
@@ -78,49 +90,101 @@ class OrderWorkflow(Construct):
     cooldowns (``order_workflow_definition.gateway_unavailable_retry``) before compensating.
     """
 
+    ROLES: ClassVar[tuple[str, ...]] = tuple(FUNCTION_ROLES)
+    FUNCTION_DEFAULTS: ClassVar[Mapping[str, FunctionSettings]] = dict.fromkeys(FUNCTION_ROLES, FunctionSettings())
+
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
-        defaults: PatternDefaults,
+        defaults: PatternDefaults | None = None,
         settings: WorkflowSettings | None = None,
-        function_settings: Mapping[str, FunctionSettings] | None = None,
-        inventory_table: dynamodb.ITable | None = None,
-        event_bus: events.IEventBus | None = None,
+        functions: Mapping[str, FunctionSettings] | None = None,
+        handlers: Mapping[str, HandlerCode] | None = None,
+        orders_table_props: dynamodb.TablePropsV2 | None = None,
+        existing_inventory_table: dynamodb.ITable | None = None,
+        inventory_table_props: dynamodb.TablePropsV2 | None = None,
+        payments_table_props: dynamodb.TablePropsV2 | None = None,
+        existing_event_bus: events.IEventBus | None = None,
+        service: str | None = None,
         circuit_breakers: CircuitBreakers | None = None,
-        payment_gateway_secret: secretsmanager.ISecret | None = None,
+        existing_payment_gateway_secret: secretsmanager.ISecret | None = None,
     ) -> None:
         """Build the workflow.
 
         :param defaults: the environment's cross-cutting settings (retention, removal, tracing, thresholds).
-        :param settings: state machine type, logging of execution data, timeout, payment gateway and limits.
-        :param function_settings: sizing per role (the keys of ``FUNCTION_ROLES``); all five or none
-            (then every function gets ``FunctionSettings()``). Pass ``config.function(role)`` for each.
-        :param inventory_table: an existing stock table (partition key ``sku`` (S), number attribute
-            ``stock``) when stock is owned elsewhere; otherwise one is created.
-        :param event_bus: an existing bus for OrderPlaced/OrderConfirmed; otherwise one is created.
+        :param settings: ``WorkflowSettings``: state machine type, logging of execution data, timeout,
+            payment gateway and limits.
+        :param functions: ``FunctionSettings`` per role (``ROLES``: ``validate_order``,
+            ``charge_payment``, ``update_inventory``, ``send_confirmation``, ``refund_payment``).
+        :param handlers: your code per role, built with ``serverless_patterns.lambdas.order_workflow.custom``:
+            ``charge_payment`` and ``refund_payment`` with your payment provider
+            (``build_charge_handler(provider)``, ``build_refund_handler(provider)``: exactly-once charges,
+            the ledger and compensation stay the workflow's) and ``send_confirmation``
+            (``build_confirmation_handler(your_step)``).
+        :param orders_table_props: ``dynamodb.TablePropsV2`` merged over the orders table's defaults.
+        :param existing_inventory_table: an existing stock table (partition key ``sku`` (S), number
+            attribute ``stock``) when stock is owned elsewhere.
+        :param inventory_table_props: ``dynamodb.TablePropsV2`` merged over the created stock table's defaults.
+        :param payments_table_props: ``dynamodb.TablePropsV2`` merged over the payments ledger's defaults.
+        :param existing_event_bus: an existing bus for OrderPlaced/OrderConfirmed; otherwise one is created.
+        :param service: Powertools service name (the business metrics' dimension); unique per metrics
+            namespace in a Stage; by default the construct id in kebab case.
         :param circuit_breakers: the service's breakers, declaring ``payment-gateway``; required with
             the ``http`` gateway, whose calls they guard (shared state, opened-alarm, timeouts).
-        :param payment_gateway_secret: the secret with the provider's HTTP headers (a JSON object such
-            as ``{"Authorization": "Bearer ..."}``), when it is not found by
+        :param existing_payment_gateway_secret: the secret with the provider's HTTP headers (a JSON object
+            such as ``{"Authorization": "Bearer ..."}``), when it is not found by
             ``settings.payment_gateway_secret_name`` (e.g. one created in the same app). Only
             ChargePayment and RefundPayment may read it.
         """
         super().__init__(scope, construct_id)
-        self.settings = settings = settings or WorkflowSettings()
+        pin_feature_flags(self)
+        owner = owner_name(self)
+        defaults = resolve_defaults(self, defaults)
+        self.settings = settings = resolve_settings(self, "settings", settings, WorkflowSettings)
+        sizing = resolve_functions(self, self.FUNCTION_DEFAULTS, functions)
+        self._handlers = resolve_handlers(self, self.ROLES, handlers)
+        existing_or_props(
+            self, "existing_inventory_table", existing_inventory_table, "inventory_table_props", inventory_table_props
+        )
+        for name, value, hint in (
+            ("existing_inventory_table", existing_inventory_table, dynamodb.ITable),
+            ("existing_event_bus", existing_event_bus, events.IEventBus),
+            ("circuit_breakers", circuit_breakers, CircuitBreakers),
+            ("existing_payment_gateway_secret", existing_payment_gateway_secret, secretsmanager.ISecret),
+        ):
+            check_type(owner, name, value, hint | None)
         self.defaults = defaults
-        sizing = _function_settings(function_settings)
+        self.service = claim_service(self, service, namespace=defaults.metrics_namespace)
 
-        self.orders_table = secure_table(self, "OrdersTable", defaults=defaults, partition_key="order_id")
-        self.inventory_table: dynamodb.ITable = inventory_table or secure_table(
-            self, "InventoryTable", defaults=defaults, partition_key="sku"
+        self.orders_table = secure_table(
+            self,
+            "OrdersTable",
+            defaults=defaults,
+            partition_key="order_id",
+            props=orders_table_props,
+            props_name="orders_table_props",
+        )
+        self.inventory_table: dynamodb.ITable = existing_inventory_table or secure_table(
+            self,
+            "InventoryTable",
+            defaults=defaults,
+            partition_key="sku",
+            props=inventory_table_props,
+            props_name="inventory_table_props",
         )
         self.payments_table = secure_table(
-            self, "PaymentsTable", defaults=defaults, partition_key="order_id", sort_key="entry"
+            self,
+            "PaymentsTable",
+            defaults=defaults,
+            partition_key="order_id",
+            sort_key="entry",
+            props=payments_table_props,
+            props_name="payments_table_props",
         )
         self.idempotency_table = idempotency_table(self, "IdempotencyTable", defaults=defaults)
-        self.event_bus: events.IEventBus = event_bus or events.EventBus(
+        self.event_bus: events.IEventBus = existing_event_bus or events.EventBus(
             self, "EventBus", description="Order events: OrderPlaced starts the workflow, OrderConfirmed ends it"
         )
 
@@ -133,7 +197,7 @@ class OrderWorkflow(Construct):
         self._grant_data_access()
         self.circuit_breakers = circuit_breakers
         self.payment_gateway_secret: secretsmanager.ISecret | None = None
-        gateway_retry = self._connect_payment_gateway(circuit_breakers, payment_gateway_secret)
+        gateway_retry = self._connect_payment_gateway(circuit_breakers, existing_payment_gateway_secret)
 
         self.confirmation_queue, self.confirmation_dlq = queue_with_dlq(
             self,
@@ -256,7 +320,7 @@ class OrderWorkflow(Construct):
         return cloudwatch.Metric(
             namespace=self.defaults.metrics_namespace,
             metric_name=metric_name,
-            dimensions_map={"service": names.SERVICE},
+            dimensions_map={"service": self.service},
             statistic="Sum",
             period=self._period,
         )
@@ -365,6 +429,7 @@ class OrderWorkflow(Construct):
 
     def _create_functions(self, sizing: Mapping[str, FunctionSettings]) -> dict[str, ServerlessFunction]:
         code = handler_code(PACKAGE)
+        owner = owner_name(self)
         orders = {names.ORDERS_TABLE_ENV: self.orders_table.table_name}
         gateway = {
             names.PAYMENT_GATEWAY_ENV: self.settings.payment_gateway,
@@ -387,12 +452,13 @@ class OrderWorkflow(Construct):
             role: ServerlessFunction(
                 self,
                 _pascal(role),
-                code=code,
-                handler=handler_path(PACKAGE, module),
+                code=own.bind(PACKAGE) if (own := self._handlers.get(role)) else code,
+                handler=own.handler if own else handler_path(PACKAGE, module),
                 settings=sizing[role],
-                service=names.SERVICE,
+                role=role,
+                service=self.service,
                 defaults=self.defaults,
-                environment=environments[role],
+                environment=merged_environment(f"{owner}: handlers[{role!r}]", environments[role], own),
                 description=description,
                 errors_alarm_threshold=(
                     self.settings.failed_executions_threshold if role in BUSINESS_ERROR_ROLES else None
@@ -509,18 +575,6 @@ class OrderWorkflow(Construct):
             threshold_alarm(self, alarm_id, metric, threshold, f"{self.node.path}: {what}", thresholds)
             for alarm_id, metric, threshold, what in specs
         ]
-
-
-def _function_settings(given: Mapping[str, FunctionSettings] | None) -> dict[str, FunctionSettings]:
-    if given is None:
-        return dict.fromkeys(FUNCTION_ROLES, FunctionSettings())
-    missing, unknown = set(FUNCTION_ROLES) - set(given), set(given) - set(FUNCTION_ROLES)
-    if missing or unknown:
-        raise ValueError(
-            f"function_settings needs exactly the roles {sorted(FUNCTION_ROLES)}; "
-            f"missing {sorted(missing)}, unknown {sorted(unknown)}"
-        )
-    return dict(given)
 
 
 def _pascal(role: str) -> str:

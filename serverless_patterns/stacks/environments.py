@@ -9,6 +9,7 @@ from aws_cdk import RemovalPolicy, aws_logs as logs
 from serverless_patterns.config import (
     AlarmThresholds,
     ApiAuth,
+    ApiSettings,
     EnvironmentConfig,
     FunctionSettings,
     PipelineSettings,
@@ -32,10 +33,7 @@ DEV = EnvironmentConfig(
     log_retention=logs.RetentionDays.ONE_WEEK,
     removal_policy=RemovalPolicy.DESTROY,
     alarm_thresholds=AlarmThresholds(lambda_errors=5, api_5xx_rate_percent=5.0),
-    api_auth=ApiAuth.NONE,
-    cors_origins=("*",),
-    api_throttle_rate=20,
-    api_throttle_burst=40,
+    api=ApiSettings(auth=ApiAuth.NONE, cors_origins=("*",), throttle_rate=20, throttle_burst=40),
     point_in_time_recovery=False,
     keep_warm=False,
     log_level="DEBUG",
@@ -52,10 +50,9 @@ STAGING = EnvironmentConfig(
     log_retention=logs.RetentionDays.ONE_MONTH,
     removal_policy=RemovalPolicy.RETAIN,
     alarm_emails=("oncall-staging@example.com",),
-    api_auth=ApiAuth.IAM,
-    cors_origins=("https://staging.example.com",),
-    api_throttle_rate=100,
-    api_throttle_burst=200,
+    api=ApiSettings(
+        auth=ApiAuth.IAM, cors_origins=("https://staging.example.com",), throttle_rate=100, throttle_burst=200
+    ),
     keep_warm=True,
     debug_log_sample_rate=0.1,
 )
@@ -79,10 +76,9 @@ PROD = EnvironmentConfig(
     removal_policy=RemovalPolicy.RETAIN,
     alarm_thresholds=AlarmThresholds(api_p99_latency_ms=500),
     alarm_emails=("oncall@example.com",),
-    api_auth=ApiAuth.COGNITO,
-    cors_origins=("https://app.example.com",),
-    api_throttle_rate=1_000,
-    api_throttle_burst=2_000,
+    api=ApiSettings(
+        auth=ApiAuth.COGNITO, cors_origins=("https://app.example.com",), throttle_rate=1_000, throttle_burst=2_000
+    ),
     debug_log_sample_rate=0.01,
     workflow=WorkflowSettings(log_execution_data=False),
 )

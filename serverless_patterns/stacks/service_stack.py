@@ -13,7 +13,7 @@ from serverless_patterns.constructs.api_backend import ApiBackend
 from serverless_patterns.constructs.event_pipeline import EventPipeline
 from serverless_patterns.constructs.fan_out import FanOut
 from serverless_patterns.constructs.observability import ObservabilityDashboard
-from serverless_patterns.constructs.order_workflow import FUNCTION_ROLES, OrderWorkflow
+from serverless_patterns.constructs.order_workflow import OrderWorkflow
 from serverless_patterns.constructs.power_tuning import PowerTuning
 
 
@@ -35,13 +35,10 @@ class ServiceStack(Stack):
         self.api = ApiBackend(
             self,
             "Api",
-            function_settings=config.function("api"),
             defaults=defaults,
-            auth=config.api_auth,
-            allow_unauthenticated=config.is_dev,
-            cors_origins=config.cors_origins,
-            throttle_rate=config.api_throttle_rate,
-            throttle_burst=config.api_throttle_burst,
+            settings=config.api,
+            functions=config.functions_for(ApiBackend.ROLES),
+            service="items-api",
         )
         CfnOutput(self, "ApiUrl", value=self.api.url, description="Base URL of the items API")
         CfnOutput(self, "ItemsTableName", value=self.api.table.table_name)
@@ -53,10 +50,9 @@ class ServiceStack(Stack):
         self.pipeline = EventPipeline(
             self,
             "EventPipeline",
-            settings=config.pipeline,
-            validate_settings=config.function("validate"),
-            process_settings=config.function("process"),
             defaults=defaults,
+            settings=config.pipeline,
+            functions=config.functions_for(EventPipeline.ROLES),
         )
         CfnOutput(self, "UploadBucketName", value=self.pipeline.upload_bucket.bucket_name)
         CfnOutput(self, "ResultsBucketName", value=self.pipeline.results_bucket.bucket_name)
@@ -68,11 +64,7 @@ class ServiceStack(Stack):
             "FanOut",
             defaults=defaults,
             settings=config.fan_out,
-            master=config.function("master"),
-            worker=config.function("worker"),
-            aggregator=config.function("aggregator"),
-            sweeper=config.function("sweeper"),
-            status=config.function("status"),
+            functions=config.functions_for(FanOut.ROLES),
         )
         CfnOutput(self, "FanOutMasterFunction", value=self.fan_out.master.alias.function_arn)
         CfnOutput(self, "FanOutStatusFunction", value=self.fan_out.status_reader.alias.function_arn)
@@ -85,7 +77,7 @@ class ServiceStack(Stack):
             "OrderWorkflow",
             defaults=defaults,
             settings=config.workflow,
-            function_settings={role: config.function(role) for role in FUNCTION_ROLES},
+            functions=config.functions_for(OrderWorkflow.ROLES),
         )
         CfnOutput(self, "OrderStateMachineArn", value=self.order_workflow.state_machine.state_machine_arn)
         CfnOutput(self, "OrderEventBusName", value=self.order_workflow.event_bus.event_bus_name)
@@ -99,7 +91,7 @@ class ServiceStack(Stack):
             observables=[self.api, self.pipeline, self.fan_out, self.order_workflow],
             environment_name=config.name,
             defaults=defaults,
-            alarm_topic=self.alarm_topic,
+            existing_alarm_topic=self.alarm_topic,
             extra_log_groups=[self.order_workflow.log_group, self.api.access_logs],
         )
         CfnOutput(self, "DashboardUrl", value=self.observability.dashboard_url)

@@ -21,7 +21,7 @@ from aws_cdk import (
 )
 from cfnlint.api import ManualArgs, lint_file
 
-from serverless_patterns.config import ApiAuth, EnvironmentConfig
+from serverless_patterns.config import ApiAuth, ApiSettings, EnvironmentConfig, FunctionSettings, PatternDefaults
 from serverless_patterns.constructs.api_backend import ApiBackend
 from serverless_patterns.constructs.lambda_code import LAMBDAS_ROOT
 from serverless_patterns.constructs.observable import Observable
@@ -47,13 +47,10 @@ def _build(cdk_context: dict[str, Any], outdir: Path, config: EnvironmentConfig,
     add_compliance_checks(stage)
     stack = Stack(stage, "Service")
     props: dict[str, Any] = {
-        "function_settings": config.function("api"),
+        "functions": config.functions_for(ApiBackend.ROLES),
         "defaults": config.defaults,
-        "auth": config.api_auth,
-        "allow_unauthenticated": config.api_auth is ApiAuth.NONE,
-        "cors_origins": config.cors_origins,
-        "throttle_rate": config.api_throttle_rate,
-        "throttle_burst": config.api_throttle_burst,
+        "settings": config.api,
+        "service": "items-api",
     }
     construct = ApiBackend(stack, "Api", **{**props, **overrides})
     assembly = app.synth()  # runs the compliance gates; Template.from_stack alone does not
@@ -149,7 +146,7 @@ def test_cors_matches_config_and_is_never_a_wildcard_outside_dev(built: dict[str
     template = built[env].template
     (function,) = _resources(template, "AWS::Lambda::Function").values()
     variables = function["Properties"]["Environment"]["Variables"]
-    assert variables["CORS_ORIGINS"] == ",".join(built[env].config.cors_origins)
+    assert variables["CORS_ORIGINS"] == ",".join(built[env].config.api.cors_origins)
     preflights = [
         method["Properties"]
         for method in _resources(template, "AWS::ApiGateway::Method").values()
@@ -165,7 +162,7 @@ def test_cors_matches_config_and_is_never_a_wildcard_outside_dev(built: dict[str
         assert origins == {"'*'"}
     else:
         assert "*" not in variables["CORS_ORIGINS"]
-        assert origins == {f"'{origin}'" for origin in built[env].config.cors_origins}
+        assert origins == {f"'{origin}'" for origin in built[env].config.api.cors_origins}
         assert all("*" not in origin for origin in origins)
     assert all(preflight["AuthorizationType"] == "NONE" for preflight in preflights)  # browsers send no credentials
 
@@ -180,8 +177,8 @@ def test_stage_throttling_logging_tracing(built: dict[str, Built], env: str) -> 
     assert settings == {
         "HttpMethod": "*",
         "ResourcePath": "/*",
-        "ThrottlingRateLimit": config.api_throttle_rate,
-        "ThrottlingBurstLimit": config.api_throttle_burst,
+        "ThrottlingRateLimit": config.api.throttle_rate,
+        "ThrottlingBurstLimit": config.api.throttle_burst,
         "DataTraceEnabled": False,  # never log request or response bodies
         "MetricsEnabled": True,
         "LoggingLevel": "INFO" if env == "dev" else "ERROR",
@@ -332,17 +329,19 @@ def with_existing_resources(cdk_context: dict[str, Any], tmp_path_factory: pytes
     construct = ApiBackend(
         stack,
         "Api",
-        function_settings=config.function("api"),
+        functions=config.functions_for(ApiBackend.ROLES),
         defaults=config.defaults,
-        auth=ApiAuth.COGNITO,
-        user_pool=pool,
-        table=table,
-        idempotency_table=records,
-        cursor_signing_secret=secret,
-        cors_origins=("https://a.example.com", "https://b.example.com"),
-        stage_name="live",
+        settings=ApiSettings(
+            auth=ApiAuth.COGNITO,
+            cors_origins=("https://a.example.com", "https://b.example.com"),
+            stage_name="live",
+        ),
+        existing_user_pool=pool,
+        existing_table=table,
+        existing_idempotency_table=records,
+        existing_cursor_signing_secret=secret,
         cloud_watch_role=False,
-        web_acl_arn="arn:aws:wafv2:us-east-1:123456789012:regional/webacl/api/abc",
+        existing_web_acl_arn="arn:aws:wafv2:us-east-1:123456789012:regional/webacl/api/abc",
     )
     caller = iam.Role(stack, "Caller", assumed_by=iam.AccountRootPrincipal())
     construct.grant_invoke_api(caller, "GET", "/items")
@@ -390,29 +389,56 @@ def test_multiple_origins_get_no_static_origin_on_gateway_errors(with_existing_r
 
 
 @pytest.mark.parametrize(
-    ("overrides", "message"),
+    ("settings", "message"),
     [
-        ({"auth": ApiAuth.NONE}, "allow_unauthenticated"),
+        ({"auth": ApiAuth.NONE}, r"auth=ApiAuth.NONE \(an open API\) is allowed in development environments only"),
+        ({"cors_origins": ("*",)}, "the CORS origin '\\*' is allowed in development environments only"),
+        ({"cors_origins": ("http://app.example.com",)}, "plain-http CORS origin 'http://app.example.com'"),
+    ],
+)
+def test_development_allowances_are_refused_with_production_defaults(settings: dict[str, Any], message: str) -> None:
+    stack = Stack(App(), "Refused")
+    with pytest.raises(ValueError, match=message):
+        ApiBackend(stack, "Api", settings=ApiSettings(**settings))
+
+
+def test_development_allowances_are_accepted_in_development() -> None:
+    stack = Stack(App(), "Allowed")
+    api = ApiBackend(
+        stack,
+        "Api",
+        defaults=PatternDefaults(development=True),
+        settings=ApiSettings(auth=ApiAuth.NONE, cors_origins=("http://localhost:3000",)),
+    )
+    assert api.auth is ApiAuth.NONE
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
         ({"cors_origins": ("*", "https://a.example.com")}, "only origin"),
         ({"cors_origins": ("https://a.example.com/path",)}, "without a path"),
         ({"cors_origins": ("a.example.com",)}, "https://host"),
-        ({"throttle_rate": 0}, "positive"),
+        ({"throttle_rate": 0}, "throttle_rate and throttle_burst must be >= 1"),
+        ({"stage_name": "v 1"}, "stage_name"),
     ],
 )
-def test_unsafe_or_malformed_props_are_refused(overrides: dict[str, Any], message: str) -> None:
-    config = environment("staging")
-    stack = Stack(App(), "Refused")
-    props: dict[str, Any] = {"function_settings": config.function("api"), "defaults": config.defaults}
+def test_malformed_settings_are_refused(settings: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        ApiBackend(stack, "Api", **{**props, **overrides})
+        ApiSettings(**settings)
+
+
+def test_a_function_timeout_above_the_integration_timeout_is_refused() -> None:
+    stack = Stack(App(), "Refused")
+    with pytest.raises(ValueError, match=r"functions\['api'\].timeout_seconds is 30, above API Gateway's 29 s"):
+        ApiBackend(stack, "Api", functions={"api": FunctionSettings(timeout_seconds=30)})
 
 
 def test_user_pool_without_cognito_auth_is_refused() -> None:
-    config = environment("staging")
     stack = Stack(App(), "Refused")
     pool = cognito.UserPool.from_user_pool_id(stack, "Pool", "us-east-1_example")
-    with pytest.raises(ValueError, match="COGNITO"):
-        ApiBackend(stack, "Api", function_settings=config.function("api"), defaults=config.defaults, user_pool=pool)
+    with pytest.raises(ValueError, match=r"existing_user_pool is only used with settings\.auth=ApiAuth\.COGNITO"):
+        ApiBackend(stack, "Api", existing_user_pool=pool)
 
 
 def test_handler_code_never_imports_aws_cdk() -> None:

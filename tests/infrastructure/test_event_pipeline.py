@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from cfnlint.api import ManualArgs, lint_file
 
 from serverless_patterns.config import EnvironmentConfig, FunctionSettings, PipelineSettings
 from serverless_patterns.constructs.event_pipeline import EventPipeline
-from serverless_patterns.constructs.event_pipeline_code import processor_code
+from serverless_patterns.constructs.handler_code import HandlerCode
 from serverless_patterns.constructs.lambda_code import LAMBDAS_ROOT
 from serverless_patterns.constructs.observable import Observable
 from serverless_patterns.lambdas.event_pipeline.layout import Env
@@ -70,8 +71,7 @@ def _build(cdk_context: dict[str, Any], outdir: Path, config: EnvironmentConfig,
     stack = Stack(stage, "Service")
     props: dict[str, Any] = {
         "settings": config.pipeline,
-        "validate_settings": config.function("validate"),
-        "process_settings": config.function("process"),
+        "functions": config.functions_for(EventPipeline.ROLES),
         "defaults": config.defaults,
     }
     construct = EventPipeline(stack, "Pipeline", **{**props, **overrides})
@@ -302,11 +302,15 @@ def test_own_processor_code_existing_buckets_and_suffix_filters(
 
     def props(stack: Stack) -> dict[str, Any]:
         return {
-            "process_code": processor_code(package),
-            "process_handler": "acme_processor.handler.handler",
-            "process_environment": {"ENRICHMENT_URL": "https://enrich.example.com"},
-            "results_bucket": s3.Bucket.from_bucket_name(stack, "Lake", "acme-data-lake"),
-            "access_logs_bucket": s3.Bucket.from_bucket_name(stack, "OrgLogs", "acme-org-access-logs"),
+            "handlers": {
+                "process": HandlerCode.from_package(
+                    package,
+                    "acme_processor.handler.handler",
+                    environment={"ENRICHMENT_URL": "https://enrich.example.com"},
+                )
+            },
+            "existing_results_bucket": s3.Bucket.from_bucket_name(stack, "Lake", "acme-data-lake"),
+            "existing_access_logs_bucket": s3.Bucket.from_bucket_name(stack, "OrgLogs", "acme-org-access-logs"),
             "settings": PipelineSettings(upload_suffixes=(".csv", ".jsonl")),
         }
 
@@ -317,8 +321,7 @@ def test_own_processor_code_existing_buckets_and_suffix_filters(
     pipeline = EventPipeline(
         stack,
         "Pipeline",
-        validate_settings=config.function("validate"),
-        process_settings=config.function("process"),
+        functions=config.functions_for(EventPipeline.ROLES),
         defaults=config.defaults,
         **props(stack),
     )
@@ -347,34 +350,32 @@ def test_own_processor_code_existing_buckets_and_suffix_filters(
     assert pipeline.results_bucket.bucket_name == "acme-data-lake"
 
 
-def test_processor_code_stages_the_pipeline_package_beside_yours(tmp_path: Path) -> None:
+def test_handler_code_stages_the_pipeline_package_beside_yours(tmp_path: Path) -> None:
     package = tmp_path / "acme_processor"
     package.mkdir()
     (package / "__init__.py").write_text("")
-    code = processor_code(package)
+    (package / "handler.py").write_text("def handler(event, context):\n    return event\n")
+    code = HandlerCode.from_package(package, "acme_processor.handler.handler").bind("event_pipeline")
     assert isinstance(code, lambda_.AssetCode)
     staged = Path(code.path)
     assert (staged / "acme_processor" / "__init__.py").is_file()
     assert (staged / "serverless_patterns" / "lambdas" / "event_pipeline" / "process.py").is_file()
     assert (staged / "serverless_patterns" / "lambdas" / "shared" / "observability.py").is_file()
-    with pytest.raises(ValueError, match="not a Python package"):
-        processor_code(tmp_path)
 
 
 def test_inconsistent_props_are_refused(cdk_context: dict[str, Any]) -> None:
-    config = environment("dev")
     stack = Stack(App(context=cdk_context), "Refused")
-    common: dict[str, Any] = {"settings": config.pipeline, "validate_settings": config.function("validate")}
-    with pytest.raises(ValueError, match="go together"):
+    with pytest.raises(
+        ValueError, match=r"functions\['process'\].reserved_concurrency 1 is below settings.max_concurrency"
+    ):
+        EventPipeline(stack, "Starved", functions={"process": FunctionSettings(reserved_concurrency=1)})
+    with pytest.raises(ValueError, match="give existing_results_bucket or results_bucket_props, not both"):
         EventPipeline(
             stack,
-            "NoHandler",
-            process_settings=config.function("process"),
-            process_code=lambda_.Code.from_inline("x = 1"),
-            **common,
+            "Both",
+            existing_results_bucket=s3.Bucket.from_bucket_name(stack, "Lake", "lake"),
+            results_bucket_props=s3.BucketProps(),
         )
-    with pytest.raises(ValueError, match="below max_concurrency"):
-        EventPipeline(stack, "Starved", process_settings=FunctionSettings(reserved_concurrency=1), **common)
 
 
 def test_handler_code_never_imports_cdk() -> None:
@@ -396,24 +397,7 @@ def test_handler_code_never_imports_cdk() -> None:
         }, path.name
 
 
-_STDLIB = {
-    "codecs",
-    "collections",
-    "contextlib",
-    "csv",
-    "dataclasses",
-    "datetime",
-    "enum",
-    "functools",
-    "hashlib",
-    "io",
-    "json",
-    "math",
-    "pathlib",
-    "random",
-    "typing",
-    "urllib",
-}
+_STDLIB = set(sys.stdlib_module_names)
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -22,7 +22,7 @@ from serverless_patterns.config import EnvironmentConfig
 from serverless_patterns.constructs.circuit_breaker import CircuitBreakers
 from serverless_patterns.constructs.event_pipeline import EventPipeline
 from serverless_patterns.constructs.function import ServerlessFunction
-from serverless_patterns.constructs.order_workflow import FUNCTION_ROLES, OrderWorkflow
+from serverless_patterns.constructs.order_workflow import OrderWorkflow
 from serverless_patterns.stacks.compliance import add_compliance_checks
 from serverless_patterns.stacks.environments import environment
 
@@ -109,7 +109,7 @@ def _add(app: App, env: str) -> Built:
             payment_gateway_url=GATEWAY_URL,
             payment_gateway_secret_name=GATEWAY_SECRET,
         ),
-        function_settings={role: config.function(role) for role in FUNCTION_ROLES},
+        functions=config.functions_for(OrderWorkflow.ROLES),
         circuit_breakers=breakers,
     )
     pipeline = EventPipeline(
@@ -118,8 +118,7 @@ def _add(app: App, env: str) -> Built:
         settings=dataclasses.replace(
             config.pipeline, enrichment_url=ENRICHMENT_URL, enrichment_secret_name=ENRICHMENT_SECRET
         ),
-        validate_settings=config.function("validate"),
-        process_settings=config.function("process"),
+        functions=config.functions_for(EventPipeline.ROLES),
         defaults=config.defaults,
         circuit_breakers=breakers,
     )
@@ -276,7 +275,7 @@ def test_a_secret_object_may_be_given_instead_of_a_name(cdk_context: dict[str, A
         defaults=config.defaults,
         settings=dataclasses.replace(config.workflow, payment_gateway="http", payment_gateway_url=GATEWAY_URL),
         circuit_breakers=breakers,
-        payment_gateway_secret=secret,
+        existing_payment_gateway_secret=secret,
     )
     template = assertions.Template.from_stack(stack).to_json()
     charge_id = stack.resolve(workflow.charge_payment.function.node.default_child.logical_id)  # type: ignore[union-attr]
@@ -333,8 +332,7 @@ def test_gateway_misconfiguration_fails_synthesis(
 def test_enrichment_misconfiguration_fails_synthesis(cdk_context: dict[str, Any]) -> None:
     config = environment("dev")
     props: dict[str, Any] = {
-        "validate_settings": config.function("validate"),
-        "process_settings": config.function("process"),
+        "functions": config.functions_for(EventPipeline.ROLES),
         "defaults": config.defaults,
     }
     with pytest.raises(ValueError, match="needs circuit_breakers declaring 'enrichment'"):
@@ -350,7 +348,7 @@ def test_enrichment_misconfiguration_fails_synthesis(cdk_context: dict[str, Any]
             stack,
             "EventPipeline",
             settings=config.pipeline,
-            enrichment_secret=secretsmanager.Secret.from_secret_name_v2(stack, "Key", ENRICHMENT_SECRET),
+            existing_enrichment_secret=secretsmanager.Secret.from_secret_name_v2(stack, "Key", ENRICHMENT_SECRET),
             **props,
         )
     with pytest.raises(ValueError, match="needs enrichment_url"):

@@ -35,11 +35,7 @@ def _fan_out(stack: Stack, config: EnvironmentConfig, **props: Any) -> FanOut:
         "FanOut",
         defaults=config.defaults,
         settings=config.fan_out,
-        master=config.function("master"),
-        worker=config.function("worker"),
-        aggregator=config.function("aggregator"),
-        sweeper=config.function("sweeper"),
-        status=config.function("status"),
+        functions=config.functions_for(FanOut.ROLES),
         **props,
     )
 
@@ -56,7 +52,7 @@ def stacks(cdk_context: dict[str, Any]) -> dict[str, tuple[FanOut, Stage, Stack]
         stack = Stack(stage, "FanOutTest")
         props: dict[str, Any] = {}
         if name == "imported":
-            props["input_bucket"] = s3.Bucket.from_bucket_name(stack, "Existing", "existing-job-input")
+            props["existing_input_bucket"] = s3.Bucket.from_bucket_name(stack, "Existing", "existing-job-input")
         built[name] = (_fan_out(stack, config, **props), stage, stack)
     app.synth()  # runs the compliance gates; Template.from_stack alone does not
     return built
@@ -284,11 +280,11 @@ def test_observable_with_one_dashboard_row(built: dict[str, tuple[FanOut, assert
 
 
 def test_reserved_concurrency_below_the_event_source_cap_is_refused() -> None:
-    with pytest.raises(ValueError, match="would be throttled"):
+    with pytest.raises(ValueError, match=r"functions\['worker'\].reserved_concurrency \(5\) .* would be throttled"):
         FanOut(
             Stack(App(), "Refused"),
             "FanOut",
             defaults=environment("dev").defaults,
             settings=FanOutSettings(worker_max_concurrency=10),
-            worker=FunctionSettings(reserved_concurrency=5),
+            functions={"worker": FunctionSettings(reserved_concurrency=5)},
         )

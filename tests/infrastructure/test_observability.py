@@ -272,7 +272,7 @@ def _build(cdk_context: dict[str, Any], env: str, outdir: Path) -> Built:
         environment_name=config.name,
         defaults=config.defaults,
         alarm_emails=() if existing else config.alarm_emails,
-        alarm_topic=existing,
+        existing_alarm_topic=existing,
         extra_log_groups=[orders.log_group, api.access_logs],
     )
     assembly = app.synth()  # runs the compliance gates; Template.from_stack alone does not
@@ -411,7 +411,7 @@ def test_an_existing_topic_and_emails_together_are_refused(cdk_context: dict[str
             observables=[fn],
             environment_name=config.name,
             defaults=config.defaults,
-            alarm_topic=AlarmTopic(stack, "Topic"),
+            existing_alarm_topic=AlarmTopic(stack, "Topic"),
             alarm_emails=("ops@example.com",),
         )
 

@@ -89,7 +89,7 @@ def _add(app: App, name: str, env: str, **overrides: Any) -> Built:
         "Orders",
         defaults=config.defaults,
         settings=overrides.pop("settings", config.workflow),
-        function_settings={role: config.function(role) for role in FUNCTION_ROLES},
+        functions=config.functions_for(OrderWorkflow.ROLES),
         **overrides,
     )
     # Render the construct's dashboard row, so references in it can be checked against the template.
@@ -362,9 +362,8 @@ def test_functions_handlers_environment_and_sizing(env: tuple[str, Built]) -> No
     charge = functions["serverless_patterns.lambdas.order_workflow.charge.handler"]["Environment"]["Variables"]
     assert charge["IDEMPOTENCY_TTL_SECONDS"] == "86400"
     assert charge["PAYMENT_GATEWAY"] == "ledger"
-    assert {props["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"] for props in functions.values()} == {
-        "order-workflow"
-    }
+    # The service defaults to the construct id in kebab case ("Orders").
+    assert {props["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"] for props in functions.values()} == {"orders"}
 
 
 def _statements(b: Built, role: Any) -> list[tuple[frozenset[str], str]]:
@@ -517,19 +516,13 @@ def test_dashboard_row_covers_every_function_queue_table_and_the_machine(env: tu
     assert b.stack.resolve(b.workflow.metric_payment_declines().namespace) == f"ServerlessPatterns/{b.stage.stage_name}"
 
 
-def test_function_settings_must_name_every_role(cdk_context: dict[str, Any]) -> None:
+def test_unknown_function_roles_are_refused_and_omitted_roles_get_defaults(cdk_context: dict[str, Any]) -> None:
     stack = Stack(App(context=cdk_context), "Partial")
-    config = environment("dev")
-    with pytest.raises(ValueError, match="missing \\['refund_payment'\\], unknown \\['refund'\\]"):
-        OrderWorkflow(
-            stack,
-            "Orders",
-            defaults=config.defaults,
-            function_settings={
-                **{role: FunctionSettings() for role in FUNCTION_ROLES if role != "refund_payment"},
-                "refund": FunctionSettings(),
-            },
-        )
+    with pytest.raises(ValueError, match=r"unknown role\(s\) 'refund' \(did you mean 'refund_payment'\?\)"):
+        OrderWorkflow(stack, "Orders", functions={"refund": FunctionSettings()})
+    workflow = OrderWorkflow(stack, "Sized", functions={"charge_payment": FunctionSettings(memory_mb=1024)})
+    assert workflow.charge_payment.settings.memory_mb == 1024
+    assert workflow.refund_payment.settings == OrderWorkflow.FUNCTION_DEFAULTS["refund_payment"]
 
 
 @pytest.mark.parametrize("name", [*ENVIRONMENTS, "express"])

@@ -45,8 +45,7 @@ def cloud(cdk_context: dict[str, Any], tmp_path_factory: pytest.TempPathFactory)
         stack,
         "EventPipeline",
         settings=SETTINGS,
-        validate_settings=FunctionSettings(memory_mb=256, timeout_seconds=10),
-        process_settings=PROCESS,
+        functions={"validate": FunctionSettings(memory_mb=256, timeout_seconds=10), "process": PROCESS},
         defaults=PatternDefaults(removal_policy=RemovalPolicy.DESTROY, point_in_time_recovery=False),
     )
     for name, value in {

@@ -260,7 +260,7 @@ def test_the_installed_wheel_is_imported_from_site_packages_with_its_public_api(
     assert facts["version"] == facts["metadata_version"]
     assert facts["py_typed"]
     assert set(facts["constructs"]) >= PUBLIC_CONSTRUCTS
-    assert CONFIG_TYPES | {"processor_code", "add_compliance_checks", "Observable"} <= set(facts["exports"])
+    assert CONFIG_TYPES | {"HandlerCode", "add_compliance_checks", "Observable"} <= set(facts["exports"])
     assert not facts["cdk_after_package_import"], "importing serverless_patterns must not import aws_cdk"
     assert not facts["cdk_after_handler_imports"], "handler modules must not import aws_cdk"
 

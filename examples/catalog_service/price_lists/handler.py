@@ -1,6 +1,6 @@
 """The processing function's entry point: ``price_lists.handler.handler``.
 
-``build_handler`` wraps the processor in the pipeline's SQS batch handling (partial batch
+``build_process_handler`` wraps the processor in the pipeline's SQS batch handling (partial batch
 failures, backoff, idempotency per upload version, parking and records).
 """
 
@@ -12,16 +12,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from price_lists.prices import summarise_price_list
-from serverless_patterns.lambdas.event_pipeline.formats import ByteStream
-from serverless_patterns.lambdas.event_pipeline.models import PipelineMessage
-from serverless_patterns.lambdas.event_pipeline.process import build_handler
+from serverless_patterns.lambdas.event_pipeline.custom import ByteStream, PipelineMessage, build_process_handler
 
 CURRENCY_ENV = "PRICE_LIST_CURRENCY"
 
 
 @functools.cache
 def catalog_currency() -> str:
-    """The one currency the catalog sells in, set by the stack (``process_environment``)."""
+    """The one currency the catalog sells in, set by the stack (the handler code's ``environment``)."""
     return os.environ[CURRENCY_ENV].strip().upper()
 
 
@@ -30,4 +28,4 @@ def process_price_list(message: PipelineMessage, stream: ByteStream) -> Mapping[
     return summarise_price_list(stream, currency=catalog_currency()).as_record()
 
 
-handler = build_handler(process_price_list)
+handler = build_process_handler(process_price_list)
