@@ -119,6 +119,14 @@ snapshot-update: install ## Rewrite the template snapshots after an intended cha
 diagrams: install ## Redraw docs/diagrams/*.png from the synthesized Prod stage (needs Graphviz: apt-get install graphviz)
 	$(PY) scripts/diagrams.py --env prod --out docs/diagrams
 
+.PHONY: docs
+docs: $(PY_DEPS) ## Build the documentation site into site/ (strict: any warning fails)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
+
+.PHONY: docs-serve
+docs-serve: $(PY_DEPS) ## Serve the documentation site on http://127.0.0.1:8000 while you edit it
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs serve
+
 .PHONY: clean
 clean: ## Remove build output (keeps .venv and node_modules)
-	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info
+	rm -rf cdk.out site .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info
