@@ -379,3 +379,20 @@ def test_pip_install_from_the_git_repository_gives_the_same_package(
     assert facts["handler_modules"] == from_wheel["handler_modules"], "the git install and the wheel differ"
     for handler_package in ("api_backend", "event_pipeline", "fan_out", "order_workflow", "shared"):
         assert f"lambdas/{handler_package}/__init__.py" in facts["handler_modules"]
+
+
+def test_the_examples_requirements_install_serverless_patterns_from_the_clone(tmp_path: Path) -> None:
+    """``pip install -r requirements.txt`` in the example's folder resolves (it failed on PyPI before)."""
+    report = tmp_path / "report.json"
+    _run(
+        [
+            *(sys.executable, "-m", "pip", "install", "--dry-run", "--quiet", "--disable-pip-version-check"),
+            *("--no-deps", "--no-build-isolation", "--no-index", "--report", str(report)),
+            *("-r", "requirements.txt"),
+        ],
+        cwd=EXAMPLE,
+    )
+    installs = json.loads(report.read_text())["install"]
+    assert [(item["metadata"]["name"], item["metadata"]["version"]) for item in installs] == [
+        ("serverless-patterns", importlib.metadata.version("serverless-patterns"))
+    ]
