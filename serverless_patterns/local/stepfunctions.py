@@ -16,12 +16,14 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 from unittest import mock
 
+import boto3
 from moto.events import notifications as event_notifications
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.common.retry.retrier_decl import RetrierDecl
@@ -95,23 +97,36 @@ class WaitRecorder:
         return [w for w in self.waits if w.execution_arn == execution_arn and (kind is None or w.kind == kind)]
 
 
-def share_task_clients(stack: ExitStack) -> None:
-    """One boto3 client per (region, service) for the interpreter's tasks, for as long as ``stack`` is open.
+def share_task_clients(stack: ExitStack, credentials: Callable[[str], Mapping[str, str]] | None = None) -> None:
+    """One boto3 client per (region, service, role) for the interpreter's tasks, for as long as ``stack`` is open.
 
     moto builds a new client for every Lambda or SQS task, from boto3's default session:
     slow (tens of ms each), and not thread-safe when executions run concurrently. Clients
-    themselves are thread-safe, so the tasks of every execution share them (moto ignores a
-    task's credentials anyway).
+    themselves are thread-safe, so the tasks of every execution share them. A task calls
+    with its state machine's role (or its ``Credentials``): ``credentials(role_arn)`` gives
+    that role's credentials, with which the client signs.
     """
     original = boto_client.boto_client_for
-    clients: dict[tuple[str, str], Any] = {}
+    clients: dict[tuple[str, str, str], Any] = {}
     lock = threading.Lock()
 
     def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        role = str(getattr(state_credentials, "role_arn", "") or "")
         with lock:
-            if (region, service) not in clients:
-                clients[(region, service)] = original(region=region, service=service)
-            return clients[(region, service)]
+            if (region, service, role) not in clients:
+                client = original(region=region, service=service)
+                if role and credentials is not None:
+                    keys = credentials(role)
+                    client = boto3.client(
+                        service,  # type: ignore[call-overload]
+                        region_name=region,
+                        aws_access_key_id=keys["AWS_ACCESS_KEY_ID"],
+                        aws_secret_access_key=keys["AWS_SECRET_ACCESS_KEY"],
+                        aws_session_token=keys["AWS_SESSION_TOKEN"],
+                        config=client.meta.config,
+                    )
+                clients[(region, service, role)] = client
+            return clients[(region, service, role)]
 
     for name, module in list(sys.modules.items()):
         if name.startswith("moto.stepfunctions.parser") and getattr(module, "boto_client_for", None) is original:
