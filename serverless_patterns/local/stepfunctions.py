@@ -10,8 +10,10 @@ assert the 2 s, 4 s backoff of a Retry without waiting for it.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import logging
+import pkgutil
 import sys
 import threading
 import time
@@ -128,9 +130,18 @@ def share_task_clients(stack: ExitStack, credentials: Callable[[str], Mapping[st
                 clients[(region, service, role)] = client
             return clients[(region, service, role)]
 
+    _import_task_modules()  # each imports boto_client_for by name: patch every one, not only those loaded so far
     for name, module in list(sys.modules.items()):
         if name.startswith("moto.stepfunctions.parser") and getattr(module, "boto_client_for", None) is original:
             stack.enter_context(mock.patch.object(module, "boto_client_for", client_for))
+
+
+def _import_task_modules() -> None:
+    """Import the interpreter's task modules (moto imports them lazily, on an execution's first task)."""
+    from moto.stepfunctions.parser.asl.component.state.exec import state_task
+
+    for module in pkgutil.walk_packages(state_task.__path__, f"{state_task.__name__}."):
+        importlib.import_module(module.name)
 
 
 def share_parsed_programs(stack: ExitStack) -> None:

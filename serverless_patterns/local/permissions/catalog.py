@@ -71,6 +71,10 @@ class Resolver:
         """False for a resource that is nowhere (S3 answers NoSuchBucket before it authorizes)."""
         return True
 
+    def missing_object(self, resource: str) -> bool:
+        """True for an S3 object ARN whose bucket exists but key does not."""
+        return False
+
 
 @functools.cache
 def _reference() -> Mapping[str, Any]:

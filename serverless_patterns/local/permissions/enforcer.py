@@ -57,6 +57,7 @@ KEY_USE: dict[str, tuple[str, ...]] = {
     "secretsmanager:PutSecretValue": ("kms:GenerateDataKey",),
     **{f"dynamodb:{action}": ("kms:Decrypt",) for action in (*_DYNAMODB_DATA, "ConditionCheckItem")},
 }
+_READS_OBJECT = frozenset({"s3:GetObject", "s3:GetObjectVersion"})
 # The error each service answers a denied call with: (code, HTTP status).
 DENIED = {
     "s3": ("AccessDenied", 403),
@@ -276,6 +277,12 @@ class Enforcer:
             denial = self.authorize(caller, need.action, need.resource, operation=f"{prefix}:{operation}")
             if denial is not None:
                 return denial, False
+            if need.action in _READS_OBJECT and self.resolver.missing_object(need.resource):
+                # S3 answers NoSuchKey only to a caller that may list the bucket; anyone else gets 403.
+                bucket = need.resource.split("/", 1)[0]
+                denial = self.authorize(caller, "s3:ListBucket", bucket, operation=f"{prefix}:{operation} (missing key)")
+                if denial is not None:
+                    return denial, False
             key = self.store.key_of(need.resource)
             for key_action in KEY_USE.get(need.action, ()) if key else ():
                 denial = self.authorize(caller, key_action, str(key), operation=f"{prefix}:{operation}", via=prefix)

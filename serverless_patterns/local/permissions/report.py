@@ -38,7 +38,7 @@ class Acknowledgement:
 
     def covers(self, grant: Grant) -> bool:
         return (
-            (wildcard_match(self.path, grant.owner) or wildcard_match(self.path, grant.source))
+            (wildcard_match(self.path, grant.owner) or wildcard_match(self.path, grant.source.rsplit("#", 1)[0]))
             and wildcard_match(self.action, grant.action, ignore_case=True)
             and wildcard_match(self.resource, grant.resource)
         )

@@ -56,8 +56,17 @@ class MotoResolver(catalog.Resolver):
     def exists(self, resource: str) -> bool:
         if not resource.startswith("arn:aws:s3:::"):
             return True
-        bucket = resource.removeprefix("arn:aws:s3:::").split("/", 1)[0]
-        return any(bucket in backend.buckets for backend in (b["aws"] for b in s3_backends.values()))
+        return self._bucket(resource) is not None
+
+    def missing_object(self, resource: str) -> bool:
+        bucket = self._bucket(resource)
+        key = resource.removeprefix("arn:aws:s3:::").partition("/")[2]
+        return bucket is not None and bool(key) and bucket.keys.get(key) is None
+
+    @staticmethod
+    def _bucket(resource: str) -> Any:
+        name = resource.removeprefix("arn:aws:s3:::").split("/", 1)[0]
+        return next((b["aws"].buckets[name] for b in s3_backends.values() if name in b["aws"].buckets), None)
 
 
 def may_invoke(
