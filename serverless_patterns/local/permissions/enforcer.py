@@ -57,6 +57,7 @@ KEY_USE: dict[str, tuple[str, ...]] = {
     "secretsmanager:PutSecretValue": ("kms:GenerateDataKey",),
     **{f"dynamodb:{action}": ("kms:Decrypt",) for action in (*_DYNAMODB_DATA, "ConditionCheckItem")},
 }
+_POLICY_SETTERS = frozenset({"PutBucketPolicy", "SetQueueAttributes", "SetTopicAttributes"})
 _READS_OBJECT = frozenset({"s3:GetObject", "s3:GetObjectVersion"})
 # The error each service answers a denied call with: (code, HTTP status).
 DENIED = {
@@ -218,8 +219,14 @@ class Enforcer:
             context["kms:calleraccount"] = self.store.account
         return context
 
-    def decide(self, caller: Caller, action: str, resource: str, *, via: str | None = None) -> tuple[bool, str, list[Statement]]:
-        """``(allowed, why not, the statements that allowed it)`` for one action on one resource."""
+    def decide(
+        self, caller: Caller, action: str, resource: str, *, via: str | None = None, for_owner: bool = False
+    ) -> tuple[bool, str, list[Statement]]:
+        """``(allowed, why not, the statements that allowed it)`` for one action on one resource.
+
+        ``for_owner``: a service acting for the resource owner's account (CloudWatch publishing an
+        alarm to a topic of its account) needs no allow, only no explicit deny.
+        """
         role = self.store.roles.get(caller.role_arn or "")
         identity = role.statements if role else []
         if caller.role_arn and role is None:
@@ -242,16 +249,25 @@ class Enforcer:
             if not theirs.delegated_by:
                 return False, "because the key policy neither allows it nor enables IAM policies", []
             return False, f"because no identity-based policy allows the {action} action", []
-        if mine.allowed_by or theirs.allowed_by:
+        if mine.allowed_by or theirs.allowed_by or for_owner:
             return True, "", [*mine.allowed_by, *theirs.allowed_by]
         policy = "identity-based" if principal.kind == "AWS" else "resource-based"
         return False, f"because no {policy} policy allows the {action} action", []
 
-    def authorize(self, caller: Caller, action: str, resource: str, *, operation: str, via: str | None = None) -> Denial | None:
+    def authorize(
+        self,
+        caller: Caller,
+        action: str,
+        resource: str,
+        *,
+        operation: str,
+        via: str | None = None,
+        for_owner: bool = False,
+    ) -> Denial | None:
         """Decide, record the use or the denial; return the denial, if any."""
         if action in catalog.UNAUTHORIZED:
             return None
-        allowed, reason, statements = self.decide(caller, action, resource, via=via)
+        allowed, reason, statements = self.decide(caller, action, resource, via=via, for_owner=for_owner)
         with self._lock:
             if allowed:
                 for statement in statements:
@@ -304,14 +320,17 @@ class Enforcer:
 
         def make_api_call(client: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
             caller = enforcer.caller_for(client) if enforcer.enabled else None
+            model = client.meta.service_model
+            prefix = catalog.iam_prefix(model.signing_name or model.endpoint_prefix)
             if caller is not None:
-                model = client.meta.service_model
-                prefix = catalog.iam_prefix(model.signing_name or model.endpoint_prefix)
                 found = enforcer.check_request(caller, prefix, operation_name, api_params, client.meta.region_name)
                 if found is not None:
                     denial, by_key = found
                     raise _client_error(client, operation_name, prefix, denial, by_key)
-            return original(client, operation_name, api_params)
+            response = original(client, operation_name, api_params)
+            if operation_name in _POLICY_SETTERS:
+                enforcer.store.observe(prefix, operation_name, api_params)
+            return response
 
         stack.enter_context(mock.patch.object(BaseClient, "_make_api_call", make_api_call))
 

@@ -22,6 +22,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from typing import Any
@@ -31,7 +32,8 @@ from moto.kms.models import kms_backends
 from moto.s3 import notifications as s3_notifications
 from moto.s3.models import s3_backends
 from moto.secretsmanager.models import secretsmanager_backends
-from moto.sns.models import Subscription
+from moto.cloudwatch.models import Alarm
+from moto.sns.models import Subscription, sns_backends
 
 from serverless_patterns.local.invocation import split_function
 from serverless_patterns.local.permissions import catalog
@@ -98,7 +100,13 @@ def may_invoke(
 
 
 def may_deliver(
-    enforcer: Enforcer | None, service: str, target_arn: str, *, source_arn: str, role_arn: str | None = None
+    enforcer: Enforcer | None,
+    service: str,
+    target_arn: str,
+    *,
+    source_arn: str,
+    role_arn: str | None = None,
+    for_owner: bool = False,
 ) -> Denial | None:
     """Whether ``service`` may send to a queue or publish to a topic (and use its customer managed key)."""
     if enforcer is None or not enforcer.enabled:
@@ -112,7 +120,7 @@ def may_deliver(
     if action is None:
         return None
     operation = f"{service} delivers"
-    denial = enforcer.authorize(caller, action, target_arn, operation=operation)
+    denial = enforcer.authorize(caller, action, target_arn, operation=operation, for_owner=for_owner)
     for key_action, key in enforcer.key_needs(target_arn, action) if denial is None else ():
         denial = denial or enforcer.authorize(caller, key_action, key, operation=operation, via=kind)
     return denial
@@ -198,8 +206,34 @@ def _check_notifications(enforcer: Enforcer, record: Any, client: Callable[[str]
     return []
 
 
+def _notify(enforcer: Enforcer, alarm: Alarm, previous: str) -> None:
+    """An alarm's actions for its new state: CloudWatch publishes to each SNS topic, as the alarm's service.
+
+    CloudWatch acts for the alarm owner's account: a topic of that account takes the
+    notification unless its policy denies it; an encrypted topic's key policy must let
+    ``cloudwatch.amazonaws.com`` use the key.
+    """
+    by_state = {"ALARM": alarm.alarm_actions, "OK": alarm.ok_actions, "INSUFFICIENT_DATA": alarm.insufficient_data_actions}
+    for action in by_state.get(alarm.state_value) or []:
+        topic = str(action)
+        if topic.split(":")[2] != "sns":
+            continue
+        if may_deliver(enforcer, "cloudwatch.amazonaws.com", topic, source_arn=alarm.alarm_arn, for_owner=True):
+            continue  # CloudWatch cannot publish: the notification is lost (the denial is recorded)
+        message = {
+            "AlarmName": alarm.name,
+            "AlarmArn": alarm.alarm_arn,
+            "NewStateValue": alarm.state_value,
+            "NewStateReason": alarm.state_reason,
+            "OldStateValue": previous,
+            "StateChangeTime": alarm.state_updated_timestamp.isoformat(),
+        }
+        region, account = topic.split(":")[3], topic.split(":")[4]
+        sns_backends[account][region].publish(message=json.dumps(message), arn=topic, subject=f'{alarm.state_value}: "{alarm.name}"')
+
+
 def install(stack: ExitStack, enforcer: Enforcer) -> None:
-    """Check SNS's deliveries to subscribed queues and functions, and S3's to queues and topics."""
+    """Check SNS's deliveries to subscribed queues and functions, S3's to queues and topics; run alarm actions."""
     original_publish = Subscription.publish
     original_sqs, original_sns = s3_notifications._send_sqs_message, s3_notifications._send_sns_message
 
@@ -226,6 +260,14 @@ def install(stack: ExitStack, enforcer: Enforcer) -> None:
         if may_deliver(enforcer, "s3.amazonaws.com", topic_arn, source_arn=source_bucket(event_body)) is None:
             original_sns(account_id, event_body, topic_arn, region_name)
 
+    def update_state(alarm: Alarm, reason: str, reason_data: str, state_value: str) -> None:
+        previous = alarm.state_value
+        original_update(alarm, reason, reason_data, state_value)
+        if alarm.actions_enabled and state_value != previous:
+            _notify(enforcer, alarm, previous)
+
+    original_update = Alarm.update_state
+    stack.enter_context(mock.patch.object(Alarm, "update_state", update_state))
     stack.enter_context(mock.patch.object(Subscription, "publish", publish))
     stack.enter_context(mock.patch.object(s3_notifications, "_send_sqs_message", send_sqs))
     stack.enter_context(mock.patch.object(s3_notifications, "_send_sns_message", send_sns))

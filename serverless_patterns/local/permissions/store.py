@@ -225,6 +225,17 @@ class PolicyStore:
     def _where(self) -> dict[str, Any]:
         return {"region": self.region, "account": self.account, "resolve": catalog.Resolver()}
 
+    def observe(self, prefix: str, operation: str, params: Mapping[str, Any]) -> None:
+        """A resource policy set through the API after the deployment (a bucket, queue or topic policy)."""
+        source = f"{prefix}:{operation} at run time"
+        if (prefix, operation) == ("s3", "PutBucketPolicy"):
+            self.resource_policies[f"arn:aws:s3:::{params['Bucket']}"] = statements(params["Policy"], source)
+        elif (prefix, operation) == ("sqs", "SetQueueAttributes") and "Policy" in (params.get("Attributes") or {}):
+            queue = catalog.needs("sqs", operation, params, **self._where())[0].resource
+            self.resource_policies[queue] = statements(params["Attributes"]["Policy"], source)
+        elif (prefix, operation) == ("sns", "SetTopicAttributes") and params.get("AttributeName") == "Policy":
+            self.resource_policies[str(params["TopicArn"])] = statements(params["AttributeValue"], source)
+
     def add_resource_policy(self, resource: str, document: Any, source: str) -> None:
         """Attach a policy document's statements to ``resource``."""
         self.resource_policies.setdefault(resource, []).extend(statements(document, source))
