@@ -422,7 +422,7 @@ class EventPipeline(Construct):
                     for arn in records
                 ),
             )
-        # Exactly Powertools idempotency's calls (as ApiBackend grants them), not grant_read_write_data's batches and scans.
+        # Exactly Powertools idempotency's calls (as ApiBackend grants them): no batches, queries or scans.
         self.idempotency_table.grant(
             self.process_function.role,
             "dynamodb:GetItem",

@@ -4,7 +4,8 @@ Synthesizes the chosen environment of the real app (with cdk.json's context and 
 compliance gates), deploys it into the embedded emulated cloud, runs every registered
 scenario whose pattern is deployed, prints the report and exits 1 when a check or a
 resource failed or a request was denied by the deployed policies (``--no-permissions``
-skips the permission checks; the least-privilege report lists the grants no scenario used). No AWS account and no Docker are involved.
+skips the permission checks; the least-privilege report lists the grants no scenario used).
+No AWS account and no Docker are involved.
 """
 
 from __future__ import annotations

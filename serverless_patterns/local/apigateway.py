@@ -192,9 +192,17 @@ class ApiGateway:
             claims,
         )
         stage_name = event["requestContext"]["stage"]
-        source_arn = f"arn:aws:execute-api:{self.region}:{self.account_id}:{rest_api.api_id}/{stage_name}/{method}{path}"
+        source_arn = (
+            f"arn:aws:execute-api:{self.region}:{self.account_id}:{rest_api.api_id}/{stage_name}/{method}{path}"
+        )
         credentials = integration.get("Credentials")
-        if may_invoke(self.runtime.permissions, "apigateway.amazonaws.com", function, source_arn=source_arn, role_arn=str(credentials) if credentials else None):
+        if may_invoke(
+            self.runtime.permissions,
+            "apigateway.amazonaws.com",
+            function,
+            source_arn=source_arn,
+            role_arn=str(credentials) if credentials else None,
+        ):
             # AWS: "Execution failed due to configuration error: Invalid permissions on Lambda function"
             return _response(500, {"message": "Internal server error"})
         with self.runtime.source("apigateway"):

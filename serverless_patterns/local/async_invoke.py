@@ -14,8 +14,8 @@ from __future__ import annotations
 import datetime
 import json
 import uuid
-from contextlib import nullcontext
 from collections.abc import Callable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 

@@ -26,9 +26,9 @@ poller does what the Lambda service does instead:
 from __future__ import annotations
 
 import threading
-from contextlib import nullcontext
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 

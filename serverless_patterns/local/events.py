@@ -157,7 +157,7 @@ def install(stack: ExitStack, runtime: LambdaRuntime) -> None:
 
 
 def _start_execution(rule: Rule, target: dict[str, Any], execution_input: str, enforcer: Enforcer | None) -> None:
-    """StartExecution with the target's role; a start that fails goes to the target's DLQ, if EventBridge may send there."""
+    """StartExecution with the target's role; a failed start goes to the target's DLQ, if EventBridge may send there."""
     arn = str(target["Arn"])
     region, account = arn.split(":")[3], arn.split(":")[4]
     try:

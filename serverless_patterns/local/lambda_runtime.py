@@ -78,6 +78,7 @@ from serverless_patterns.local.invocation import (
     save_logs,
     split_function,
 )
+from serverless_patterns.local.permissions.services import lambda_service_writes
 from serverless_patterns.local.sandbox import (
     DEFAULT_MAX_CONTAINERS,
     LAYER_PACKAGES,
@@ -88,8 +89,6 @@ from serverless_patterns.local.sandbox import (
     extract_code,
     top_level_names,
 )
-
-from serverless_patterns.local.permissions.services import lambda_service_writes
 
 if TYPE_CHECKING:
     from serverless_patterns.local.permissions.enforcer import Enforcer

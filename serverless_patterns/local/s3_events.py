@@ -91,7 +91,9 @@ def install(stack: ExitStack, runtime: LambdaRuntime) -> None:
         if runtime.enqueue_async is None:
             raise RuntimeError("S3 notifications need the cloud's async invoker")
         bucket_arn = str(event_body["Records"][0]["s3"]["bucket"]["arn"])
-        if may_invoke(runtime.permissions, "s3.amazonaws.com", fn_arn, source_arn=bucket_arn, source_account=account_id):
+        if may_invoke(
+            runtime.permissions, "s3.amazonaws.com", fn_arn, source_arn=bucket_arn, source_account=account_id
+        ):
             return  # S3 may not invoke the function: the notification is lost (the denial is recorded)
         runtime.enqueue_async(fn_arn, json.dumps(event_body), "s3")
 

@@ -9,8 +9,8 @@ import pytest
 
 from serverless_patterns.local import LocalCloud
 from serverless_patterns.local.cloudformation import CREATED, EMULATED, FAILED, RECORDED, SKIPPED
-from serverless_patterns.local.report import passed, render
 from serverless_patterns.local.permissions import load_acknowledgements
+from serverless_patterns.local.report import passed, render
 from serverless_patterns.scenarios import ACKNOWLEDGED_GRANTS, discover, run_scenario
 from serverless_patterns.stacks.stage import ServiceStage
 
@@ -42,7 +42,8 @@ def test_the_scenarios_of_the_deployed_patterns_pass(dev: LocalCloud) -> None:
     assert "Result: PASS" in report
     # Every call was checked against the deployed policies, none was denied, and every grant is used or acknowledged.
     access = dev.access_report(acknowledged)
-    assert access.enforced and not access.denials, report
+    assert access.enforced, report
+    assert not access.denials, report
     assert [(g.owner, g.action, g.resource) for g in access.unused] == [], report
     assert sum(g.uses for g in access.grants) > 100
 

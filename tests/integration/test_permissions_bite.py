@@ -63,7 +63,7 @@ def remove_resource(template: Template, logical_prefix: str, resource_type: str)
             depends.remove(logical_id)
         elif depends == logical_id:
             del resource["DependsOn"]
-    return logical_id
+    return str(logical_id)
 
 
 def mutant_assembly(source: Path, name: str, mutate: Callable[[Template], None]) -> Path:
@@ -126,10 +126,12 @@ def test_eventbridge_without_the_lambda_permission_cannot_run_the_scheduled_swee
 
 def test_the_validator_without_its_queue_grant_cannot_hand_uploads_on(mutant: LocalCloud) -> None:
     bucket = mutant.resource("EventPipeline/Uploads", "AWS::S3::Bucket").physical_id
-    denials = _denials_during(
-        mutant,
-        lambda: (mutant.put_object(bucket, f"incoming/{uuid.uuid4().hex}/a.csv", b"id,amount\n1,2\n"), mutant.drain()),
-    )
+
+    def upload() -> None:
+        mutant.put_object(bucket, f"incoming/{uuid.uuid4().hex}/a.csv", b"id,amount\n1,2\n")
+        mutant.drain()
+
+    denials = _denials_during(mutant, upload)
     assert ("sqs:SendMessage", "DevService-EventPipeline-1EE00B73-Queue") in _names(denials)
     assert all(d.caller.startswith("function Dev-Service-EventPipelineValidate") for d in denials)
 
@@ -155,7 +157,8 @@ def test_a_state_machine_without_its_invoke_grant_fails_its_first_task(mutant: L
         result = mutant.run_execution(app.state_machine_arn, order(f"bite-{uuid.uuid4().hex[:8]}", {"bite-sku": 1}))
 
     denials = _denials_during(mutant, run)
-    assert result is not None and result.status == "FAILED"
+    assert result is not None
+    assert result.status == "FAILED"
     assert "is not authorized to perform: lambda:InvokeFunction" in str(result.cause)
     (denial,) = denials
     assert denial.caller.startswith("state machine Dev-Service-OrderWorkflow")

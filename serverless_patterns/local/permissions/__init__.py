@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from serverless_patterns.local.permissions import services
 from serverless_patterns.local.permissions.enforcer import AccessDeniedError, Denial, Enforcer
-from serverless_patterns.local.permissions.report import Acknowledgement, AccessReport, load_acknowledgements
+from serverless_patterns.local.permissions.report import AccessReport, Acknowledgement, load_acknowledgements
 from serverless_patterns.local.permissions.store import PolicyStore
 
 if TYPE_CHECKING:
@@ -47,7 +47,9 @@ class AccessControl:
 
     def _start_permissions(self, stack: ExitStack, *, region: str, enforce: bool) -> Enforcer:
         """Check every call from now on (when ``enforce``); the policies are read after the deployment."""
-        self.permissions = Enforcer(PolicyStore(self.account_id, region), enabled=enforce, resolver=services.MotoResolver())
+        self.permissions = Enforcer(
+            PolicyStore(self.account_id, region), enabled=enforce, resolver=services.MotoResolver()
+        )
         if enforce:
             self.permissions.install(stack)
             services.install(stack, self.permissions)
@@ -63,7 +65,9 @@ class AccessControl:
     def _read_policies(self, client: Any) -> list[str]:
         """Read the deployed policies; return what AWS would have refused to create (those records fail)."""
         enforcer = self.permissions
-        enforcer.store = PolicyStore.from_records(self.state.records, account=self.account_id, region=enforcer.store.region)
+        enforcer.store = PolicyStore.from_records(
+            self.state.records, account=self.account_id, region=enforcer.store.region
+        )
         return services.check_deployment(enforcer, self.state, client) if enforcer.enabled else []
 
     @property

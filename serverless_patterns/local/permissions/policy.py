@@ -156,9 +156,7 @@ class Statement:
 
     def matches(self, action: str, resource: str, context: Mapping[str, str | Sequence[str]]) -> bool:
         """Action, resource and conditions (not the principal: see ``principal_match``)."""
-        return (
-            self.applies_to_action(action) and self.applies_to_resource(resource) and self.conditions_hold(context)
-        )
+        return self.applies_to_action(action) and self.applies_to_resource(resource) and self.conditions_hold(context)
 
 
 def _principals(raw: Any) -> tuple[tuple[str, str], ...]:

@@ -149,7 +149,11 @@ class AccessReport:
             seen[key] = seen.get(key, 0) + 1
             if seen[key] == 1:
                 lines.append(f"  DENIED {denial}")
-        lines += [f"  ({count - 1} more like: {caller} {action})" for (caller, action, _, _), count in seen.items() if count > 1]
+        lines += [
+            f"  ({count - 1} more like: {caller} {action})"
+            for (caller, action, _, _), count in seen.items()
+            if count > 1
+        ]
         owner = None
         for grant in self.grants:
             if not verbose and not grant.unused:
@@ -157,7 +161,11 @@ class AccessReport:
             if grant.owner != owner:
                 owner = grant.owner
                 lines.append(f"  {owner}")
-            status = f"used {grant.uses}x" if grant.uses else (f"unused, acknowledged: {grant.acknowledged}" if grant.acknowledged else "UNUSED")
+            status = (
+                f"used {grant.uses}x"
+                if grant.uses
+                else (f"unused, acknowledged: {grant.acknowledged}" if grant.acknowledged else "UNUSED")
+            )
             lines.append(f"    {grant.action} on {grant.resource}  [{status}]  ({grant.source})")
         lines.append(self.summary())
         return lines

@@ -28,11 +28,11 @@ from contextlib import ExitStack
 from typing import Any
 from unittest import mock
 
+from moto.cloudwatch.models import Alarm
 from moto.kms.models import kms_backends
 from moto.s3 import notifications as s3_notifications
 from moto.s3.models import s3_backends
 from moto.secretsmanager.models import secretsmanager_backends
-from moto.cloudwatch.models import Alarm
 from moto.sns.models import Subscription, sns_backends
 
 from serverless_patterns.local.invocation import split_function
@@ -47,7 +47,11 @@ class MotoResolver(catalog.Resolver):
         try:
             return str(secretsmanager_backends[account][region].describe_secret(secret_id).arn)
         except Exception:
-            return secret_id if secret_id.startswith("arn:") else f"arn:aws:secretsmanager:{region}:{account}:secret:{secret_id}"
+            return (
+                secret_id
+                if secret_id.startswith("arn:")
+                else f"arn:aws:secretsmanager:{region}:{account}:secret:{secret_id}"
+            )
 
     def key_arn(self, key_id: str, region: str, account: str) -> str:
         try:
@@ -184,17 +188,29 @@ def _check_notifications(enforcer: Enforcer, record: Any, client: Callable[[str]
     handler = str(record.properties.get("ServiceToken", "")).split(":")[-1]
     caller = enforcer.function_caller(handler)
     if caller is not None:
-        denial = enforcer.authorize(caller, "s3:PutBucketNotification", bucket_arn, operation="Custom::S3BucketNotifications")
+        denial = enforcer.authorize(
+            caller, "s3:PutBucketNotification", bucket_arn, operation="Custom::S3BucketNotifications"
+        )
         if denial is not None:
             client("s3").put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={})
             return [_fail(record, f"the notifications handler may not configure {bucket}: {denial.reason}")]
     config = record.properties.get("NotificationConfiguration") or {}
     invalid = []
-    for key, arn_key in (("LambdaFunctionConfigurations", "LambdaFunctionArn"), ("QueueConfigurations", "QueueArn"), ("TopicConfigurations", "TopicArn")):
+    for key, arn_key in (
+        ("LambdaFunctionConfigurations", "LambdaFunctionArn"),
+        ("QueueConfigurations", "QueueArn"),
+        ("TopicConfigurations", "TopicArn"),
+    ):
         for target in config.get(key, []):
             target_arn = str(target[arn_key])
             if key.startswith("Lambda"):
-                denial = may_invoke(enforcer, "s3.amazonaws.com", target_arn, source_arn=bucket_arn, source_account=enforcer.store.account)
+                denial = may_invoke(
+                    enforcer,
+                    "s3.amazonaws.com",
+                    target_arn,
+                    source_arn=bucket_arn,
+                    source_account=enforcer.store.account,
+                )
             else:
                 denial = may_deliver(enforcer, "s3.amazonaws.com", target_arn, source_arn=bucket_arn)
             if denial is not None:
@@ -213,7 +229,11 @@ def _notify(enforcer: Enforcer, alarm: Alarm, previous: str) -> None:
     notification unless its policy denies it; an encrypted topic's key policy must let
     ``cloudwatch.amazonaws.com`` use the key.
     """
-    by_state = {"ALARM": alarm.alarm_actions, "OK": alarm.ok_actions, "INSUFFICIENT_DATA": alarm.insufficient_data_actions}
+    by_state = {
+        "ALARM": alarm.alarm_actions,
+        "OK": alarm.ok_actions,
+        "INSUFFICIENT_DATA": alarm.insufficient_data_actions,
+    }
     for action in by_state.get(alarm.state_value) or []:
         topic = str(action)
         if topic.split(":")[2] != "sns":
@@ -229,7 +249,9 @@ def _notify(enforcer: Enforcer, alarm: Alarm, previous: str) -> None:
             "StateChangeTime": alarm.state_updated_timestamp.isoformat(),
         }
         region, account = topic.split(":")[3], topic.split(":")[4]
-        sns_backends[account][region].publish(message=json.dumps(message), arn=topic, subject=f'{alarm.state_value}: "{alarm.name}"')
+        sns_backends[account][region].publish(
+            message=json.dumps(message), arn=topic, subject=f'{alarm.state_value}: "{alarm.name}"'
+        )
 
 
 def install(stack: ExitStack, enforcer: Enforcer) -> None:

@@ -10,7 +10,7 @@ import pytest
 from serverless_patterns.local.permissions import catalog
 from serverless_patterns.local.permissions.enforcer import Enforcer
 from serverless_patterns.local.permissions.policy import Principal, Statement, evaluate, wildcard_match
-from serverless_patterns.local.permissions.report import Acknowledgement, AccessReport
+from serverless_patterns.local.permissions.report import AccessReport, Acknowledgement
 from serverless_patterns.local.permissions.store import PolicyStore
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
@@ -98,7 +98,8 @@ def test_an_explicit_deny_wins_over_any_allow() -> None:
         Statement.parse({"Effect": "Deny", "Action": "sqs:SendMessage", "Resource": QUEUE}, "deny#0"),
     ]
     result = evaluate(statements, ROLE_PRINCIPAL, "sqs:SendMessage", QUEUE, CONTEXT)
-    assert result.denied_by is not None and result.denied_by.source == "deny#0"
+    assert result.denied_by is not None
+    assert result.denied_by.source == "deny#0"
     assert not result.allows
     assert evaluate(statements, ROLE_PRINCIPAL, "sqs:ReceiveMessage", QUEUE, CONTEXT).allows
 
@@ -173,7 +174,9 @@ class Record:
 def _store(*, key_policy: list[dict[str, Any]], identity: list[dict[str, Any]]) -> PolicyStore:
     records = [
         Record("AWS::IAM::Role", "Handler", {}, "/Stack/Role"),
-        Record("AWS::IAM::Policy", "p", {"Roles": ["Handler"], "PolicyDocument": {"Statement": identity}}, "/Stack/Policy"),
+        Record(
+            "AWS::IAM::Policy", "p", {"Roles": ["Handler"], "PolicyDocument": {"Statement": identity}}, "/Stack/Policy"
+        ),
         Record("AWS::KMS::Key", "1234", {"KeyPolicy": {"Statement": key_policy}}, "/Stack/Key"),
         Record("AWS::SQS::Queue", f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/jobs", {"KmsMasterKeyId": KEY}),
         Record("AWS::Lambda::Function", "fn", {"Role": ROLE}),
@@ -189,7 +192,9 @@ USE_KEY = {"Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"], 
 def _send(enforcer: Enforcer) -> str | None:
     caller = enforcer.function_caller("fn")
     assert caller is not None
-    found = enforcer.check_request(caller, "sqs", "SendMessage", {"QueueUrl": f"https://x.{REGION}.a.com/{ACCOUNT}/jobs"}, REGION)
+    found = enforcer.check_request(
+        caller, "sqs", "SendMessage", {"QueueUrl": f"https://x.{REGION}.a.com/{ACCOUNT}/jobs"}, REGION
+    )
     return None if found is None else f"{found[0].action} {'key' if found[1] else ''}".strip()
 
 
