@@ -38,16 +38,15 @@ from serverless_patterns.local.permissions import AccessControl
 from serverless_patterns.local.schedules import Scheduler
 from serverless_patterns.local.sqs_redrive import MessageMoveTasks
 from serverless_patterns.local.stepfunctions import (
+    ExecutionCalls,
     WaitRecorder,
-    await_execution,
-    execution_name,
     name_rule_executions,
     running_executions,
     share_parsed_programs,
     share_task_clients,
 )
 from serverless_patterns.local.timeline import DrainResult, Timeline
-from serverless_patterns.scenarios.target import ExecutionResult, HttpResponse, InvokeResult
+from serverless_patterns.scenarios.target import HttpResponse, InvokeResult
 
 if TYPE_CHECKING:
     from aws_cdk import Stage
@@ -65,7 +64,7 @@ def _no_progress(message: str) -> None:
     """Progress sink that drops messages."""
 
 
-class LocalCloud(Inventory, AccessControl):
+class LocalCloud(Inventory, AccessControl, ExecutionCalls):
     """A synthesized CDK app deployed into an in-process emulated AWS (moto), with its code running.
 
     Use it as a context manager::
@@ -313,35 +312,6 @@ class LocalCloud(Inventory, AccessControl):
     def put_object(self, bucket: str, key: str, body: bytes | str = b"") -> None:
         """Upload an object (notifications are queued; ``drain`` delivers them)."""
         self.client("s3").put_object(Bucket=bucket, Key=key, Body=body.encode() if isinstance(body, str) else body)
-
-    # -- Step Functions --------------------------------------------------------------------
-
-    def start_execution(self, state_machine_arn: str, execution_input: Any = None, *, name: str | None = None) -> str:
-        """Start an execution (always named: moto's unnamed executions collide); return its ARN."""
-        response = self.client("stepfunctions").start_execution(
-            stateMachineArn=state_machine_arn, name=name or execution_name(), input=json.dumps(execution_input or {})
-        )
-        return str(response["executionArn"])
-
-    def wait_for_execution(self, execution_arn: str, *, timeout_seconds: float = 30.0) -> ExecutionResult:
-        """Block until the execution ends (Retry and Wait delays are skipped, not slept)."""
-        return await_execution(self.client("stepfunctions"), execution_arn, timeout_seconds)
-
-    def run_execution(
-        self,
-        state_machine_arn: str,
-        execution_input: Any = None,
-        *,
-        name: str | None = None,
-        timeout_seconds: float = 30.0,
-    ) -> ExecutionResult:
-        """Start an execution and wait for its result."""
-        arn = self.start_execution(state_machine_arn, execution_input, name=name)
-        return self.wait_for_execution(arn, timeout_seconds=timeout_seconds)
-
-    def retry_waits(self, execution_arn: str) -> list[float]:
-        """The Retry backoffs the execution would have waited on AWS, in order."""
-        return [w.seconds for w in self.waits.for_execution(execution_arn, "retry")]
 
     # -- queues and the drain loop -------------------------------------------------------
 

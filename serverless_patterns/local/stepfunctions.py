@@ -252,3 +252,37 @@ def await_execution(client: Any, execution_arn: str, timeout_seconds: float) -> 
         if time.monotonic() > deadline:
             raise TimeoutError(f"{execution_arn} still running after {timeout_seconds} s")
         time.sleep(POLL_SECONDS)
+
+
+class ExecutionCalls:
+    """The Step Functions calls of ``LocalCloud``: start, await, run an execution; its Retry waits."""
+
+    waits: WaitRecorder
+    client: Callable[[str], Any]
+
+    def start_execution(self, state_machine_arn: str, execution_input: Any = None, *, name: str | None = None) -> str:
+        """Start an execution (always named: moto's unnamed executions collide); return its ARN."""
+        response = self.client("stepfunctions").start_execution(
+            stateMachineArn=state_machine_arn, name=name or execution_name(), input=json.dumps(execution_input or {})
+        )
+        return str(response["executionArn"])
+
+    def wait_for_execution(self, execution_arn: str, *, timeout_seconds: float = 30.0) -> ExecutionResult:
+        """Block until the execution ends (Retry and Wait delays are skipped, not slept)."""
+        return await_execution(self.client("stepfunctions"), execution_arn, timeout_seconds)
+
+    def run_execution(
+        self,
+        state_machine_arn: str,
+        execution_input: Any = None,
+        *,
+        name: str | None = None,
+        timeout_seconds: float = 30.0,
+    ) -> ExecutionResult:
+        """Start an execution and wait for its result."""
+        arn = self.start_execution(state_machine_arn, execution_input, name=name)
+        return self.wait_for_execution(arn, timeout_seconds=timeout_seconds)
+
+    def retry_waits(self, execution_arn: str) -> list[float]:
+        """The Retry backoffs the execution would have waited on AWS, in order."""
+        return [w.seconds for w in self.waits.for_execution(execution_arn, "retry")]
