@@ -126,8 +126,8 @@ class AccessReport:
 
     @property
     def unused(self) -> list[Grant]:
-        """Grants never used and not acknowledged (warnings)."""
-        return [g for g in self.grants if g.unused]
+        """Grants never used and not acknowledged (warnings); none when nothing was checked."""
+        return [g for g in self.grants if g.unused] if self.enforced else []
 
     def summary(self) -> str:
         """One line: grants, used, acknowledged, unused (warnings), denials."""
@@ -142,6 +142,8 @@ class AccessReport:
 
     def render(self, *, verbose: bool = False) -> list[str]:
         """The report's lines: denials, then per owner its grants (all with ``verbose``, else the unused)."""
+        if not self.enforced:
+            return [self.summary()]
         lines = ["Least privilege (every AWS call checked against the deployed policies)"]
         seen: dict[tuple[str, str, str, str], int] = {}
         for denial in self.denials:
