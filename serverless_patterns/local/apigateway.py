@@ -28,6 +28,7 @@ from urllib.parse import unquote
 
 from serverless_patterns.local.cloudformation import DeploymentState
 from serverless_patterns.local.lambda_runtime import LambdaRuntime
+from serverless_patterns.local.permissions.services import may_invoke
 from serverless_patterns.scenarios.target import HttpResponse
 
 LOCAL_USER = "local-cloud-user"
@@ -190,6 +191,20 @@ class ApiGateway:
             body,
             claims,
         )
+        stage_name = event["requestContext"]["stage"]
+        source_arn = (
+            f"arn:aws:execute-api:{self.region}:{self.account_id}:{rest_api.api_id}/{stage_name}/{method}{path}"
+        )
+        credentials = integration.get("Credentials")
+        if may_invoke(
+            self.runtime.permissions,
+            "apigateway.amazonaws.com",
+            function,
+            source_arn=source_arn,
+            role_arn=str(credentials) if credentials else None,
+        ):
+            # AWS: "Execution failed due to configuration error: Invalid permissions on Lambda function"
+            return _response(500, {"message": "Internal server error"})
         with self.runtime.source("apigateway"):
             invocation = self.runtime.invoke(function, event, source="apigateway")
         result = invocation.result

@@ -15,12 +15,16 @@ import datetime
 import json
 import uuid
 from collections.abc import Callable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from serverless_patterns.local.clock import VirtualClock
 from serverless_patterns.local.invocation import Invocation, split_function
 from serverless_patterns.local.lambda_runtime import LambdaRuntime
+from serverless_patterns.local.permissions.enforcer import ACCESS_DENIED_CODES
 
 RETRY_DELAYS_SECONDS = (60.0, 120.0)
 DEFAULT_MAX_RETRY_ATTEMPTS = 2
@@ -164,7 +168,15 @@ class AsyncInvoker:
         if destination is None:
             return
         record = self.invocation_record(event, condition)
-        self.deliver(destination, record)
+        enforcer = self.runtime.permissions
+        # Lambda sends the record with the function's execution role.
+        with enforcer.acting_as(enforcer.function_caller(event.function_name)) if enforcer else nullcontext():
+            try:
+                self.deliver(destination, record)
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] not in ACCESS_DENIED_CODES:
+                    raise
+                return  # the role may not send there: AWS drops the record (the denial is recorded)
         self.deliveries.append(DestinationDelivery(destination=destination, condition=condition, record=record))
 
     def invocation_record(self, event: AsyncEvent, condition: str) -> dict[str, Any]:

@@ -34,19 +34,19 @@ from serverless_patterns.local.event_sources import SqsPoller
 from serverless_patterns.local.inventory import Inventory
 from serverless_patterns.local.invocation import Invocation
 from serverless_patterns.local.lambda_runtime import LambdaRuntime
+from serverless_patterns.local.permissions import AccessControl
 from serverless_patterns.local.schedules import Scheduler
 from serverless_patterns.local.sqs_redrive import MessageMoveTasks
 from serverless_patterns.local.stepfunctions import (
+    ExecutionCalls,
     WaitRecorder,
-    await_execution,
-    execution_name,
     name_rule_executions,
     running_executions,
     share_parsed_programs,
     share_task_clients,
 )
 from serverless_patterns.local.timeline import DrainResult, Timeline
-from serverless_patterns.scenarios.target import ExecutionResult, HttpResponse, InvokeResult
+from serverless_patterns.scenarios.target import HttpResponse, InvokeResult
 
 if TYPE_CHECKING:
     from aws_cdk import Stage
@@ -64,7 +64,7 @@ def _no_progress(message: str) -> None:
     """Progress sink that drops messages."""
 
 
-class LocalCloud(Inventory):
+class LocalCloud(Inventory, AccessControl, ExecutionCalls):
     """A synthesized CDK app deployed into an in-process emulated AWS (moto), with its code running.
 
     Use it as a context manager::
@@ -75,7 +75,9 @@ class LocalCloud(Inventory):
             cloud.drain()                                # queues, retries, notifications
 
     Inside it every boto3 client of the process (tests and handlers alike) talks to the
-    emulator; on exit the emulator is discarded.
+    emulator; on exit the emulator is discarded. Handlers and services call with their roles,
+    checked against the deployed policies (``permissions``); the test itself is the account's
+    administrator.
     """
 
     def __init__(
@@ -85,8 +87,10 @@ class LocalCloud(Inventory):
         env: str | None = None,
         progress: Progress | None = None,
         echo_logs: bool = False,
+        enforce_permissions: bool = True,
     ) -> None:
         self._source = source
+        self._enforce = enforce_permissions
         self._env = env
         self._progress = progress or _no_progress
         self._echo_logs = echo_logs
@@ -115,14 +119,16 @@ class LocalCloud(Inventory):
         env: str | None = None,
         progress: Progress | None = None,
         echo_logs: bool = False,
+        enforce_permissions: bool = True,
     ) -> LocalCloud:
         """A cloud that deploys ``source`` (a Stage, or a cloud assembly directory) when entered.
 
         ``env`` picks the nested assembly (``dev``, ``staging``, ``prod``) of a top-level
         ``cdk.out``; ``progress`` receives a line per step; ``echo_logs`` prints every
-        invocation's log (they always go to the emulated CloudWatch Logs).
+        invocation's log (they always go to the emulated CloudWatch Logs);
+        ``enforce_permissions=False`` lets every call through (no denials, no report).
         """
-        return cls(source, env=env, progress=progress, echo_logs=echo_logs)
+        return cls(source, env=env, progress=progress, echo_logs=echo_logs, enforce_permissions=enforce_permissions)
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -173,9 +179,10 @@ class LocalCloud(Inventory):
             )
             runtime.install(stack)
             self._runtime = runtime
+            runtime.permissions = self._start_permissions(stack, region=region, enforce=self._enforce)
             self.waits.install(stack)
             name_rule_executions(stack)
-            share_task_clients(stack)
+            share_task_clients(stack, self._state_machine_credentials if self._enforce else None)
             share_parsed_programs(stack)
             s3_events.install(stack, runtime)
             events.install(stack, runtime)
@@ -196,6 +203,8 @@ class LocalCloud(Inventory):
                 started = time.perf_counter()
                 self.stack_outputs[artifact.stack_name] = deployer.deploy(artifact)
                 self._progress(f"  {artifact.stack_name} created in {time.perf_counter() - started:.1f}s")
+            for refused in self._read_policies(self.client):
+                self._progress(f"  refused by AWS's permission checks: {refused}")
             self._poller = SqsPoller(
                 runtime=runtime, clock=self.clock, client=self.client, mappings=self.state.sqs_mappings
             )
@@ -303,35 +312,6 @@ class LocalCloud(Inventory):
     def put_object(self, bucket: str, key: str, body: bytes | str = b"") -> None:
         """Upload an object (notifications are queued; ``drain`` delivers them)."""
         self.client("s3").put_object(Bucket=bucket, Key=key, Body=body.encode() if isinstance(body, str) else body)
-
-    # -- Step Functions --------------------------------------------------------------------
-
-    def start_execution(self, state_machine_arn: str, execution_input: Any = None, *, name: str | None = None) -> str:
-        """Start an execution (always named: moto's unnamed executions collide); return its ARN."""
-        response = self.client("stepfunctions").start_execution(
-            stateMachineArn=state_machine_arn, name=name or execution_name(), input=json.dumps(execution_input or {})
-        )
-        return str(response["executionArn"])
-
-    def wait_for_execution(self, execution_arn: str, *, timeout_seconds: float = 30.0) -> ExecutionResult:
-        """Block until the execution ends (Retry and Wait delays are skipped, not slept)."""
-        return await_execution(self.client("stepfunctions"), execution_arn, timeout_seconds)
-
-    def run_execution(
-        self,
-        state_machine_arn: str,
-        execution_input: Any = None,
-        *,
-        name: str | None = None,
-        timeout_seconds: float = 30.0,
-    ) -> ExecutionResult:
-        """Start an execution and wait for its result."""
-        arn = self.start_execution(state_machine_arn, execution_input, name=name)
-        return self.wait_for_execution(arn, timeout_seconds=timeout_seconds)
-
-    def retry_waits(self, execution_arn: str) -> list[float]:
-        """The Retry backoffs the execution would have waited on AWS, in order."""
-        return [w.seconds for w in self.waits.for_execution(execution_arn, "retry")]
 
     # -- queues and the drain loop -------------------------------------------------------
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -137,7 +138,12 @@ class SqsPoller:
             return sum(pool.map(lambda item: self._poll(sqs, *item), work))
 
     def _poll(self, sqs: Any, mapping: SqsMapping, url: str) -> int:
-        """One poller: receive and deliver batches one after another while there are any."""
+        """One poller: receive and deliver batches one after another while there are any (as the function's role)."""
+        enforcer = self.runtime.permissions
+        with enforcer.acting_as(enforcer.function_caller(mapping.function_name)) if enforcer else nullcontext():
+            return self._poll_batches(sqs, mapping, url)
+
+    def _poll_batches(self, sqs: Any, mapping: SqsMapping, url: str) -> int:
         delivered = 0
         for _ in range(MAX_BATCHES_PER_POLLER_ROUND):
             messages = self._receive(sqs, mapping, url)

@@ -18,8 +18,13 @@ matched event also reaches:
   function's EventInvokeConfig retries and destinations apply on the next drain).
 
 Disabled rules deliver nothing. Scheduled rules fire on the virtual clock (``schedules``).
+Permissions (when the cloud enforces them): a state machine is started with the target's
+``RoleArn`` (``states:StartExecution``; a denied start is dead-lettered with ``ERROR_CODE``
+``NO_PERMISSIONS``), a function is invoked only with an ``AWS::Lambda::Permission`` for
+``events.amazonaws.com`` and the rule's ARN, a queue or topic (targets and dead-letter queues)
+takes the event only when its policy lets EventBridge send for the rule.
 Not simulated: the target's ``RetryPolicy`` (a start that fails is dead-lettered at once),
-IAM (the target role is not assumed), archives/replays beyond moto's.
+archives/replays beyond moto's.
 """
 
 from __future__ import annotations
@@ -38,6 +43,8 @@ from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
 from serverless_patterns.local.cloudformation import Emulated, ResourceContext, emulates
 from serverless_patterns.local.lambda_runtime import LambdaRuntime
+from serverless_patterns.local.permissions.enforcer import AccessDeniedError, Enforcer
+from serverless_patterns.local.permissions.services import may_deliver, may_invoke
 from serverless_patterns.local.stepfunctions import execution_name
 
 _PATH_STEP = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]|\['([^']*)'\]")
@@ -113,14 +120,20 @@ def deliver(
 ) -> None:
     """Send an event (as AWS delivers it; ``raw``: as moto keeps it) to every target of ``rule``."""
     others = []
+    enforcer = runtime.permissions
     for target in rule.targets:
-        service = str(target["Arn"]).split(":")[2]
+        arn = str(target["Arn"])
+        service = arn.split(":")[2]
         if service == "states":
-            _start_execution(rule, target, target_input(target, event))
+            _start_execution(rule, target, target_input(target, event), enforcer)
         elif service == "lambda":
             if runtime.enqueue_async is None:
                 raise RuntimeError("EventBridge targets need the cloud's async invoker")
-            runtime.enqueue_async(str(target["Arn"]), target_input(target, event), "events")
+            if may_invoke(enforcer, "events.amazonaws.com", arn, source_arn=rule.arn, role_arn=target.get("RoleArn")):
+                continue  # EventBridge may not invoke it: the event is dropped (the denial is recorded)
+            runtime.enqueue_async(arn, target_input(target, event), "events")
+        elif may_deliver(enforcer, "events.amazonaws.com", arn, source_arn=rule.arn, role_arn=target.get("RoleArn")):
+            continue
         else:
             others.append(target)
     if others:
@@ -143,16 +156,23 @@ def install(stack: ExitStack, runtime: LambdaRuntime) -> None:
     stack.enter_context(mock.patch.object(Rule, "send_to_targets", send_to_targets))
 
 
-def _start_execution(rule: Rule, target: dict[str, Any], execution_input: str) -> None:
+def _start_execution(rule: Rule, target: dict[str, Any], execution_input: str, enforcer: Enforcer | None) -> None:
+    """StartExecution with the target's role; a failed start goes to the target's DLQ, if EventBridge may send there."""
     arn = str(target["Arn"])
     region, account = arn.split(":")[3], arn.split(":")[4]
     try:
+        if enforcer is not None and enforcer.enabled:
+            role = target.get("RoleArn")
+            if not role:
+                raise PermissionError(f"EventBridge needs the target's RoleArn to start {arn}")
+            caller = enforcer.role_caller(str(role), "events", f"rule {rule.name} with {str(role).rsplit('/', 1)[-1]}")
+            enforcer.require(caller, "states:StartExecution", arn, operation="EventBridge target")
         stepfunctions_parser_backends[account][region].start_execution(
             state_machine_arn=arn, name=execution_name(), execution_input=execution_input
         )
     except Exception as exc:
         dead_letter = (target.get("DeadLetterConfig") or {}).get("Arn")
-        if not dead_letter:
+        if not dead_letter or may_deliver(enforcer, "events.amazonaws.com", str(dead_letter), source_arn=rule.arn):
             return  # EventBridge drops the event after its retries
         _, _, _, queue_region, queue_account, queue_name = str(dead_letter).split(":", 5)
         attributes = {
@@ -170,5 +190,7 @@ def _start_execution(rule: Rule, target: dict[str, Any], execution_input: str) -
 
 def _error_code(exc: Exception) -> str:
     """EventBridge's ERROR_CODE for a target it could not reach."""
+    if isinstance(exc, AccessDeniedError | PermissionError):
+        return "NO_PERMISSIONS"
     name = type(exc).__name__
     return "RESOURCE_NOT_FOUND" if "NotExist" in name or "NotFound" in name else "SDK_CLIENT_ERROR"

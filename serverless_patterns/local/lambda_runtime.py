@@ -55,7 +55,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from unittest import mock
 
 from moto.awslambda.models import LambdaBackend, LambdaFunction
@@ -78,6 +78,7 @@ from serverless_patterns.local.invocation import (
     save_logs,
     split_function,
 )
+from serverless_patterns.local.permissions.services import lambda_service_writes
 from serverless_patterns.local.sandbox import (
     DEFAULT_MAX_CONTAINERS,
     LAYER_PACKAGES,
@@ -88,6 +89,9 @@ from serverless_patterns.local.sandbox import (
     extract_code,
     top_level_names,
 )
+
+if TYPE_CHECKING:
+    from serverless_patterns.local.permissions.enforcer import Enforcer
 
 FUNCTION_ERROR_HEADER = "x-amz-function-error"
 
@@ -114,6 +118,7 @@ class LambdaRuntime:
         self.echo_logs = echo_logs
         self.invocations: list[Invocation] = []
         self.enqueue_async: AsyncEnqueue | None = None
+        self.permissions: Enforcer | None = None  # set by the cloud: each function runs as its role
         self.sandbox = Sandbox(max_containers=max_containers)
         self._capacity: dict[str, int] = {}
         self._host_environ: Mapping[str, str] = os.environ
@@ -275,6 +280,7 @@ class LambdaRuntime:
             log_group=log_group,
             log_stream=log_stream,
             version=request.version,
+            credentials=self._credentials(fn.function_name),
         )
         with ExitStack() as stack:
             frame = stack.enter_context(self.sandbox.running(container))
@@ -314,8 +320,14 @@ class LambdaRuntime:
                 f"REPORT RequestId: {request.request_id}\tDuration: {duration_ms:.2f} ms\t"
                 f"Memory Size: {context.memory_limit_in_mb} MB\n"
             )
-        save_logs(logs_backends[self.account_id][self.region], log_group, log_stream, logs)
+        stream_arn = f"arn:aws:logs:{self.region}:{self.account_id}:log-group:{log_group}:log-stream:{log_stream}"
+        if lambda_service_writes(self.permissions, fn.function_name, properties, stream_arn):
+            save_logs(logs_backends[self.account_id][self.region], log_group, log_stream, logs)
         return self._record(request, result, duration_ms=duration_ms, logs=logs)
+
+    def _credentials(self, function_name: str) -> dict[str, str] | None:
+        enforcer = self.permissions
+        return enforcer.credentials_for(function_name) if enforcer is not None and enforcer.enabled else None
 
     @staticmethod
     def _call(container: Container, handler_spec: str, event: Any, context: LambdaContext, request_id: str) -> Result:

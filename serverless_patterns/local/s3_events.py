@@ -28,6 +28,7 @@ from moto.s3 import notifications
 from moto.s3.models import FakeBucket
 
 from serverless_patterns.local.lambda_runtime import LambdaRuntime
+from serverless_patterns.local.permissions.services import may_invoke
 
 OWNER_ID = "A3NL1KOZZKExample"
 REQUEST_CONTEXT = {"aws:SecureTransport": "true"}
@@ -89,6 +90,11 @@ def install(stack: ExitStack, runtime: LambdaRuntime) -> None:
     def invoke_lambda(account_id: str, event_body: Any, fn_arn: str, region_name: str) -> None:
         if runtime.enqueue_async is None:
             raise RuntimeError("S3 notifications need the cloud's async invoker")
+        bucket_arn = str(event_body["Records"][0]["s3"]["bucket"]["arn"])
+        if may_invoke(
+            runtime.permissions, "s3.amazonaws.com", fn_arn, source_arn=bucket_arn, source_account=account_id
+        ):
+            return  # S3 may not invoke the function: the notification is lost (the denial is recorded)
         runtime.enqueue_async(fn_arn, json.dumps(event_body), "s3")
 
     def get_permission(bucket: FakeBucket, action: str, resource: str) -> PermissionResult:

@@ -10,18 +10,22 @@ assert the 2 s, 4 s backoff of a Retry without waiting for it.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import logging
+import pkgutil
 import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 from unittest import mock
 
+import boto3
 from moto.events import notifications as event_notifications
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.common.retry.retrier_decl import RetrierDecl
@@ -95,27 +99,49 @@ class WaitRecorder:
         return [w for w in self.waits if w.execution_arn == execution_arn and (kind is None or w.kind == kind)]
 
 
-def share_task_clients(stack: ExitStack) -> None:
-    """One boto3 client per (region, service) for the interpreter's tasks, for as long as ``stack`` is open.
+def share_task_clients(stack: ExitStack, credentials: Callable[[str], Mapping[str, str]] | None = None) -> None:
+    """One boto3 client per (region, service, role) for the interpreter's tasks, for as long as ``stack`` is open.
 
     moto builds a new client for every Lambda or SQS task, from boto3's default session:
     slow (tens of ms each), and not thread-safe when executions run concurrently. Clients
-    themselves are thread-safe, so the tasks of every execution share them (moto ignores a
-    task's credentials anyway).
+    themselves are thread-safe, so the tasks of every execution share them. A task calls
+    with its state machine's role (or its ``Credentials``): ``credentials(role_arn)`` gives
+    that role's credentials, with which the client signs.
     """
     original = boto_client.boto_client_for
-    clients: dict[tuple[str, str], Any] = {}
+    clients: dict[tuple[str, str, str], Any] = {}
     lock = threading.Lock()
 
     def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        role = str(getattr(state_credentials, "role_arn", "") or "")
         with lock:
-            if (region, service) not in clients:
-                clients[(region, service)] = original(region=region, service=service)
-            return clients[(region, service)]
+            if (region, service, role) not in clients:
+                client = original(region=region, service=service)
+                if role and credentials is not None:
+                    keys = credentials(role)
+                    client = boto3.client(
+                        service,  # type: ignore[call-overload]
+                        region_name=region,
+                        aws_access_key_id=keys["AWS_ACCESS_KEY_ID"],
+                        aws_secret_access_key=keys["AWS_SECRET_ACCESS_KEY"],
+                        aws_session_token=keys["AWS_SESSION_TOKEN"],
+                        config=client.meta.config,
+                    )
+                clients[(region, service, role)] = client
+            return clients[(region, service, role)]
 
+    _import_task_modules()  # each imports boto_client_for by name: patch every one, not only those loaded so far
     for name, module in list(sys.modules.items()):
         if name.startswith("moto.stepfunctions.parser") and getattr(module, "boto_client_for", None) is original:
             stack.enter_context(mock.patch.object(module, "boto_client_for", client_for))
+
+
+def _import_task_modules() -> None:
+    """Import the interpreter's task modules (moto imports them lazily, on an execution's first task)."""
+    from moto.stepfunctions.parser.asl.component.state.exec import state_task
+
+    for module in pkgutil.walk_packages(state_task.__path__, f"{state_task.__name__}."):
+        importlib.import_module(module.name)
 
 
 def share_parsed_programs(stack: ExitStack) -> None:
@@ -226,3 +252,37 @@ def await_execution(client: Any, execution_arn: str, timeout_seconds: float) -> 
         if time.monotonic() > deadline:
             raise TimeoutError(f"{execution_arn} still running after {timeout_seconds} s")
         time.sleep(POLL_SECONDS)
+
+
+class ExecutionCalls:
+    """The Step Functions calls of ``LocalCloud``: start, await, run an execution; its Retry waits."""
+
+    waits: WaitRecorder
+    client: Callable[[str], Any]
+
+    def start_execution(self, state_machine_arn: str, execution_input: Any = None, *, name: str | None = None) -> str:
+        """Start an execution (always named: moto's unnamed executions collide); return its ARN."""
+        response = self.client("stepfunctions").start_execution(
+            stateMachineArn=state_machine_arn, name=name or execution_name(), input=json.dumps(execution_input or {})
+        )
+        return str(response["executionArn"])
+
+    def wait_for_execution(self, execution_arn: str, *, timeout_seconds: float = 30.0) -> ExecutionResult:
+        """Block until the execution ends (Retry and Wait delays are skipped, not slept)."""
+        return await_execution(self.client("stepfunctions"), execution_arn, timeout_seconds)
+
+    def run_execution(
+        self,
+        state_machine_arn: str,
+        execution_input: Any = None,
+        *,
+        name: str | None = None,
+        timeout_seconds: float = 30.0,
+    ) -> ExecutionResult:
+        """Start an execution and wait for its result."""
+        arn = self.start_execution(state_machine_arn, execution_input, name=name)
+        return self.wait_for_execution(arn, timeout_seconds=timeout_seconds)
+
+    def retry_waits(self, execution_arn: str) -> list[float]:
+        """The Retry backoffs the execution would have waited on AWS, in order."""
+        return [w.seconds for w in self.waits.for_execution(execution_arn, "retry")]

@@ -32,10 +32,16 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from serverless_patterns.scenarios.target import Target
+
+
+# The grants the scenarios do not use but the app needs, each with its reason (the local
+# cloud's least-privilege report counts them as acknowledged rather than unused).
+ACKNOWLEDGED_GRANTS = Path(__file__).with_name("acknowledged_grants.json")
 
 
 @dataclass(frozen=True)

@@ -229,6 +229,7 @@ def test_handler_permissions_are_exactly_what_it_calls(built: dict[str, Built]) 
     secret_reads = [statement for statement in statements if "secretsmanager:GetSecretValue" in statement["Action"]]
     (secret_id,) = _resources(template, "AWS::SecretsManager::Secret")
     assert [statement["Resource"] for statement in secret_reads] == [{"Ref": secret_id}]
+    assert [statement["Action"] for statement in secret_reads] == ["secretsmanager:GetSecretValue"]
     wildcard = [statement for statement in statements if statement["Resource"] == "*"]
     assert {action for statement in wildcard for action in statement["Action"]} <= {
         "xray:PutTraceSegments",

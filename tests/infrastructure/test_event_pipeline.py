@@ -413,6 +413,7 @@ def test_process_may_back_off_and_requeue_and_use_its_idempotency_table(built: d
     assert {"sqs:ChangeMessageVisibility", "sqs:SendMessage", "sqs:DeleteMessage", "sqs:ReceiveMessage"} <= on_queue
     table = {"Fn::GetAtt": [b.logical_id("AWS::DynamoDB::GlobalTable", "Idempotency"), "Arn"]}
     on_table = {action for s in statements if table in _as_list(s["Resource"]) for action in _as_list(s["Action"])}
-    assert {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"} <= on_table
+    # Exactly Powertools idempotency's calls: no batches, queries, scans or stream reads.
+    assert on_table == {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
     validate_actions = {action for s in b.policy_statements("Validate") for action in _as_list(s["Action"])}
     assert not any(action.startswith("dynamodb:") for action in validate_actions)

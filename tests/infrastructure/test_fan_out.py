@@ -245,6 +245,16 @@ def test_least_privilege(built: dict[str, tuple[FanOut, assertions.Template]]) -
     assert invoke["Resource"]["Ref"].startswith("FanOutAggregatorLiveAlias")
 
 
+def test_the_master_may_list_the_input_bucket_so_a_missing_object_is_a_404(
+    built: dict[str, tuple[FanOut, assertions.Template]],
+) -> None:
+    """Without s3:ListBucket, S3 answers GetObject on a missing key with AccessDenied: the job would fail with a 500."""
+    template = _template(built, "dev")
+    lists = [s for s in _statements(template, "FanOutMaster") if _actions(s) == ["s3:ListBucket"]]
+    (statement,) = lists
+    assert statement["Resource"]["Fn::GetAtt"][0].startswith("FanOutInputBucket")
+
+
 def test_input_bucket_logs_access_and_expires_inputs(built: dict[str, tuple[FanOut, assertions.Template]]) -> None:
     template = _template(built, "prod")
     template.resource_count_is("AWS::S3::Bucket", 2)

@@ -242,8 +242,17 @@ def test_a_dead_letter_is_processed_once_redriven_after_the_fix(dev: LocalCloud,
     assert message_id in {m["MessageId"] for m in dev.read_queue(pipeline.dlq_url)}
     assert pipeline.records(record_key(PROCESSED_PREFIX, key)) == {}
 
-    # The fix: the upload the message names becomes readable. Then the documented redrive.
+    # The fix: the upload the message names becomes readable (its bucket lets the processor's role in:
+    # the bucket is not the pipeline's, so its policy, not the role's, grants the reads). Then the documented redrive.
     dev.client("s3").create_bucket(Bucket=bucket)
+    role = dev.permissions.store.function_roles[_function_name(dev, "Process")]
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"AWS": role},
+        "Action": "s3:*",
+        "Resource": f"arn:aws:s3:::{bucket}/*",
+    }
+    dev.client("s3").put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Statement": [statement]}))
     dev.client("s3").put_object(Bucket=bucket, Key=key, Body=body)
     assert ops(["redrive", "--dlq", dev.outputs["ProcessingDlqArn"], "--to", pipeline.queue_url, "--manual"]) == 0
     dev.drain()

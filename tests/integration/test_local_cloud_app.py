@@ -9,8 +9,9 @@ import pytest
 
 from serverless_patterns.local import LocalCloud
 from serverless_patterns.local.cloudformation import CREATED, EMULATED, FAILED, RECORDED, SKIPPED
+from serverless_patterns.local.permissions import load_acknowledgements
 from serverless_patterns.local.report import passed, render
-from serverless_patterns.scenarios import discover, run_scenario
+from serverless_patterns.scenarios import ACKNOWLEDGED_GRANTS, discover, run_scenario
 from serverless_patterns.stacks.stage import ServiceStage
 
 
@@ -35,9 +36,16 @@ def test_the_scenarios_of_the_deployed_patterns_pass(dev: LocalCloud) -> None:
     present = [s for s in discover() if dev.has_construct(s.pattern)]
     assert present, "the alarm topic is always deployed, so at least its scenario runs"
     results = [run_scenario(dev, s) for s in present]
-    report = render(dev, results, title="Dev")
+    acknowledged = load_acknowledgements(ACKNOWLEDGED_GRANTS)
+    report = render(dev, results, title="Dev", acknowledged=acknowledged)
     assert passed(dev, results), report
     assert "Result: PASS" in report
+    # Every call was checked against the deployed policies, none was denied, and every grant is used or acknowledged.
+    access = dev.access_report(acknowledged)
+    assert access.enforced, report
+    assert not access.denials, report
+    assert [(g.owner, g.action, g.resource) for g in access.unused] == [], report
+    assert sum(g.uses for g in access.grants) > 100
 
 
 def test_a_failing_check_fails_the_report(dev: LocalCloud) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +15,14 @@ from serverless_patterns.local.events import select_path, target_input
 from tests.integration.fixtures.machinery_stack import ASYNC_RETRIES
 
 SOURCE = "machinery.tests"
+
+
+@pytest.fixture(scope="module")
+def cloud(machinery_assembly: Path) -> Iterator[LocalCloud]:
+    """The Machinery stack, permissions off: these tests add rules and targets through the API, with no role or
+    Lambda permission for them (the permission side of EventBridge is tests/integration/test_permissions_bite.py's)."""
+    with LocalCloud.deploy(machinery_assembly, enforce_permissions=False) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

@@ -391,6 +391,15 @@ def _order_confirmed_listener(dev: LocalCloud, app: OrderApp, rid: str) -> str:
         "detail-type": [names.ORDER_CONFIRMED],
         "detail": {"order_id": [{"prefix": f"happy-{rid}"}]},
     }
-    events.put_rule(Name=rule, EventBusName=app.event_bus_name, EventPattern=json.dumps(pattern))
+    rule_arn = events.put_rule(Name=rule, EventBusName=app.event_bus_name, EventPattern=json.dumps(pattern))["RuleArn"]
     events.put_targets(Rule=rule, EventBusName=app.event_bus_name, Targets=[{"Id": "queue", "Arn": queue_arn}])
+    # As on AWS, EventBridge may send to the queue only if its policy lets it, for this rule.
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"Service": "events.amazonaws.com"},
+        "Action": "sqs:SendMessage",
+        "Resource": queue_arn,
+        "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
+    }
+    sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": json.dumps({"Statement": [statement]})})
     return str(queue_url)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from serverless_patterns.local.cloudformation import RECORDED, Emulated, ResourceContext, emulates, recorded
 from serverless_patterns.local.resources.common import camel
 
@@ -55,6 +57,28 @@ def composite_alarm(ctx: ResourceContext) -> Emulated:
         outcome=RECORDED,
         detail=f"rule: {str(ctx.properties.get('AlarmRule', ''))[:80]}",
     )
+
+
+class _LogGroup:
+    """moto's log group, whose GetAtt Arn ends in ``:*`` as on AWS (policies granting on it rely on that)."""
+
+    def __init__(self, model: Any) -> None:
+        self._model = model
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._model, name)
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        value = self._model.get_cfn_attribute(attribute_name)
+        return f"{value}:*" if attribute_name == "Arn" and not str(value).endswith(":*") else value
+
+
+@emulates("AWS::Logs::LogGroup")
+def log_group(ctx: ResourceContext) -> Any:
+    """moto creates the group; its ``Arn`` attribute is AWS's (``arn:...:log-group:NAME:*``)."""
+    if ctx.moto_create is None:
+        raise ValueError("moto has no log group model")
+    return _LogGroup(ctx.moto_create())
 
 
 @emulates("AWS::Logs::QueryDefinition")
