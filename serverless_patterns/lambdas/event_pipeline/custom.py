@@ -23,8 +23,9 @@ Names are imported on first use, so a handler pays only for what it uses.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from serverless_patterns.lambdas.shared.lazy_exports import lazy_exports
 
 _EXPORTS = {
     "build_process_handler": ("serverless_patterns.lambdas.event_pipeline.process", "build_handler"),
@@ -54,17 +55,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """Import a name's module on first use (PEP 562)."""
-    try:
-        module, attribute = _EXPORTS[name]
-    except KeyError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module), attribute)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    """The exported names too, although they are imported only when first used."""
-    return sorted({*globals(), *_EXPORTS})
+__getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)
