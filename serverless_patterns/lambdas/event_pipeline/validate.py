@@ -11,7 +11,7 @@ processor's batch or idempotency machinery.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, cast
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -21,9 +21,7 @@ from serverless_patterns.lambdas.event_pipeline.rules import ValidationRule, che
 from serverless_patterns.lambdas.event_pipeline.validation import validate_notification
 from serverless_patterns.lambdas.shared.observability import observed
 from serverless_patterns.lambdas.shared.settings import load_settings
-from serverless_patterns.lambdas.shared.warmup import warmup_aware
-
-LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, int]]
+from serverless_patterns.lambdas.shared.warmup import LambdaHandler, warmup_aware
 
 
 def build_handler(rules: Sequence[ValidationRule] = ()) -> LambdaHandler:

@@ -32,10 +32,9 @@ from serverless_patterns.lambdas.order_workflow.models import Order
 from serverless_patterns.lambdas.order_workflow.settings import ChargeSettings, GatewaySettings
 from serverless_patterns.lambdas.shared.observability import logger, metrics
 from serverless_patterns.lambdas.shared.settings import load_settings
-from serverless_patterns.lambdas.shared.warmup import warmup_aware
+from serverless_patterns.lambdas.shared.warmup import LambdaHandler, warmup_aware
 
 ChargeOnce = Callable[..., dict[str, Any]]
-LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 ProviderSource = Callable[[], PaymentProvider]
 
 

@@ -9,7 +9,6 @@ its retries ran out: those records fail individually and are retried by the queu
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -23,9 +22,7 @@ from serverless_patterns.lambdas.order_workflow.models import ConfirmationResult
 from serverless_patterns.lambdas.order_workflow.settings import ConfirmSettings
 from serverless_patterns.lambdas.shared.observability import logger, metrics
 from serverless_patterns.lambdas.shared.settings import load_settings
-from serverless_patterns.lambdas.shared.warmup import warmup_aware
-
-LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+from serverless_patterns.lambdas.shared.warmup import LambdaHandler, warmup_aware
 
 
 def _confirm(order: Order, step: ConfirmationStep | None) -> ConfirmationResult:

@@ -25,9 +25,7 @@ from serverless_patterns.lambdas.order_workflow.models import CompensationReques
 from serverless_patterns.lambdas.order_workflow.settings import RefundSettings
 from serverless_patterns.lambdas.shared.observability import logger, metrics
 from serverless_patterns.lambdas.shared.settings import load_settings
-from serverless_patterns.lambdas.shared.warmup import warmup_aware
-
-LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+from serverless_patterns.lambdas.shared.warmup import LambdaHandler, warmup_aware
 
 
 def _handler(provider: Callable[[], PaymentProvider]) -> LambdaHandler:
