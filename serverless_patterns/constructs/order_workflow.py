@@ -84,7 +84,8 @@ class OrderWorkflow(Construct):
     (``order_id``; status transitions with history), inventory (``sku``, ``stock``), payments
     ledger (``order_id`` + ``entry``), idempotency (Powertools layout).
 
-    The payment gateway is our own ledger by default. With ``settings.payment_gateway="http"``
+    The payment gateway is our own ledger by default, or your provider (``handlers``, see
+    ``serverless_patterns.lambdas.order_workflow.custom``). With ``settings.payment_gateway="http"``
     ChargePayment and RefundPayment call a provider's REST API at ``settings.payment_gateway_url``
     through ``circuit_breakers`` (breaker ``payment-gateway``), with credentials from a Secrets
     Manager secret; both tasks then retry ``PaymentGatewayUnavailable`` for two breaker

@@ -15,8 +15,8 @@ A rule raises :class:`InvalidUploadError` to park the upload with its reason (re
 ``rule``, the detail naming the rule), or returns to let it through; the first rule that raises
 decides. A rule that fails any other way is a bug, not a verdict: the validator fails the S3
 event, Lambda retries it and then keeps it in the validator's on-failure queue (alarmed); after
-the fix, ``python -m serverless_patterns.ops replay --queue <on-failure queue> --function
-<validator>`` sends it again. The upload is not parked, queued or lost meanwhile::
+the fix, ``python -m serverless_patterns.ops replay-failures --queue <on-failure queue>
+--function <validator>:live`` sends it again. The upload is not parked, queued or lost meanwhile::
 
     # uploads/validate.py
     from serverless_patterns.lambdas.event_pipeline.custom import (

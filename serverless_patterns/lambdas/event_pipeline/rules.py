@@ -4,8 +4,8 @@ They run after the pipeline's own checks (a file name, size limits, type, the fo
 the first bytes), only on uploads that passed them, in the order given; the first rule that
 raises decides. A rule that fails in any other way is a bug, not a verdict on the upload: the
 validator fails the event (``ValidationRuleError``), Lambda retries it, and then hands it to the
-validator's on-failure queue, from which ``python -m serverless_patterns.ops replay`` re-sends
-it once the rule is fixed. The upload is never parked, queued or lost because a rule crashed.
+validator's on-failure queue, from which ``python -m serverless_patterns.ops replay-failures``
+re-sends it once the rule is fixed. The upload is never parked, queued or lost because a rule crashed.
 """
 
 from __future__ import annotations
