@@ -28,14 +28,6 @@ Shop = dict[str, ModuleType]  # the docstring's modules by name
 
 
 @pytest.fixture
-def provider() -> Iterator[PaymentProvider]:
-    provider = PaymentProvider()
-    provider.service.start()
-    yield provider
-    provider.service.stop()
-
-
-@pytest.fixture
 def warehouse() -> Iterator[LocalService]:
     service = LocalService(lambda call: (201, {"shipment_id": f"sh-{call.body['order_id']}"})).start()
     yield service
