@@ -28,7 +28,7 @@ def template(cdk_context: dict[str, Any], tmp_path_factory: pytest.TempPathFacto
 
 def _function(template: assertions.Template, handler: str) -> dict[str, Any]:
     (function,) = [
-        resource["Properties"]
+        dict(resource["Properties"])
         for resource in template.find_resources("AWS::Lambda::Function").values()
         if resource["Properties"].get("Handler") == handler
     ]
