@@ -9,20 +9,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from aws_cdk import App, Stack, Stage, assertions, aws_secretsmanager as secretsmanager
+from aws_cdk import App, Stack, assertions, aws_secretsmanager as secretsmanager
 
-from serverless_patterns import OrderWorkflow, WorkflowSettings, add_compliance_checks
+from serverless_patterns import OrderWorkflow, WorkflowSettings
 from serverless_patterns.lambdas.order_workflow import names
-from tests.integration.fixtures.custom_code_stack import BOOKS_TABLE_ENV, CustomCodeStack, shop_code
+from tests.integration.fixtures.custom_code_stack import BOOKS_TABLE_ENV, shop_code, synthesized
 
 
 @pytest.fixture(scope="module")
-def template(cdk_context: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> assertions.Template:
-    app = App(context=cdk_context, outdir=str(tmp_path_factory.mktemp("custom-code")))
-    stage = Stage(app, "Custom")
-    add_compliance_checks(stage)
-    stack = CustomCodeStack(stage, "Shop")
-    app.synth()  # the compliance gates run here
+def template(cdk_context: dict[str, Any]) -> assertions.Template:
+    stack, _ = synthesized(cdk_context)  # under the compliance gates
     return assertions.Template.from_stack(stack)
 
 

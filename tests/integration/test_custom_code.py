@@ -1,6 +1,6 @@
 """Your own code in the patterns, on the local cloud: a payment provider, a confirmation step, validation rules.
 
-``CustomCodeStack`` (synthesized and deployed once for this module) gives OrderWorkflow the
+``CustomCodeStack`` (synthesized once per session, deployed once for this module) gives OrderWorkflow the
 ``shop_extensions`` provider (its books in a table of the stack's own) and confirmation step,
 and EventPipeline the package's validation rules. The deployed state machine drives orders
 through the user's handlers; uploads go through the deployed validator's rules.
@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import App
 
 from serverless_patterns.lambdas.event_pipeline.layout import PROCESSED_PREFIX, REJECTED_PREFIX, record_key
 from serverless_patterns.local import LocalCloud
@@ -30,16 +28,14 @@ from serverless_patterns.scenarios.order_workflow import (
     stock,
     stored_order,
 )
-from tests.integration.fixtures.custom_code_stack import CustomCodeStack
+from tests.integration.fixtures.custom_code_stack import synthesized
 
 CSV = b"id,amount\n1,10\n2,32\n"
 
 
 @pytest.fixture(scope="module")
-def cloud(cdk_context: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
-    app = App(context=cdk_context, outdir=str(tmp_path_factory.mktemp("custom-code-cdk-out")))
-    CustomCodeStack(app, "Shop")
-    assembly = Path(app.synth().directory)
+def cloud(cdk_context: dict[str, Any]) -> Iterator[LocalCloud]:
+    _, assembly = synthesized(cdk_context)  # shared with tests/infrastructure/test_custom_code.py
     with LocalCloud.deploy(assembly) as running:
         yield running
 
