@@ -35,6 +35,7 @@ from serverless_patterns.constructs.order_workflow_definition import (
     build_definition,
     gateway_unavailable_retry,
 )
+from serverless_patterns.constructs.order_workflow_handlers import has_own_provider
 from serverless_patterns.constructs.props import (
     existing_or_props,
     owner_name,
@@ -83,7 +84,8 @@ class OrderWorkflow(Construct):
     (``order_id``; status transitions with history), inventory (``sku``, ``stock``), payments
     ledger (``order_id`` + ``entry``), idempotency (Powertools layout).
 
-    The payment gateway is our own ledger by default. With ``settings.payment_gateway="http"``
+    The payment gateway is our own ledger by default, or your provider (``handlers``, see
+    ``serverless_patterns.lambdas.order_workflow.custom``). With ``settings.payment_gateway="http"``
     ChargePayment and RefundPayment call a provider's REST API at ``settings.payment_gateway_url``
     through ``circuit_breakers`` (breaker ``payment-gateway``), with credentials from a Secrets
     Manager secret; both tasks then retry ``PaymentGatewayUnavailable`` for two breaker
@@ -119,10 +121,12 @@ class OrderWorkflow(Construct):
         :param functions: ``FunctionSettings`` per role (``ROLES``: ``validate_order``,
             ``charge_payment``, ``update_inventory``, ``send_confirmation``, ``refund_payment``).
         :param handlers: your code per role, built with ``serverless_patterns.lambdas.order_workflow.custom``:
-            ``charge_payment`` and ``refund_payment`` with your payment provider
-            (``build_charge_handler(provider)``, ``build_refund_handler(provider)``: exactly-once charges,
-            the ledger and compensation stay the workflow's) and ``send_confirmation``
-            (``build_confirmation_handler(your_step)``).
+            ``charge_payment`` and ``refund_payment`` with your payment provider, always both and never
+            with the ``http`` adapter's settings (``build_charge_handler(provider)``,
+            ``build_refund_handler(provider)``: exactly-once charges, the per-order limit, the ledger and
+            compensation stay the workflow's) and ``send_confirmation``
+            (``build_confirmation_handler(your_step)``: the CONFIRMED status, OrderConfirmed and the
+            confirmation queue stay the workflow's).
         :param orders_table_props: ``dynamodb.TablePropsV2`` merged over the orders table's defaults.
         :param existing_inventory_table: an existing stock table (partition key ``sku`` (S), number
             attribute ``stock``) when stock is owned elsewhere.
@@ -145,6 +149,7 @@ class OrderWorkflow(Construct):
         self.settings = settings = resolve_settings(self, "settings", settings, WorkflowSettings)
         sizing = resolve_functions(self, self.FUNCTION_DEFAULTS, functions)
         self._handlers = resolve_handlers(self, self.ROLES, handlers)
+        self._own_provider = has_own_provider(owner, self._handlers, settings, secret=existing_payment_gateway_secret)
         existing_or_props(
             self, "existing_inventory_table", existing_inventory_table, "inventory_table_props", inventory_table_props
         )
@@ -431,8 +436,9 @@ class OrderWorkflow(Construct):
         code = handler_code(PACKAGE)
         owner = owner_name(self)
         orders = {names.ORDERS_TABLE_ENV: self.orders_table.table_name}
+        # Your provider replaces the built-in adapters: no PAYMENT_GATEWAY naming one; the limit stays.
         gateway = {
-            names.PAYMENT_GATEWAY_ENV: self.settings.payment_gateway,
+            **({} if self._own_provider else {names.PAYMENT_GATEWAY_ENV: self.settings.payment_gateway}),
             names.MAX_CHARGE_ENV: str(self.settings.max_charge_cents),
         }
         environments = {

@@ -93,7 +93,8 @@ def _handler(service: LocalService) -> type[BaseHTTPRequestHandler]:
                 method=self.command,
                 path=parts.path,
                 query=dict(parse_qsl(parts.query)),
-                headers=dict(self.headers.items()),
+                # Header names are case-insensitive: one spelling (``Idempotency-Key``) whatever the client sent.
+                headers={_canonical(name): value for name, value in self.headers.items()},
                 body=json.loads(raw) if raw else None,
             )
             status, answer = service.answer(call)
@@ -111,3 +112,7 @@ def _handler(service: LocalService) -> type[BaseHTTPRequestHandler]:
             """Quiet: tests assert on ``calls``."""
 
     return Handler
+
+
+def _canonical(header: str) -> str:
+    return "-".join(part.capitalize() for part in header.split("-"))

@@ -22,8 +22,8 @@ from serverless_patterns.lambdas.order_workflow.charge import handler
 from serverless_patterns.lambdas.order_workflow.errors import PaymentGatewayUnavailable
 from serverless_patterns.lambdas.order_workflow.gateway import (
     ChargeRequest,
-    GatewayReceipt,
     LedgerGateway,
+    ProviderReceipt,
     RefundRequest,
 )
 from serverless_patterns.lambdas.order_workflow.settings import GatewaySettings
@@ -44,24 +44,23 @@ class FlakyLedgerGateway:
         self._failures = failures
         self.attempts: Counter[str] = Counter()
 
-    def charge(self, request: ChargeRequest) -> GatewayReceipt:
+    def charge(self, request: ChargeRequest, idempotency_key: str) -> ProviderReceipt:
         self.attempts[request.order_id] += 1
         if self.attempts[request.order_id] <= self._failures:
             raise PaymentGatewayUnavailable(
                 f"payment gateway timed out (attempt {self.attempts[request.order_id]} for {request.order_id})"
             )
-        return self._ledger.charge(request)
+        return self._ledger.charge(request, idempotency_key)
 
-    def refund(self, request: RefundRequest) -> GatewayReceipt:
-        return self._ledger.refund(request)
+    def refund(self, request: RefundRequest, idempotency_key: str) -> ProviderReceipt:
+        return self._ledger.refund(request, idempotency_key)
 
-    def find_charge(self, order_id: str, idempotency_key: str) -> GatewayReceipt | None:
-        return self._ledger.find_charge(order_id, idempotency_key)
+    def find_charge(self, request: ChargeRequest, idempotency_key: str) -> ProviderReceipt | None:
+        return self._ledger.find_charge(request, idempotency_key)
 
 
 def _flaky(settings: GatewaySettings) -> FlakyLedgerGateway:
-    ledger = LedgerGateway(max_charge_cents=settings.max_charge_cents)
-    return FlakyLedgerGateway(ledger, failures=int(os.environ[FAILURES_ENV]))
+    return FlakyLedgerGateway(LedgerGateway(), failures=int(os.environ[FAILURES_ENV]))
 
 
 gateway.GATEWAYS[NAME] = _flaky

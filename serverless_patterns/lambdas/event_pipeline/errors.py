@@ -11,6 +11,14 @@ class InvalidContentError(Exception):
     """
 
 
+class InvalidUploadError(InvalidContentError):
+    """Raised by a validation rule: the upload breaks one of your rules and is parked with this reason.
+
+    The validator writes ``rejected/{key}.json`` (code ``rule``, the detail naming the rule and
+    your reason) and tags the upload ``rejected``, as for its own checks; it is never queued.
+    """
+
+
 class RetryLaterError(Exception):
     """A dependency is unavailable for now (an open circuit breaker, a throttling partner API).
 

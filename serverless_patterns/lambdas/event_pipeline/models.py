@@ -121,6 +121,7 @@ class RejectionCode(StrEnum):
     MALFORMED = "malformed"
     VANISHED = "vanished"
     FOLDER_MARKER = "folder_marker"
+    RULE = "rule"  # one of your validation rules (``custom.build_validate_handler``)
 
 
 class Rejection(_Camel):

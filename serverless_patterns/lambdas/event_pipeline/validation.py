@@ -1,16 +1,20 @@
 """Deciding, upload by upload, whether a file goes on to processing or is parked with its reason.
 
 Cheap checks first: HeadObject (size, content type), then one ranged GET of the first bytes for
-the format check. A valid upload becomes one queue message; an invalid one gets a rejection
-record and a ``rejected`` tag. Nothing is only logged: every upload version ends in a queue
-message or a rejection record, except an empty folder marker (a key ending in ``/`` with no
-content, what the console's "Create folder" writes), which is ignored explicitly and counted
-(``FolderMarkersIgnored``). A folder marker *with* content is parked: its key names no file.
+the format check, then your rules (``rules``) over what those found. A valid upload becomes one
+queue message; an invalid one gets a rejection record and a ``rejected`` tag. Nothing is only
+logged: every upload version ends in a queue message or a rejection record (or, while it cannot
+be validated, in the failed event the on-failure queue keeps), except an empty folder marker (a
+key ending in ``/`` with no content, what the console's "Create folder" writes), which is
+ignored explicitly and counted (``FolderMarkersIgnored``). A folder marker *with* content is
+parked: its key names no file.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -28,6 +32,7 @@ from serverless_patterns.lambdas.event_pipeline.models import (
     SourceRef,
     ValidateSettings,
 )
+from serverless_patterns.lambdas.event_pipeline.rules import Upload, ValidationRule, apply_rules
 from serverless_patterns.lambdas.shared.observability import CorrelationKey, correlated, logger, metrics
 
 OBJECT_CREATED = "ObjectCreated:"
@@ -60,8 +65,15 @@ class ValidationReport:
         }
 
 
-def validate_notification(notification: S3Notification, settings: ValidateSettings) -> ValidationReport:
-    """Validate every upload of an S3 notification; queue the valid ones in batches."""
+def validate_notification(
+    notification: S3Notification, settings: ValidateSettings, rules: Sequence[ValidationRule] = ()
+) -> ValidationReport:
+    """Validate every upload of an S3 notification (the pipeline's checks, then ``rules``); queue the valid ones.
+
+    An upload that cannot be validated (S3 unavailable, a rule that crashed) is logged and the
+    event fails once the others are done (``ValidationIncompleteError``): Lambda retries it, then
+    hands it to the on-failure queue. Neither parked nor queued, the upload is not lost.
+    """
     report = ValidationReport()
     messages: list[str] = []
     failed = 0
@@ -78,7 +90,7 @@ def validate_notification(notification: S3Notification, settings: ValidateSettin
                 report.folder_markers += 1
                 continue
             try:
-                verdict = assess(record, settings)
+                verdict = assess(record, settings, rules)
                 if isinstance(verdict, PipelineMessage):
                     messages.append(verdict.model_dump_json())
                     report.accepted += 1
@@ -120,7 +132,9 @@ def is_empty_folder_marker(record: S3NotificationRecord) -> bool:
     return record.key.endswith("/") and record.s3.object.size == 0
 
 
-def assess(record: S3NotificationRecord, settings: ValidateSettings) -> PipelineMessage | tuple[SourceRef, Rejection]:
+def assess(
+    record: S3NotificationRecord, settings: ValidateSettings, rules: Sequence[ValidationRule] = ()
+) -> PipelineMessage | tuple[SourceRef, Rejection]:
     """The message to queue for a valid upload, or the upload and why it is rejected."""
     bucket, key, event_object = record.s3.bucket.name, record.key, record.s3.object
     try:
@@ -153,6 +167,21 @@ def assess(record: S3NotificationRecord, settings: ValidateSettings) -> Pipeline
         return source, Rejection(code=RejectionCode.MALFORMED, detail=str(error))
     except ObjectVanishedError as error:
         return source, Rejection(code=RejectionCode.VANISHED, detail=str(error))
+    if rules:
+        upload = Upload(
+            bucket=bucket,
+            key=key,
+            version_id=head.version_id,
+            size=head.size,
+            content_type=head.content_type,
+            extension=PurePosixPath(key).suffix.lower(),
+            format=verdict,
+            first_bytes=sample,
+            metadata=head.metadata,
+        )
+        rejection = apply_rules(rules, upload)
+        if rejection is not None:
+            return source, rejection
     return PipelineMessage(
         bucket=bucket,
         key=key,

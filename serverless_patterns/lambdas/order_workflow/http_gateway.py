@@ -40,7 +40,7 @@ from serverless_patterns.lambdas.order_workflow.errors import (
     PaymentError,
     PaymentGatewayUnavailable,
 )
-from serverless_patterns.lambdas.order_workflow.gateway import ChargeRequest, GatewayReceipt, RefundRequest
+from serverless_patterns.lambdas.order_workflow.gateway import ChargeRequest, ProviderReceipt, RefundRequest
 from serverless_patterns.lambdas.shared.circuit_breaker import DependencyUnavailableError
 from serverless_patterns.lambdas.shared.http import HttpClient, HttpResponse, UpstreamRejectedError
 
@@ -77,26 +77,19 @@ AnswerT = TypeVar("AnswerT", bound=_Answer)
 
 
 class HttpPaymentGateway:
-    """Charges, refunds and looks up charges at the provider; declines above the per-order limit itself."""
+    """Charges, refunds and looks up charges at the provider (a ``PaymentProvider``)."""
 
     name = names.HTTP_PAYMENT_GATEWAY
 
-    def __init__(self, client: HttpClient, *, max_charge_cents: int) -> None:
+    def __init__(self, client: HttpClient) -> None:
         self._client = client
-        self._max_charge_cents = max_charge_cents
 
     @classmethod
-    def from_env(cls, *, max_charge_cents: int) -> HttpPaymentGateway:
+    def from_env(cls) -> HttpPaymentGateway:
         """The adapter over this container's ``payment-gateway`` client (pooled connections, cached secret)."""
-        return cls(HttpClient.from_env(names.PAYMENT_GATEWAY_BREAKER), max_charge_cents=max_charge_cents)
+        return cls(HttpClient.from_env(names.PAYMENT_GATEWAY_BREAKER))
 
-    def charge(self, request: ChargeRequest) -> GatewayReceipt:
-        if request.amount_cents > self._max_charge_cents:
-            # Our own limit: the provider is not asked (and the breaker not touched).
-            raise PaymentError(
-                f"payment for order {request.order_id} declined: {request.amount_cents} {request.currency} "
-                f"cents exceeds the per-order limit of {self._max_charge_cents}"
-            )
+    def charge(self, request: ChargeRequest, idempotency_key: str) -> ProviderReceipt:
         body = {
             "order_id": request.order_id,
             "customer_id": request.customer_id,
@@ -105,18 +98,16 @@ class HttpPaymentGateway:
         }
         what = f"charge of order {request.order_id}"
         try:
-            response = self._client.post(
-                "charges", json_body=body, headers={IDEMPOTENCY_HEADER: request.idempotency_key}
-            )
+            response = self._client.post("charges", json_body=body, headers={IDEMPOTENCY_HEADER: idempotency_key})
         except DependencyUnavailableError as error:
             raise _unavailable(what, error) from error
         except UpstreamRejectedError as error:
             if error.status == DECLINED:
                 raise PaymentError(_declined(request.order_id, error.body)) from None
             _rejected(what, error)
-        return GatewayReceipt(reference=_parse(_ChargeAnswer, response, what).charge_id)
+        return ProviderReceipt(reference=_parse(_ChargeAnswer, response, what).charge_id)
 
-    def refund(self, request: RefundRequest) -> GatewayReceipt:
+    def refund(self, request: RefundRequest, idempotency_key: str) -> ProviderReceipt:
         body = {
             "charge_id": request.charge_reference,
             "order_id": request.order_id,
@@ -125,18 +116,16 @@ class HttpPaymentGateway:
         }
         what = f"refund of order {request.order_id}"
         try:
-            response = self._client.post(
-                "refunds", json_body=body, headers={IDEMPOTENCY_HEADER: request.idempotency_key}
-            )
+            response = self._client.post("refunds", json_body=body, headers={IDEMPOTENCY_HEADER: idempotency_key})
         except DependencyUnavailableError as error:
             raise _unavailable(what, error) from error
         except UpstreamRejectedError as error:
             _rejected(what, error)
-        return GatewayReceipt(reference=_parse(_RefundAnswer, response, what).refund_id)
+        return ProviderReceipt(reference=_parse(_RefundAnswer, response, what).refund_id)
 
-    def find_charge(self, order_id: str, idempotency_key: str) -> GatewayReceipt | None:
+    def find_charge(self, request: ChargeRequest, idempotency_key: str) -> ProviderReceipt | None:
         """Ask the provider: an unavailable provider is retried, never taken for "not charged"."""
-        what = f"charge lookup of order {order_id}"
+        what = f"charge lookup of order {request.order_id}"
         try:
             response = self._client.get(f"charges?idempotency_key={quote(idempotency_key, safe='')}")
         except DependencyUnavailableError as error:
@@ -145,7 +134,7 @@ class HttpPaymentGateway:
             if error.status == NOT_FOUND:
                 return None
             _rejected(what, error)
-        return GatewayReceipt(reference=_parse(_ChargeAnswer, response, what).charge_id)
+        return ProviderReceipt(reference=_parse(_ChargeAnswer, response, what).charge_id)
 
 
 def _unavailable(what: str, error: DependencyUnavailableError) -> PaymentGatewayUnavailable:

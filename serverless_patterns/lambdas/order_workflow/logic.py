@@ -1,4 +1,4 @@
-"""The saga's steps, one function each. AWS is reached only through ``data`` and the gateway.
+"""The saga's steps, one function each. AWS is reached only through ``data`` and the payment provider.
 
 Every step is safe to repeat: a retried attempt or a duplicated execution of the same
 order finds the previous outcome (order status, ledger entry) and returns it instead
@@ -8,12 +8,25 @@ of acting twice.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
+from typing import TypeVar
 
 from serverless_patterns.lambdas.order_workflow import names
 from serverless_patterns.lambdas.order_workflow.data import Inventory, Ledger, OrderEvents, Orders
-from serverless_patterns.lambdas.order_workflow.errors import OrderStateError, PaymentError, ValidationError
-from serverless_patterns.lambdas.order_workflow.gateway import ChargeRequest, PaymentGateway, RefundRequest
+from serverless_patterns.lambdas.order_workflow.errors import (
+    OrderStateError,
+    OrderWorkflowError,
+    PaymentError,
+    TransientError,
+    ValidationError,
+)
+from serverless_patterns.lambdas.order_workflow.gateway import (
+    ChargeRequest,
+    PaymentProvider,
+    ProviderReceipt,
+    RefundRequest,
+)
 from serverless_patterns.lambdas.order_workflow.models import (
     FULFILLED,
     CompensationRequest,
@@ -32,6 +45,10 @@ CHARGEABLE = frozenset({OrderStatus.VALIDATED, OrderStatus.PAYMENT_DECLINED})
 PAID = frozenset({OrderStatus.CHARGED, *FULFILLED})
 # Everything short of fulfilled can be closed; FAILED is closed already.
 COMPENSABLE = frozenset({OrderStatus.VALIDATED, OrderStatus.PAYMENT_DECLINED, OrderStatus.CHARGED})
+
+ResultT = TypeVar("ResultT")
+# The step's work beside the order's status: e.g. an e-mail or a fulfilment API call (``custom``).
+ConfirmationStep = Callable[[Order], None]
 
 
 def validate_order(raw: object, *, orders: Orders, inventory: Inventory, now: datetime) -> Order:
@@ -52,12 +69,19 @@ def validate_order(raw: object, *, orders: Orders, inventory: Inventory, now: da
 
 
 def charge_payment(
-    order: Order, *, orders: Orders, ledger: Ledger, gateway: PaymentGateway, now: datetime
+    order: Order,
+    *,
+    orders: Orders,
+    ledger: Ledger,
+    provider: PaymentProvider,
+    max_charge_cents: int,
+    now: datetime,
 ) -> PaymentReceipt:
     """Charge the order once, record the charge in the ledger, and mark the order CHARGED.
 
-    An order already charged returns its ledger charge without calling the gateway. A
-    decline marks the order PAYMENT_DECLINED and raises PaymentError.
+    An order already charged returns its ledger charge without asking the provider. A
+    decline (ours above ``max_charge_cents``, or the provider's) marks the order
+    PAYMENT_DECLINED and raises PaymentError.
     """
     stored = orders.get(order.order_id)
     if stored is None:
@@ -66,15 +90,15 @@ def charge_payment(
         raise OrderStateError(f"order {order.order_id} is closed ({stored.failure_error}); it is not charged again")
     charge = ledger.entries(order.order_id).get(LedgerEntryKind.CHARGE)
     if charge is None:
-        request = ChargeRequest(
-            order_id=order.order_id,
-            customer_id=order.customer_id,
-            amount_cents=order.total_cents,
-            currency=order.currency,
-            idempotency_key=order.order_id,
-        )
+        request = charge_request(order)
         try:
-            receipt = gateway.charge(request)
+            if order.total_cents > max_charge_cents:
+                # Our own limit: no provider is asked.
+                raise PaymentError(
+                    f"payment for order {order.order_id} declined: {order.total_cents} {order.currency} "
+                    f"cents exceeds the per-order limit of {max_charge_cents}"
+                )
+            receipt = _ask(provider, "charge", lambda: provider.charge(request, charge_key(order.order_id)))
         except PaymentError as declined:
             orders.transition(
                 order.order_id,
@@ -84,7 +108,7 @@ def charge_payment(
                 attributes={"failure_error": PaymentError.__name__, "failure_reason": str(declined)},
             )
             raise
-        charge = ledger.record(_charge_entry(order, gateway=gateway, reference=receipt.reference, now=now))
+        charge = ledger.record(_charge_entry(order, provider=provider, reference=receipt.reference, now=now))
     current, _ = orders.transition(
         order.order_id,
         allowed_from=CHARGEABLE,
@@ -98,22 +122,65 @@ def charge_payment(
     return PaymentReceipt.from_entry(charge)
 
 
-def _lost_charge(order: Order, *, ledger: Ledger, gateway: PaymentGateway, now: datetime) -> LedgerEntry | None:
-    """A charge the gateway took while its answer was lost (a timeout): recorded now, so it is refunded."""
-    receipt = gateway.find_charge(order.order_id, idempotency_key=order.order_id)
+def charge_key(order_id: str) -> str:
+    """The idempotency key of the order's charge at the provider: every attempt sends the same."""
+    return order_id
+
+
+def refund_key(order_id: str) -> str:
+    """The idempotency key of the order's refund at the provider."""
+    return f"refund-{order_id}"
+
+
+def charge_request(order: Order) -> ChargeRequest:
+    """What the provider is asked to charge for ``order``."""
+    return ChargeRequest(
+        order_id=order.order_id,
+        customer_id=order.customer_id,
+        amount_cents=order.total_cents,
+        currency=order.currency,
+    )
+
+
+def _ask(provider: PaymentProvider, what: str, call: Callable[[], ResultT]) -> ResultT:
+    """Call the provider; an error outside the contract becomes TransientError (retried, then compensated).
+
+    The workflow's own errors pass unchanged: their class names are what the state machine
+    routes on. Any other exception is a fault of the integration, not of the order, and its
+    class name could collide with one the state machine matches (a provider's own
+    ``PaymentError`` would be taken for a decline), so it is renamed; its message is not
+    copied into the order's failure reason (it may carry card or customer data), only its type.
+    """
+    try:
+        return call()
+    except OrderWorkflowError:
+        raise
+    except Exception as error:
+        raise TransientError(
+            f"payment provider {provider.name!r} failed on the {what} with {type(error).__name__} "
+            "(outside its contract; see the function's log)"
+        ) from error
+
+
+def _lost_charge(order: Order, *, ledger: Ledger, provider: PaymentProvider, now: datetime) -> LedgerEntry | None:
+    """A charge the provider took while its answer was lost (a timeout): recorded now, so it is refunded."""
+    request = charge_request(order)
+    receipt: ProviderReceipt | None = _ask(
+        provider, "charge lookup", lambda: provider.find_charge(request, charge_key(order.order_id))
+    )
     if receipt is None:
         return None
-    return ledger.record(_charge_entry(order, gateway=gateway, reference=receipt.reference, now=now))
+    return ledger.record(_charge_entry(order, provider=provider, reference=receipt.reference, now=now))
 
 
-def _charge_entry(order: Order, *, gateway: PaymentGateway, reference: str, now: datetime) -> LedgerEntry:
+def _charge_entry(order: Order, *, provider: PaymentProvider, reference: str, now: datetime) -> LedgerEntry:
     return LedgerEntry(
         order_id=order.order_id,
         entry=LedgerEntryKind.CHARGE,
         reference_id=f"pay-{uuid.uuid4()}",
         amount_cents=order.total_cents,
         currency=order.currency,
-        gateway=gateway.name,
+        gateway=provider.name,
         gateway_reference=reference,
         recorded_at=now.isoformat(timespec="milliseconds"),
     )
@@ -131,12 +198,22 @@ def reserve_inventory(order: Order, *, orders: Orders, inventory: Inventory, now
     raise OrderStateError(f"order {order.order_id} is {status}, not CHARGED; no stock was taken")
 
 
-def confirm_order(order: Order, *, orders: Orders, events: OrderEvents, now: datetime) -> ConfirmationResult:
-    """Mark the order CONFIRMED and announce it once (OrderConfirmed on the bus).
+def confirm_order(
+    order: Order, *, orders: Orders, events: OrderEvents, now: datetime, step: ConfirmationStep | None = None
+) -> ConfirmationResult:
+    """Run the confirmation ``step`` once, mark the order CONFIRMED and announce it (OrderConfirmed on the bus).
 
-    If the announcement fails the step fails and is retried: the order stays confirmed and
-    the event is sent by the retry (at least once; consumers dedupe on ``order_id``).
+    The step runs while the order is RESERVED; CONFIRMED records that it succeeded, so a retry
+    after that (the announcement failed, a duplicate execution) does not run it again. A step
+    that fails fails the task, which is retried, then deferred to the confirmation queue: the
+    order stays RESERVED until its step succeeds. If the announcement fails the task fails and
+    is retried: the order stays confirmed and the event is sent by the retry (at least once;
+    consumers dedupe on ``order_id``).
     """
+    if step is not None:
+        stored = orders.get(order.order_id)
+        if stored is not None and stored.status is OrderStatus.RESERVED:
+            step(order)
     stored, _ = orders.transition(
         order.order_id, allowed_from={OrderStatus.RESERVED}, to=OrderStatus.CONFIRMED, now=now
     )
@@ -159,7 +236,7 @@ def confirm_order(order: Order, *, orders: Orders, events: OrderEvents, now: dat
 
 
 def compensate_order(
-    request: CompensationRequest, *, orders: Orders, ledger: Ledger, gateway: PaymentGateway, now: datetime
+    request: CompensationRequest, *, orders: Orders, ledger: Ledger, provider: PaymentProvider, now: datetime
 ) -> CompensationResult:
     """Close the order as FAILED with its reason, then refund its charge if there is one.
 
@@ -187,22 +264,20 @@ def compensate_order(
             reason=f"order already {stored.status}; not compensated for: {reason}",
         )
     entries = ledger.entries(order.order_id)
-    charge = entries.get(LedgerEntryKind.CHARGE) or _lost_charge(order, ledger=ledger, gateway=gateway, now=now)
+    charge = entries.get(LedgerEntryKind.CHARGE) or _lost_charge(order, ledger=ledger, provider=provider, now=now)
     if charge is None:
         return CompensationResult(
             order_id=order.order_id, fulfilled=False, refunded=False, refund_id=None, error=failure.error, reason=reason
         )
     refund = entries.get(LedgerEntryKind.REFUND)
     if refund is None:
-        receipt = gateway.refund(
-            RefundRequest(
-                order_id=order.order_id,
-                amount_cents=charge.amount_cents,
-                currency=charge.currency,
-                charge_reference=charge.gateway_reference,
-                idempotency_key=f"refund-{order.order_id}",
-            )
+        refund_request = RefundRequest(
+            order_id=order.order_id,
+            amount_cents=charge.amount_cents,
+            currency=charge.currency,
+            charge_reference=charge.gateway_reference,
         )
+        receipt = _ask(provider, "refund", lambda: provider.refund(refund_request, refund_key(order.order_id)))
         refund = ledger.record(
             LedgerEntry(
                 order_id=order.order_id,
@@ -210,7 +285,7 @@ def compensate_order(
                 reference_id=f"refund-{uuid.uuid4()}",
                 amount_cents=charge.amount_cents,
                 currency=charge.currency,
-                gateway=gateway.name,
+                gateway=provider.name,
                 gateway_reference=receipt.reference,
                 recorded_at=now.isoformat(timespec="milliseconds"),
             )

@@ -11,6 +11,8 @@ WARMUP_EVENT: dict[str, str] = {"source": WARMUP_SOURCE}
 WARMUP_RESPONSE: dict[str, bool] = {"warmup": True}
 
 HandlerT = TypeVar("HandlerT", bound=Callable[..., Any])
+# What a ``build_handler`` returns: the event as Lambda passes it, and Lambda's context (or a test's stand-in).
+LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
 def is_warmup(event: object) -> bool:

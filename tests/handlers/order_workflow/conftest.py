@@ -14,6 +14,7 @@ from moto import mock_aws
 from serverless_patterns.lambdas.order_workflow import charge, data, gateway, names
 from serverless_patterns.lambdas.shared.observability import metrics
 from serverless_patterns.lambdas.shared.settings import load_settings
+from tests.handlers.order_workflow.payment_provider import PaymentProvider
 
 ORDERS_TABLE = "orders"
 INVENTORY_TABLE = "inventory"
@@ -144,6 +145,15 @@ def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cloud]:
     with mock_aws():
         yield create_cloud()
     clear_caches()
+
+
+@pytest.fixture
+def provider() -> Iterator[PaymentProvider]:
+    """The local payment provider (``payment_provider``), serving for one test."""
+    provider = PaymentProvider()
+    provider.service.start()
+    yield provider
+    provider.service.stop()
 
 
 @pytest.fixture

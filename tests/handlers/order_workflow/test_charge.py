@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyVa
 
 from serverless_patterns.lambdas.order_workflow import charge, gateway, validate
 from serverless_patterns.lambdas.order_workflow.errors import OrderStateError, PaymentError, PaymentGatewayUnavailable
-from serverless_patterns.lambdas.order_workflow.gateway import ChargeRequest, GatewayReceipt, RefundRequest
+from serverless_patterns.lambdas.order_workflow.gateway import ChargeRequest, ProviderReceipt, RefundRequest
 from tests.handlers.order_workflow.conftest import (
     IDEMPOTENCY_TABLE,
     MAX_CHARGE_CENTS,
@@ -36,16 +36,16 @@ class FlakyGateway:
         self.outages = outages
         self.charges: list[ChargeRequest] = []
 
-    def charge(self, request: ChargeRequest) -> GatewayReceipt:
+    def charge(self, request: ChargeRequest, idempotency_key: str) -> ProviderReceipt:
         self.charges.append(request)
         if len(self.charges) <= self.outages:
             raise PaymentGatewayUnavailable("payment gateway timed out after 3.0 s")
-        return GatewayReceipt(reference=f"flaky-{request.idempotency_key}")
+        return ProviderReceipt(reference=f"flaky-{idempotency_key}")
 
-    def refund(self, request: RefundRequest) -> GatewayReceipt:
-        return GatewayReceipt(reference=f"flaky-{request.idempotency_key}")
+    def refund(self, request: RefundRequest, idempotency_key: str) -> ProviderReceipt:
+        return ProviderReceipt(reference=f"flaky-{idempotency_key}")
 
-    def find_charge(self, order_id: str, idempotency_key: str) -> GatewayReceipt | None:
+    def find_charge(self, request: ChargeRequest, idempotency_key: str) -> ProviderReceipt | None:
         return None
 
 

@@ -120,14 +120,6 @@ def cloud(account: Cloud, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cloud]:
 
 
 @pytest.fixture
-def provider() -> Iterator[PaymentProvider]:
-    provider = PaymentProvider()
-    provider.service.start()
-    yield provider
-    provider.service.stop()
-
-
-@pytest.fixture
 def clock() -> Clock:
     return Clock()
 

@@ -8,7 +8,7 @@ import pytest
 
 from serverless_patterns.lambdas.order_workflow import gateway
 from serverless_patterns.lambdas.order_workflow.errors import PaymentGatewayUnavailable
-from serverless_patterns.lambdas.order_workflow.gateway import ChargeRequest, GatewayReceipt, RefundRequest
+from serverless_patterns.lambdas.order_workflow.gateway import ChargeRequest, ProviderReceipt, RefundRequest
 from tests.handlers.order_workflow import saga
 from tests.handlers.order_workflow.conftest import MAX_CHARGE_CENTS, Cloud, LambdaContext, order_request
 
@@ -74,13 +74,13 @@ def test_gateway_down_fails_the_order_cleanly_without_a_charge(
     class DownGateway:
         name = "down"
 
-        def charge(self, request: ChargeRequest) -> GatewayReceipt:
+        def charge(self, request: ChargeRequest, idempotency_key: str) -> ProviderReceipt:
             raise PaymentGatewayUnavailable("circuit open: payment gateway; retry after 30 s")
 
-        def refund(self, request: RefundRequest) -> GatewayReceipt:
+        def refund(self, request: RefundRequest, idempotency_key: str) -> ProviderReceipt:
             raise AssertionError("nothing was charged")
 
-        def find_charge(self, order_id: str, idempotency_key: str) -> GatewayReceipt | None:
+        def find_charge(self, request: ChargeRequest, idempotency_key: str) -> ProviderReceipt | None:
             return None
 
     monkeypatch.setitem(gateway.GATEWAYS, "down", lambda settings: DownGateway())
@@ -103,17 +103,17 @@ class TimingOutGateway:
         self.taken: dict[str, str] = {}
         self.refunded: list[str] = []
 
-    def charge(self, request: ChargeRequest) -> GatewayReceipt:
-        self.taken.setdefault(request.idempotency_key, f"gw-{request.idempotency_key}")
+    def charge(self, request: ChargeRequest, idempotency_key: str) -> ProviderReceipt:
+        self.taken.setdefault(idempotency_key, f"gw-{idempotency_key}")
         raise PaymentGatewayUnavailable("payment gateway read timed out after 3.0 s")
 
-    def refund(self, request: RefundRequest) -> GatewayReceipt:
+    def refund(self, request: RefundRequest, idempotency_key: str) -> ProviderReceipt:
         self.refunded.append(request.charge_reference)
-        return GatewayReceipt(reference=f"gw-{request.idempotency_key}")
+        return ProviderReceipt(reference=f"gw-{idempotency_key}")
 
-    def find_charge(self, order_id: str, idempotency_key: str) -> GatewayReceipt | None:
+    def find_charge(self, request: ChargeRequest, idempotency_key: str) -> ProviderReceipt | None:
         reference = self.taken.get(idempotency_key)
-        return GatewayReceipt(reference=reference) if reference else None
+        return ProviderReceipt(reference=reference) if reference else None
 
 
 def test_a_charge_whose_answer_was_lost_is_found_and_refunded(

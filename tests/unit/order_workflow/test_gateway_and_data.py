@@ -1,4 +1,4 @@
-"""The ledger gateway, the adapter registry, and how a cancelled reservation is read."""
+"""The ledger provider, the registry of built-in providers, and how a cancelled reservation is read."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from serverless_patterns.lambdas.order_workflow import data
-from serverless_patterns.lambdas.order_workflow.errors import OutOfStock, PaymentError, TransientError
+from serverless_patterns.lambdas.order_workflow.errors import OutOfStock, TransientError
 from serverless_patterns.lambdas.order_workflow.gateway import (
     ChargeRequest,
     LedgerGateway,
@@ -19,19 +19,13 @@ from serverless_patterns.lambdas.order_workflow.models import Order
 from serverless_patterns.lambdas.order_workflow.settings import GatewaySettings
 
 
-def _charge(amount: int) -> ChargeRequest:
-    return ChargeRequest(order_id="o-1", customer_id="c-1", amount_cents=amount, currency="EUR", idempotency_key="o-1")
-
-
-def test_ledger_gateway_declines_above_the_limit_only() -> None:
-    gateway = LedgerGateway(max_charge_cents=500)
-    assert gateway.charge(_charge(500)).reference == "ledger-o-1"
-    with pytest.raises(PaymentError, match="exceeds the per-order limit of 500"):
-        gateway.charge(_charge(501))
-    refund = RefundRequest(
-        order_id="o-1", amount_cents=500, currency="EUR", charge_reference="ledger-o-1", idempotency_key="refund-o-1"
-    )
-    assert gateway.refund(refund).reference == "ledger-refund-o-1"
+def test_the_ledger_provider_references_each_charge_and_refund_by_its_idempotency_key() -> None:
+    provider = LedgerGateway()
+    request = ChargeRequest(order_id="o-1", customer_id="c-1", amount_cents=500, currency="EUR")
+    assert provider.charge(request, "o-1").reference == "ledger-o-1"
+    assert provider.find_charge(request, "o-1") is None  # its ledger entry is the charge itself
+    refund = RefundRequest(order_id="o-1", amount_cents=500, currency="EUR", charge_reference="ledger-o-1")
+    assert provider.refund(refund, "refund-o-1").reference == "ledger-refund-o-1"
 
 
 def test_the_gateway_is_chosen_by_name_and_built_once() -> None:
