@@ -7,7 +7,7 @@ import json
 import logging
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -165,9 +165,9 @@ def api_event(
     }
 
 
-def call(method: str, path: str, **kwargs: Any) -> ApiResponse:
-    """Invoke the real handler entry point with a proxy event."""
-    result = handler_module.handler(api_event(method, path, **kwargs), FakeContext())
+def call(method: str, path: str, *, entry: Callable[..., dict[str, Any]] | None = None, **kwargs: Any) -> ApiResponse:
+    """Invoke the real handler entry point (the items API's unless ``entry``) with a proxy event."""
+    result = (entry or handler_module.handler)(api_event(method, path, **kwargs), FakeContext())
     headers = dict(result.get("headers") or {})
     for name, values in (result.get("multiValueHeaders") or {}).items():
         headers.setdefault(name, ", ".join(values))
