@@ -129,7 +129,7 @@ class VersionedRepository:
             ":expected": {"N": str(expected)},
             ":next": {"N": str(expected + 1)},
         }
-        assignments = ["#version = :next"]
+        assignments = []
         removals = []
         for index, (name, value) in enumerate(sorted(fields.items())):
             names[f"#f{index}"] = name
@@ -138,7 +138,10 @@ class VersionedRepository:
             else:
                 values[f":f{index}"] = _to_dynamodb(value)
                 assignments.append(f"#f{index} = :f{index}")
-        expression = "SET " + ", ".join(assignments) + (" REMOVE " + ", ".join(removals) if removals else "")
+        # The version last: an emulator that applies the actions one by one (moto) then never shows a
+        # reader the new version beside old fields, which DynamoDB, applying them atomically, never does.
+        assignments.append("#version = :next")
+        expression = ("REMOVE " + ", ".join(removals) + " " if removals else "") + "SET " + ", ".join(assignments)
         try:
             response = self._client.update_item(
                 TableName=self.table_name,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from moto.dynamodb.parsing import executors
 
 from serverless_patterns.lambdas.api_backend.cursor import encode_cursor
 from serverless_patterns.lambdas.api_backend.errors import (
@@ -112,3 +115,39 @@ def test_a_key_dynamodb_cannot_store_names_no_item(products: VersionedRepository
         products.delete(key)
     with pytest.raises(ItemNotFoundError):
         products.increment(key, "c", 1, max_counters=1)
+
+
+def test_a_reader_never_sees_a_new_version_beside_old_fields(
+    products: VersionedRepository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """moto applies an update's actions one by one (DynamoDB atomically): slowed down, a reader sees them in between.
+
+    The version is set last, so a read in between shows new fields under the old version (a write
+    based on it then fails its condition), never the new version beside old fields (a retrying
+    writer would then overwrite an update it never saw).
+    """
+    original = executors.SetExecutor.execute
+
+    def slow(self: executors.SetExecutor, item: Any) -> None:
+        original(self, item)
+        time.sleep(0.001)
+
+    monkeypatch.setattr(executors.SetExecutor, "execute", slow)
+    products.create({"sku": "p", "label": 1})
+    done = threading.Event()
+    seen: list[tuple[int, int]] = []
+
+    def read() -> None:
+        while not done.is_set():
+            row = products.get("p") or {}
+            seen.append((row["version"], row["label"]))
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    for version in range(1, 25):
+        fields = {"label": version + 1, "a": version, "b": version}
+        products.replace("p", fields, precondition=Precondition(version, from_header=False))
+    done.set()
+    reader.join(timeout=10)
+    assert len(seen) > 10
+    assert all(label >= version for version, label in seen), [pair for pair in seen if pair[1] < pair[0]][:3]
