@@ -93,6 +93,7 @@ class ApiMonitoring:
         """Requests and errors, latency, DynamoDB, business metrics (if any); then the function's row."""
         period = self.period
         table = self._table
+        table_width = 4 if self._business_metrics else 6  # whole rows of 24 either way
         widgets: list[cloudwatch.IWidget] = [
             cloudwatch.GraphWidget(
                 title="API requests and errors",
@@ -113,7 +114,7 @@ class ApiMonitoring:
             cloudwatch.GraphWidget(
                 title="Idempotency table throttles",
                 left=[self._table_throttles(self._idempotency_table)],
-                width=4,
+                width=table_width,
             ),
             cloudwatch.GraphWidget(
                 title="Items table throttles and p99 latency",
@@ -126,7 +127,7 @@ class ApiMonitoring:
                     )
                     for operation in (dynamodb.Operation.GET_ITEM, dynamodb.Operation.UPDATE_ITEM)
                 ],
-                width=4,
+                width=table_width,
             ),
         ]
         if self._business_metrics:

@@ -482,12 +482,10 @@ def test_your_own_handler_package_is_staged_beside_the_runtime_with_the_patterns
         {"MethodSettings": [Match.object_like({"ThrottlingRateLimit": 100})], "AccessLogSetting": Match.any_value()},
     )
     assert len(notes.stack.backend.alarms) >= 5
-    titles = [
-        rendered["properties"].get("title")
-        for widget in notes.stack.backend.dashboard_widgets()
-        for rendered in widget.to_json()
-    ]
+    widgets = notes.stack.backend.dashboard_widgets()
+    titles = [rendered["properties"].get("title") for widget in widgets for rendered in widget.to_json()]
     assert "Items business metrics" not in titles  # the items API's metrics are not the notes API's
+    assert sum(widget.width for widget in widgets) == 48  # still the API row and the function row
 
     role_id = function["Properties"]["Role"]["Fn::GetAtt"][0]
     actions = {
