@@ -25,7 +25,7 @@ from constructs import Construct
 from serverless_patterns.config import ApiAuth, ApiSettings, FunctionSettings, PatternDefaults
 from serverless_patterns.config.checks import check_type
 from serverless_patterns.constructs import storage
-from serverless_patterns.constructs.alarms import threshold_alarm
+from serverless_patterns.constructs.api_backend_monitoring import ApiMonitoring
 from serverless_patterns.constructs.api_gateway_parts import (
     ACCESS_LOG_FIELDS,
     add_gateway_responses,
@@ -50,18 +50,10 @@ from serverless_patterns.constructs.scope import api_gateway_account, claim_serv
 from serverless_patterns.lambdas.api_backend.metric_names import BUSINESS_METRICS
 
 HANDLER_PACKAGE = "api_backend"
-# Rates over fewer requests than this per period are noise (1 error in 2 requests is 50%).
-RATE_ALARM_MIN_REQUESTS = 10
 # API Gateway's REST integrations time out after 29 s: a longer function timeout would only
 # let the function run on after the client got a 504.
 INTEGRATION_TIMEOUT_SECONDS = 29
 ITEMS_PARTITION_KEY = "id"
-_TABLE_OPERATIONS = (
-    dynamodb.Operation.GET_ITEM,
-    dynamodb.Operation.PUT_ITEM,
-    dynamodb.Operation.UPDATE_ITEM,
-    dynamodb.Operation.DELETE_ITEM,
-)
 
 
 class ApiBackend(Construct):
@@ -71,7 +63,11 @@ class ApiBackend(Construct):
     concurrency is used and routing, 404 and 405 live in one place: the handler). By default
     the handler is the items API (CRUD with optimistic locking, idempotent creation, signed
     cursors, counters); give ``handlers={"api": HandlerCode.from_package(...)}`` to serve your
-    own routes with the same plumbing (see ``serverless_patterns.lambdas.api_backend.custom``).
+    own routes with the same plumbing (``serverless_patterns.lambdas.api_backend.custom``: the
+    request guard, the error mapping, CORS, observability, the versioned repository, idempotent
+    create and signed cursors). Your function may Get, Put, Update, Delete and Scan ``table``;
+    grant it more there or on a table of yours, e.g.
+    ``backend.table.grant(backend.functions["api"].role, "dynamodb:Query")``.
     Every method is authenticated (IAM or a Cognito user pool; open only in a development
     environment). The stage is throttled, X-Ray traced, logs JSON access lines and execution
     errors (never bodies). Creation is idempotent on the ``Idempotency-Key`` header
@@ -113,7 +109,10 @@ class ApiBackend(Construct):
         :param functions: ``FunctionSettings`` per role (``ROLES``: ``api``); the timeout must
             stay within API Gateway's 29 s integration timeout.
         :param handlers: your code per role: ``{"api": HandlerCode.from_package(...)}`` serves your
-            own routes (built with ``serverless_patterns.lambdas.api_backend.custom``).
+            own routes (built with ``serverless_patterns.lambdas.api_backend.custom``). The function
+            gets ``TABLE_NAME``, ``IDEMPOTENCY_TABLE_NAME``, ``CURSOR_SECRET_ARN``, ``CORS_ORIGINS``
+            and ``IDEMPOTENCY_TTL_SECONDS`` (read by the runtime, see its ``resources``), plus the
+            variables of your ``HandlerCode``; ``table_props`` may then give the table another key.
         :param existing_table: an existing table for the items (partition key ``id``, string, for the
             items API); the handler may read, write and scan it.
         :param table_props: ``dynamodb.TablePropsV2`` merged over the created table's defaults.
@@ -248,20 +247,28 @@ class ApiBackend(Construct):
                 self, "WebAcl", resource_arn=self.stage.stage_arn, web_acl_arn=existing_web_acl_arn
             )
 
-        self._warning_alarms: list[cloudwatch.Alarm] = []
-        self._api_alarms = self._create_alarms()
+        self._monitoring = ApiMonitoring(
+            self,
+            api=self.api,
+            table=self.table,
+            idempotency_table=self.idempotency_table,
+            handler=self.handler,
+            defaults=defaults,
+            service=self.service,
+            business_metrics=() if code else BUSINESS_METRICS,
+        )
 
     # --- public API ---------------------------------------------------------------------------------
 
     @property
     def alarms(self) -> Sequence[cloudwatch.Alarm]:
-        """API 5XX rate, p99 latency, 4XX rate (warning), DynamoDB throttles, then the function's alarms."""
-        return [*self._api_alarms, *self.handler.alarms]
+        """API 5XX rate, p99 latency, DynamoDB throttles, 4XX rate (warning), then the function's alarms."""
+        return [*self._monitoring.alarms, *self.handler.alarms]
 
     @property
     def warning_alarms(self) -> Sequence[cloudwatch.Alarm]:
         """The alarms that signal client misuse rather than an outage (route them to a ticket, not a page)."""
-        return list(self._warning_alarms)
+        return list(self._monitoring.warning_alarms)
 
     def grant_invoke_api(self, grantee: iam.IGrantable, method: str = "*", path: str = "/*") -> iam.Grant:
         """Allow an IAM principal to call ``method`` on ``path`` (IAM auth); e.g. ``("GET", "/items")``."""
@@ -273,76 +280,25 @@ class ApiBackend(Construct):
 
     def metric_server_error_rate(self) -> cloudwatch.IMetric:
         """Percentage of requests answered 5XX (0 while traffic is below the noise floor)."""
-        return self._error_rate(self.api.metric_server_error(period=self._period, statistic="Sum"), "5XX rate (%)")
+        return self._monitoring.metric_server_error_rate()
 
     def metric_client_error_rate(self) -> cloudwatch.IMetric:
         """Percentage of requests answered 4XX (0 while traffic is below the noise floor)."""
-        return self._error_rate(self.api.metric_client_error(period=self._period, statistic="Sum"), "4XX rate (%)")
+        return self._monitoring.metric_client_error_rate()
 
     def metric_latency(self, statistic: str = "p99") -> cloudwatch.Metric:
         """End-to-end latency as API Gateway measures it, in milliseconds."""
-        return self.api.metric_latency(statistic=statistic, period=self._period)
+        return self._monitoring.metric_latency(statistic)
 
     def metric_business(self, name: str) -> cloudwatch.Metric:
-        """One of the handler's EMF business metrics (e.g. ``ItemsCreated``), summed per period."""
-        return cloudwatch.Metric(
-            namespace=self._defaults.metrics_namespace,
-            metric_name=name,
-            dimensions_map={"service": self.service},
-            statistic="Sum",
-            period=self._period,
-        )
+        """One of the handler's EMF business metrics (e.g. ``ItemsCreated``, or your own), summed per period."""
+        return self._monitoring.metric_business(name)
 
     def dashboard_widgets(self) -> Sequence[cloudwatch.IWidget]:
-        """Requests and errors, latency, DynamoDB, business metrics; then the function's row."""
-        return [
-            cloudwatch.GraphWidget(
-                title="API requests and errors",
-                left=[self.api.metric_count(period=self._period, statistic="Sum")],
-                right=[
-                    self.api.metric_client_error(period=self._period, statistic="Sum"),
-                    self.api.metric_server_error(period=self._period, statistic="Sum"),
-                ],
-                width=6,
-            ),
-            cloudwatch.GraphWidget(
-                title="API latency (ms)",
-                left=[self.metric_latency(statistic) for statistic in ("p50", "p90", "p99")],
-                right=[self.api.metric_integration_latency(statistic="p99", period=self._period)],
-                width=6,
-            ),
-            # One throttle expression per graph: the per-operation ids of two tables would collide.
-            cloudwatch.GraphWidget(
-                title="Idempotency table throttles",
-                left=[self._table_throttles(self.idempotency_table)],
-                width=4,
-            ),
-            cloudwatch.GraphWidget(
-                title="Items table throttles and p99 latency",
-                left=[self._table_throttles(self.table)],
-                right=[
-                    self.table.metric_successful_request_latency(
-                        dimensions_map={"TableName": self.table.table_name, "Operation": operation.value},
-                        statistic="p99",
-                        period=self._period,
-                    )
-                    for operation in (dynamodb.Operation.GET_ITEM, dynamodb.Operation.UPDATE_ITEM)
-                ],
-                width=4,
-            ),
-            cloudwatch.GraphWidget(
-                title="Items business metrics",
-                left=[self.metric_business(name) for name in BUSINESS_METRICS],
-                width=4,
-            ),
-            *self.handler.dashboard_widgets(),
-        ]
+        """Requests and errors, latency, DynamoDB, the items API's business metrics; then the function's row."""
+        return self._monitoring.dashboard_widgets()
 
     # --- construction -------------------------------------------------------------------------------
-
-    @property
-    def _period(self) -> Duration:
-        return Duration.seconds(self._defaults.thresholds.period_seconds)
 
     def _create_cursor_secret(self, defaults: PatternDefaults) -> secretsmanager.Secret:
         secret = secretsmanager.Secret(
@@ -457,65 +413,3 @@ class ApiBackend(Construct):
                 self.stage,
                 ("Serverless::Serverless-APIGWXrayEnabled", "Tracing is disabled by this environment's config."),
             )
-
-    def _create_alarms(self) -> list[cloudwatch.Alarm]:
-        thresholds = self._defaults.thresholds
-        path = self.node.path
-        alarms = [
-            threshold_alarm(
-                self,
-                "ServerErrorRateAlarm",
-                self.metric_server_error_rate(),
-                thresholds.api_5xx_rate_percent,
-                f"{path}: 5XX responses above {thresholds.api_5xx_rate_percent}% of requests",
-                thresholds,
-            ),
-            threshold_alarm(
-                self,
-                "LatencyAlarm",
-                self.metric_latency("p99"),
-                thresholds.api_p99_latency_ms,
-                f"{path}: p99 latency above {thresholds.api_p99_latency_ms} ms",
-                thresholds,
-            ),
-            threshold_alarm(
-                self,
-                "TableThrottlesAlarm",
-                self._table_throttles(self.table),
-                thresholds.dynamodb_throttles,
-                f"{path}: items table requests throttled",
-                thresholds,
-            ),
-            threshold_alarm(
-                self,
-                "IdempotencyTableThrottlesAlarm",
-                self._table_throttles(self.idempotency_table),
-                thresholds.dynamodb_throttles,
-                f"{path}: idempotency table requests throttled",
-                thresholds,
-            ),
-        ]
-        warning = threshold_alarm(
-            self,
-            "ClientErrorRateWarning",
-            self.metric_client_error_rate(),
-            thresholds.api_4xx_rate_percent,
-            f"WARNING {path}: 4XX responses above {thresholds.api_4xx_rate_percent}% of requests "
-            "(client misuse, auth failures or throttling)",
-            thresholds,
-        )
-        self._warning_alarms.append(warning)
-        return [*alarms, warning]
-
-    def _error_rate(self, errors: cloudwatch.Metric, label: str) -> cloudwatch.MathExpression:
-        period = self._period
-        return cloudwatch.MathExpression(
-            expression=f"IF(requests >= {RATE_ALARM_MIN_REQUESTS}, 100 * errors / requests, 0)",
-            using_metrics={"requests": self.api.metric_count(period=period, statistic="Sum"), "errors": errors},
-            label=label,
-            period=period,
-        )
-
-    def _table_throttles(self, table: dynamodb.ITable) -> cloudwatch.IMetric:
-        operations = [*_TABLE_OPERATIONS, dynamodb.Operation.SCAN] if table is self.table else list(_TABLE_OPERATIONS)
-        return table.metric_throttled_requests_for_operations(operations=operations, period=self._period)

@@ -27,6 +27,8 @@ from serverless_patterns.constructs.lambda_code import LAMBDAS_ROOT
 from serverless_patterns.constructs.observable import Observable
 from serverless_patterns.stacks.compliance import add_compliance_checks
 from serverless_patterns.stacks.environments import environment
+from tests.custom_api import HANDLER, PACKAGE
+from tests.integration.fixtures.notes_stack import ORIGIN, notes_app
 
 Match = assertions.Match
 ENVIRONMENTS = ("dev", "staging", "prod")
@@ -449,3 +451,49 @@ def test_handler_code_never_imports_aws_cdk() -> None:
             node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
         }
         assert not {name for name in imported if name.split(".")[0] in {"aws_cdk", "constructs", "cdk_nag"}}, module
+
+
+# --- your own routes ----------------------------------------------------------------------------
+
+
+def test_your_own_handler_package_is_staged_beside_the_runtime_with_the_patterns_plumbing() -> None:
+    """``handlers={"api": HandlerCode.from_package(...)}``: the guide's notes API, as a user deploys it."""
+    notes = notes_app()
+    template = assertions.Template.from_stack(notes.stack)
+    (function,) = _resources(template, "AWS::Lambda::Function").values()
+    assert function["Properties"]["Handler"] == HANDLER
+    assets = json.loads((notes.assembly / f"{notes.stack.artifact_id}.assets.json").read_text())["files"]
+    asset_hash = function["Properties"]["Code"]["S3Key"].removesuffix(".zip")
+    staged = notes.assembly / assets[asset_hash]["source"]["path"]
+    assert (staged / PACKAGE / "handler.py").read_text() == (notes.package / "handler.py").read_text()
+    runtime = staged / "serverless_patterns" / "lambdas"
+    for module in ("api_backend/custom.py", "api_backend/app.py", "api_backend/repository.py", "shared/warmup.py"):
+        assert (runtime / module).is_file(), module
+    assert not (runtime / "fan_out").exists()  # only the pattern's runtime beside yours
+
+    variables = function["Properties"]["Environment"]["Variables"]
+    assert {"TABLE_NAME", "IDEMPOTENCY_TABLE_NAME", "CURSOR_SECRET_ARN", "IDEMPOTENCY_TTL_SECONDS"} <= variables.keys()
+    assert (variables["CORS_ORIGINS"], variables["NOTES_OWNER"]) == (ORIGIN, "team-a")
+    # The plumbing stays the construct's: every path to the live alias, throttled stage, access logs, alarms.
+    alias_id = _alias_id(template)
+    for method in _proxy_methods(template):
+        assert alias_id in json.dumps(method["Integration"]["Uri"])
+    template.has_resource_properties(
+        "AWS::ApiGateway::Stage",
+        {"MethodSettings": [Match.object_like({"ThrottlingRateLimit": 100})], "AccessLogSetting": Match.any_value()},
+    )
+    assert len(notes.stack.backend.alarms) >= 5
+    widgets = notes.stack.backend.dashboard_widgets()
+    titles = [rendered["properties"].get("title") for widget in widgets for rendered in widget.to_json()]
+    assert "Items business metrics" not in titles  # the items API's metrics are not the notes API's
+    assert sum(widget.width for widget in widgets) == 48  # still the API row and the function row
+
+    role_id = function["Properties"]["Role"]["Fn::GetAtt"][0]
+    actions = {
+        action
+        for policy in _resources(template, "AWS::IAM::Policy").values()
+        if {"Ref": role_id} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        for action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
+    }
+    assert {"dynamodb:Scan", "dynamodb:UpdateItem", "dynamodb:Query", "secretsmanager:GetSecretValue"} <= actions

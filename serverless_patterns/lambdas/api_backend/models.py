@@ -1,42 +1,27 @@
-"""Pydantic models: what the API accepts, what it returns, and its settings.
+"""Pydantic models of the items API: what it accepts and what it returns.
 
-JSON field names are camelCase (``createdAt``); Python names are snake_case.
-Inputs forbid unknown fields, so a misspelt field is a 422, not silently dropped, and are strict:
-``"2"``, ``2.0`` or ``true`` is not an integer, ``3`` is not a string.
+On the wire as every model of the pattern (``wire``): camelCase, strict inputs that forbid
+unknown fields.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-from pydantic.alias_generators import to_camel
+from pydantic import Field, StringConstraints
+
+from serverless_patterns.lambdas.api_backend.preconditions import MAX_VERSION
+from serverless_patterns.lambdas.api_backend.wire import ApiModel, InputModel
 
 ITEM_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 COUNTER_NAME_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
-IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,128}$"
 MAX_ATTRIBUTES = 32
-MAX_PAGE_SIZE = 100
-DEFAULT_PAGE_SIZE = 20
 MAX_INCREMENT = 1_000_000
 MAX_COUNTERS = 100  # per item: keeps an item far below DynamoDB's 400 KB, whatever callers name
-MAX_VERSION = 999_999_999_999_999  # 15 digits, as in an ETag
 
 AttributeName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
 AttributeValue = Annotated[str, StringConstraints(max_length=256)]
-
-
-class ApiModel(BaseModel):
-    """camelCase on the wire, immutable in code."""
-
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
-
-
-class InputModel(ApiModel):
-    """A request body: unknown fields are errors, and nothing is coerced."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class ItemInput(InputModel):
@@ -93,22 +78,3 @@ class CounterValue(ApiModel):
     item_id: str
     name: str
     value: int
-
-
-class ErrorBody(ApiModel):
-    """Every error response: a message, the request id to quote to support, and field details if any."""
-
-    message: str
-    request_id: str
-    detail: list[dict[str, Any]] | None = None
-
-
-class ApiSettings(BaseModel):
-    """The function's environment, validated once per container."""
-
-    model_config = ConfigDict(frozen=True)
-
-    table_name: str = Field(alias="TABLE_NAME", min_length=1)
-    idempotency_table_name: str = Field(alias="IDEMPOTENCY_TABLE_NAME", min_length=1)
-    cursor_secret_arn: str = Field(alias="CURSOR_SECRET_ARN", min_length=1)
-    idempotency_ttl_seconds: int = Field(alias="IDEMPOTENCY_TTL_SECONDS", default=86_400, ge=60)

@@ -1,31 +1,43 @@
-"""The API's OpenAPI document, generated from the resolver's routes and models.
+"""An API's OpenAPI document, generated from its routes and models (``ApiApp.openapi_json``).
 
-``docs/openapi.json`` is this module's output (a test keeps it current)::
+``docs/openapi.json`` is the items API's (a test keeps it current)::
 
     python -m serverless_patterns.lambdas.api_backend.openapi > docs/openapi.json
+
+and the same command prints your own API's, named as ``module:attribute`` (its ``ApiApp``)::
+
+    python -m serverless_patterns.lambdas.api_backend.openapi notes_api.handler:api > openapi.json
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
+from collections.abc import Sequence
 
-TITLE = "Items API"
-VERSION = "1.0.0"
-DESCRIPTION = (
-    "CRUD over items with optimistic locking (ETag / If-Match), idempotent creation "
-    "(Idempotency-Key), opaque page cursors and atomic counters. Authentication is per "
-    "environment: AWS SigV4 (IAM) or a Cognito user pool ID token in the Authorization header.\n\n"
-    "Limits, checked before any parsing, on every request that carries a body, whatever its method:\n"
-)
+from serverless_patterns.lambdas.api_backend.app import ApiApp
+
+ITEMS_API = "serverless_patterns.lambdas.api_backend.handler:api"
 
 
-def openapi_json() -> str:
-    """The OpenAPI document as JSON text, ending in a newline."""
-    from serverless_patterns.lambdas.api_backend.handler import GUARD, app
+def openapi_json(target: str = ITEMS_API) -> str:
+    """The OpenAPI document of the ``ApiApp`` at ``target`` (``module:attribute``) as JSON text."""
+    module, _, attribute = target.partition(":")
+    api = getattr(importlib.import_module(module), attribute or "api", None)
+    if not isinstance(api, ApiApp):
+        raise ValueError(f"{target} is not an ApiApp; name yours as module:attribute, e.g. my_api.handler:api")
+    return api.openapi_json()
 
-    description = DESCRIPTION + GUARD.limits.describe()
-    return app.get_openapi_json_schema(title=TITLE, version=VERSION, description=description) + "\n"
+
+def main(arguments: Sequence[str]) -> int:
+    """Print the document of the API named by the first argument (the items API without one)."""
+    try:
+        sys.stdout.write(openapi_json(*arguments[:1]))
+    except (ImportError, ValueError) as error:
+        sys.stderr.write(f"openapi: {error}\n")
+        return 2
+    return 0
 
 
 if __name__ == "__main__":
-    sys.stdout.write(openapi_json())
+    raise SystemExit(main(sys.argv[1:]))

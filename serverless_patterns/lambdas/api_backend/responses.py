@@ -4,6 +4,10 @@ One place for both, so what the OpenAPI document promises is what the handler se
 error the function answers is an ``ErrorBody`` with an ``X-Request-Id`` header; the statuses
 API Gateway answers itself (authentication, throttling) carry its ``{"message": ...}``.
 Validation details are capped and trimmed, so no response repeats a large part of the input.
+
+In your routes: ``responses=documented(HTTPStatus.OK, Order, HTTPStatus.NOT_FOUND)`` documents a
+route's success and its own errors (the guard's, 422, 500 and the gateway's are added), and
+``versioned_response(order)`` answers an item with its ``ETag``.
 """
 
 from __future__ import annotations
@@ -11,14 +15,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from http import HTTPStatus
 from itertools import islice
-from typing import Any, cast
+from typing import Any, Protocol, TypeVar, cast
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse, OpenAPIResponseHeader
 from pydantic import BaseModel
 
-from serverless_patterns.lambdas.api_backend.logic import ENTITY_TAG_PATTERN
-from serverless_patterns.lambdas.api_backend.models import ErrorBody
+from serverless_patterns.lambdas.api_backend.preconditions import ENTITY_TAG_PATTERN, entity_tag
+from serverless_patterns.lambdas.api_backend.wire import ErrorBody
 
 MAX_DETAIL_ENTRIES = 10
 MAX_ECHOED_CHARACTERS = 64
@@ -42,6 +46,15 @@ ETAG_HEADER: ResponseHeaders = {
         "schema": {"type": "string", "pattern": ENTITY_TAG_PATTERN},
     }
 }
+CREATED_HEADERS: ResponseHeaders = {
+    **ETAG_HEADER,
+    "Location": {"description": "The new item's URL path.", "required": True, "schema": {"type": "string"}},
+    "Idempotent-Replayed": {
+        "description": "`true` when this is the stored result of an earlier request with the same key.",
+        "schema": {"type": "string", "enum": ["true"]},
+    },
+}
+"""The headers of a ``versioned_response`` to an (idempotent) create."""
 REQUEST_ID_HEADER: ResponseHeaders = {
     "X-Request-Id": {
         "description": "The request's id, as in the body's `requestId`; quote it to support.",
@@ -54,6 +67,7 @@ REQUEST_ID_HEADER: ResponseHeaders = {
 GUARD_STATUSES = (HTTPStatus.BAD_REQUEST, HTTPStatus.REQUEST_ENTITY_TOO_LARGE, HTTPStatus.UNSUPPORTED_MEDIA_TYPE)
 GATEWAY_STATUSES = (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN, HTTPStatus.TOO_MANY_REQUESTS)
 
+# What each error status means for the pattern's helpers; a route may say more (``documented(descriptions=)``).
 ERROR_DESCRIPTIONS: dict[HTTPStatus, str] = {
     HTTPStatus.BAD_REQUEST: "Bad Request: the body is not valid JSON, is beyond a limit (the message names it), "
     "or is not base64/UTF-8 as declared; or a cursor or precondition this API did not issue or that contradicts "
@@ -80,8 +94,18 @@ def documented(
     model: type[BaseModel] | None,
     *errors: HTTPStatus,
     headers: ResponseHeaders | None = None,
+    descriptions: Mapping[HTTPStatus, str] | None = None,
 ) -> dict[int, OpenAPIResponse]:
-    """A route's documented responses: its success, its own errors, the guard's, 422, 500 and the gateway's."""
+    """A route's documented responses: its success, its own errors, the guard's, 422, 500 and the gateway's.
+
+    :param success: the status of a success.
+    :param model: the success's body (None: no body).
+    :param errors: the statuses of the route's own errors (``ApiError.status``).
+    :param headers: the success's headers (e.g. ``ETAG_HEADER``, ``CREATED_HEADERS``).
+    :param descriptions: what an error status means on this route, over ``ERROR_DESCRIPTIONS``
+        (a status neither names is described by its phrase).
+    """
+    described = {**ERROR_DESCRIPTIONS, **(descriptions or {})}
     responses: dict[int, OpenAPIResponse] = {success.value: {"description": success.phrase, "content": {}}}
     if model is not None:
         responses[success.value]["content"] = {content_types.APPLICATION_JSON: {"model": model}}
@@ -90,13 +114,13 @@ def documented(
     statuses = sorted({*errors, *GUARD_STATUSES, HTTPStatus.UNPROCESSABLE_ENTITY, HTTPStatus.INTERNAL_SERVER_ERROR})
     for status in statuses:
         responses[status.value] = {
-            "description": ERROR_DESCRIPTIONS[status],
+            "description": described.get(status, status.phrase),
             "headers": _headers(REQUEST_ID_HEADER),
             "content": {content_types.APPLICATION_JSON: {"model": ErrorBody}},
         }
     for status in GATEWAY_STATUSES:
         responses[status.value] = {
-            "description": ERROR_DESCRIPTIONS[status],
+            "description": described[status],
             "content": {content_types.APPLICATION_JSON: {"model": GatewayError}},
         }
     return responses
@@ -140,3 +164,33 @@ def error_response(
         body=body.model_dump(mode="json", by_alias=True, exclude_none=True),
         headers={"X-Request-Id": request_id, **(headers or {})},
     )
+
+
+class Versioned(Protocol):
+    """An item with a version (``preconditions``)."""
+
+    @property
+    def version(self) -> int: ...
+
+
+VersionedT = TypeVar("VersionedT", bound=Versioned)
+
+
+def versioned_response(
+    item: VersionedT,
+    *,
+    status: HTTPStatus = HTTPStatus.OK,
+    location: str | None = None,
+    replayed: bool = False,
+) -> Response[VersionedT]:
+    """``item`` as JSON with its ``ETag``; for a create, its ``Location`` and whether it is a replay.
+
+    :param location: the new item's path (``created_location``), for a 201.
+    :param replayed: ``Created.replayed``: adds ``Idempotent-Replayed: true``.
+    """
+    headers = {"ETag": entity_tag(item.version)}
+    if location is not None:
+        headers["Location"] = location
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return Response(status_code=status.value, content_type=content_types.APPLICATION_JSON, body=item, headers=headers)

@@ -7,7 +7,7 @@ import json
 import logging
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -21,7 +21,7 @@ os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "items-api")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "ServerlessPatterns/Test")
 # The resolver reads its CORS origins when the handler module is imported.
 os.environ["CORS_ORIGINS"] = "https://app.example.com,https://admin.example.com"
-from serverless_patterns.lambdas.api_backend import data_access, handler as handler_module, logic
+from serverless_patterns.lambdas.api_backend import data_access, handler as handler_module, resources
 from serverless_patterns.lambdas.shared.observability import logger, metrics
 from serverless_patterns.lambdas.shared.settings import load_settings
 
@@ -65,17 +65,11 @@ class ApiResponse:
 def clear_caches(*, clients: bool = False) -> None:
     """Forget settings and everything built from them; with ``clients``, the boto3 clients too."""
     load_settings.cache_clear()
-    for cached in (
-        data_access.cursor_signing_key,
-        data_access.idempotency_store,
-        data_access.repository,
-        logic._idempotency_config,
-        logic._idempotent_create,
-    ):
+    for cached in (resources.cursor_signing_key, resources.idempotency_store, data_access.repository):
         cached.cache_clear()
     if clients:
-        data_access.dynamodb.cache_clear()
-        data_access._secrets_manager.cache_clear()
+        resources.dynamodb.cache_clear()
+        resources.secrets_manager.cache_clear()
 
 
 def _create_tables(client: Any) -> None:
@@ -171,9 +165,9 @@ def api_event(
     }
 
 
-def call(method: str, path: str, **kwargs: Any) -> ApiResponse:
-    """Invoke the real handler entry point with a proxy event."""
-    result = handler_module.handler(api_event(method, path, **kwargs), FakeContext())
+def call(method: str, path: str, *, entry: Callable[..., dict[str, Any]] | None = None, **kwargs: Any) -> ApiResponse:
+    """Invoke the real handler entry point (the items API's unless ``entry``) with a proxy event."""
+    result = (entry or handler_module.handler)(api_event(method, path, **kwargs), FakeContext())
     headers = dict(result.get("headers") or {})
     for name, values in (result.get("multiValueHeaders") or {}).items():
         headers.setdefault(name, ", ".join(values))

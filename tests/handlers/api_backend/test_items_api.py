@@ -11,8 +11,8 @@ import boto3
 import pytest
 
 from serverless_patterns.lambdas.api_backend import data_access
-from serverless_patterns.lambdas.api_backend.errors import ApiError
-from serverless_patterns.lambdas.api_backend.handler import ERROR_STATUS, MAX_BODY_BYTES, app, handler
+from serverless_patterns.lambdas.api_backend.errors import ERROR_STATUS, ApiError
+from serverless_patterns.lambdas.api_backend.handler import MAX_BODY_BYTES, app, handler
 from serverless_patterns.lambdas.shared.observability import logger
 from serverless_patterns.lambdas.shared.warmup import WARMUP_EVENT, WARMUP_RESPONSE
 from tests.handlers.api_backend.conftest import TABLE, FakeContext, call, create

@@ -10,8 +10,8 @@ import pytest
 
 from serverless_patterns.lambdas.api_backend.cursor import CURSOR_PATTERN
 from serverless_patterns.lambdas.api_backend.handler import GUARD
-from serverless_patterns.lambdas.api_backend.logic import ENTITY_TAG_PATTERN
 from serverless_patterns.lambdas.api_backend.openapi import openapi_json
+from serverless_patterns.lambdas.api_backend.preconditions import ENTITY_TAG_PATTERN
 from serverless_patterns.lambdas.api_backend.responses import GATEWAY_STATUSES
 from serverless_patterns.lambdas.api_backend.routes import ROUTES
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from serverless_patterns.lambdas.api_backend.errors import InvalidPreconditionError, PreconditionRequiredError
-from serverless_patterns.lambdas.api_backend.logic import Precondition, entity_tag, expected_version, parse_if_match
+from serverless_patterns.lambdas.api_backend.preconditions import (
+    Precondition,
+    entity_tag,
+    expected_version,
+    parse_if_match,
+)
 
 
 @pytest.mark.parametrize(("header", "version"), [('"3"', 3), ('"12"', 12), ('"999999999999999"', 999_999_999_999_999)])
