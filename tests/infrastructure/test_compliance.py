@@ -100,27 +100,24 @@ def test_a_service_principal_without_a_source_condition_fails_synth(cdk_context:
         app.synth()
 
 
+def _gated_function(cdk_context: dict[str, Any], outdir: str) -> tuple[App, ServerlessFunction]:
+    app, stack = _gated_stack(cdk_context, outdir)
+    function = ServerlessFunction(
+        stack,
+        "Fn",
+        code=lambda_.Code.from_inline("def handler(event, context):\n    return event\n"),
+        handler="index.handler",
+        settings=FunctionSettings(),
+        service="gate",
+    )
+    return app, function
+
+
 def test_a_new_wildcard_grant_to_a_function_role_fails_synth(cdk_context: dict[str, Any], tmp_path: Any) -> None:
     """The X-Ray wildcard is acknowledged on its own policy only: any other Resource '*' is a finding."""
-    app, stack = _gated_stack(cdk_context, str(tmp_path))
-    ServerlessFunction(
-        stack,
-        "Fn",
-        code=lambda_.Code.from_inline("def handler(event, context):\n    return event\n"),
-        handler="index.handler",
-        settings=FunctionSettings(),
-        service="gate",
-    )
+    app, _ = _gated_function(cdk_context, str(tmp_path / "traced"))
     app.synth()  # tracing's own wildcard passes
-    app, stack = _gated_stack(cdk_context, str(tmp_path / "widened"))
-    widened = ServerlessFunction(
-        stack,
-        "Fn",
-        code=lambda_.Code.from_inline("def handler(event, context):\n    return event\n"),
-        handler="index.handler",
-        settings=FunctionSettings(),
-        service="gate",
-    )
+    app, widened = _gated_function(cdk_context, str(tmp_path / "widened"))
     widened.role.add_to_principal_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=["*"]))
     with pytest.raises(RuntimeError, match=re.escape("AwsSolutions-IAM5[Resource::*]")):
         app.synth()
