@@ -27,6 +27,9 @@ def secure_table(
 ) -> dynamodb.TableV2:
     """On-demand, encrypted, PITR per environment, deletion-protected where data is retained.
 
+    The ServerlessPatterns gate requires PITR and deletion protection of every table; a development
+    environment's tables (``PatternDefaults.development``) are acknowledged here, and only those.
+
     :param props: the user's ``TablePropsV2`` merged over these defaults; the keys and TTL
         attribute stay what the handlers use (when ``key_fixed``), and encryption, deletion
         protection and PITR may not be weakened.
