@@ -31,12 +31,20 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 PY_DEPS := $(VENV)/.installed
 NODE_DEPS := node_modules/.installed
+# checkov in a virtualenv of its own: it pins a boto3 the test virtualenv cannot share.
+CHECKOV_VENV := $(VENV)/checkov
+CHECKOV_DEPS := $(CHECKOV_VENV)/.installed
 
 $(PY_DEPS): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check pip==$(PIP_VERSION)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 	$(PY) -m pip install -q --disable-pip-version-check --no-deps -e .
+	touch $@
+
+$(CHECKOV_DEPS): requirements-checkov.txt
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install -q --disable-pip-version-check -r requirements-checkov.txt
 	touch $@
 
 $(NODE_DEPS): package.json package-lock.json
@@ -48,7 +56,7 @@ help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
 .PHONY: install
-install: $(PY_DEPS) $(NODE_DEPS) ## Create .venv and node_modules
+install: $(PY_DEPS) $(NODE_DEPS) $(CHECKOV_DEPS) ## Create .venv (checkov in .venv/checkov) and node_modules
 
 .PHONY: synth
 synth: install ## Synthesize Dev, Staging and Prod into cdk.out (cdk-nag gates included)

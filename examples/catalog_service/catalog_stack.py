@@ -89,6 +89,8 @@ class CatalogServiceStack(Stack):
             removal_policy=RemovalPolicy.RETAIN if props.production else RemovalPolicy.DESTROY,
             point_in_time_recovery=props.production,
             debug_log_sample_rate=0.01,
+            # Anything but production is a development environment: disposable tables, no web ACL.
+            development=not props.production,
         )
 
         catalog = dynamodb.Table.from_table_name(self, "CatalogTable", props.catalog_table_name)

@@ -90,6 +90,8 @@ class AlarmThresholds:
         per period on: fewer is noise).
     :param api_4xx_rate_percent: share answered 4XX; a warning alarm (client misuse), not a page.
     :param api_p99_latency_ms: API Gateway's p99 latency.
+    :param waf_blocked_requests: requests an API's web ACL blocked per period; a warning alarm (an
+        attack, a client over the rate limit, or a rule blocking legitimate traffic), not a page.
     :param dynamodb_throttles: throttled requests per period, per table.
     :param queue_oldest_message_seconds: age of the oldest message of a work queue (work is stuck
         or falling behind).
@@ -106,6 +108,7 @@ class AlarmThresholds:
     api_5xx_rate_percent: float = 1.0
     api_4xx_rate_percent: float = 10.0
     api_p99_latency_ms: int = 1_000
+    waf_blocked_requests: int = 100
     dynamodb_throttles: int = 1
     queue_oldest_message_seconds: int = 300
     dlq_visible_messages: int = 1
@@ -123,6 +126,7 @@ class AlarmThresholds:
                 "provisioned_spillover",
                 "dynamodb_throttles",
                 "dlq_visible_messages",
+                "waf_blocked_requests",
             )
         }
         for name, value in counts.items():

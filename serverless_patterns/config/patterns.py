@@ -11,6 +11,8 @@ from serverless_patterns.config.common import ApiAuth
 
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
 _STAGE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+# An S3 folder that an IAM resource ARN can name exactly: no wildcards, no leading slash.
+_PREFIX = re.compile(r"^(?!/)[^*?]{0,510}[^/*?]/$")
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,12 @@ class ApiSettings:
     :param stage_name: the deployed stage, the first path segment of the URL.
     :param idempotency_hours: how long a repeated ``POST`` with the same ``Idempotency-Key`` is
         answered from the first result.
+    :param web_acl: put a WAFv2 web ACL in front of the stage (AWS managed rules and a per-IP rate
+        limit, ``ApiWebAcl``). None: created outside development environments
+        (``PatternDefaults.development``); True/False: always/never. An ``existing_web_acl_arn`` given to
+        the construct is used instead.
+    :param web_acl_rate_limit: requests one client IP may send per 5 minutes before the web ACL blocks
+        it (10..2,000,000,000). Callers behind one NAT share an IP: size it for them.
     """
 
     auth: ApiAuth = ApiAuth.IAM
@@ -35,6 +43,8 @@ class ApiSettings:
     throttle_burst: int = 200
     stage_name: str = "v1"
     idempotency_hours: int = 24
+    web_acl: bool | None = None
+    web_acl_rate_limit: int = 3_000
 
     def __post_init__(self) -> None:
         check_fields(self)
@@ -55,6 +65,15 @@ class ApiSettings:
             raise ValueError(f"ApiSettings.stage_name must match {_STAGE_NAME.pattern}, got {self.stage_name!r}")
         if not 1 <= self.idempotency_hours <= 24 * 30:
             raise ValueError(f"ApiSettings.idempotency_hours must be 1..720, got {self.idempotency_hours}")
+        if not 10 <= self.web_acl_rate_limit <= 2_000_000_000:
+            raise ValueError(
+                f"ApiSettings.web_acl_rate_limit must be 10..2000000000 (WAF's rate-based rule), "
+                f"got {self.web_acl_rate_limit}"
+            )
+
+    def creates_web_acl(self, *, development: bool) -> bool:
+        """Whether the API gets a web ACL of its own: ``web_acl``, or by default outside development."""
+        return (not development) if self.web_acl is None else self.web_acl
 
     def development_allowances(self) -> list[str]:
         """What these settings allow that only a development environment may: empty when production-safe."""
@@ -192,6 +211,8 @@ class FanOutSettings:
     :param sweep_interval_minutes: how often the sweeper looks for overdue jobs.
     :param max_source_bytes: the largest items object a job may name in the input bucket.
     :param job_retention_days: how long job records (TTL) and input objects are kept.
+    :param input_prefix: the folder of the input bucket that jobs' items objects live in; the master
+        may read only there (a ``source.key`` elsewhere is refused as an invalid job).
     """
 
     chunk_size: int = 100
@@ -204,6 +225,7 @@ class FanOutSettings:
     sweep_interval_minutes: int = 5
     max_source_bytes: int = 10 * 1024 * 1024
     job_retention_days: int = 30
+    input_prefix: str = "jobs/"
 
     def __post_init__(self) -> None:
         check_fields(self)
@@ -225,6 +247,11 @@ class FanOutSettings:
             raise ValueError("sweep_interval_minutes must be >= 1 and shorter than job_deadline_minutes")
         if self.max_source_bytes < 1 or self.job_retention_days < 1:
             raise ValueError("max_source_bytes and job_retention_days must be positive")
+        if not _PREFIX.fullmatch(self.input_prefix):
+            raise ValueError(
+                f"input_prefix must be a folder such as 'jobs/' (no leading '/', ending in '/', no '*' or '?', at "
+                f"most 512 characters), got {self.input_prefix!r}"
+            )
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,20 @@ class AlarmTopic(Construct):
             enable_key_rotation=True,
             removal_policy=removal_policy,
         )
-        self.key.grant_encrypt_decrypt(iam.ServicePrincipal("cloudwatch.amazonaws.com"))
+        stack = Stack.of(self)
+        # CloudWatch encrypts the alarm notifications it publishes: only for this account's alarms
+        # (no confused deputy), and only the two calls it makes.
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                    "ArnLike": {"aws:SourceArn": stack.format_arn(service="cloudwatch", resource="alarm:*")},
+                },
+            )
+        )
         self.topic = sns.Topic(self, "Resource", master_key=self.key, enforce_ssl=True)
         self.delivery_failures: sqs.Queue | None = None
         if emails:
@@ -66,6 +79,7 @@ class AlarmTopic(Construct):
                 encryption=sqs.QueueEncryption.SQS_MANAGED,
                 enforce_ssl=True,
                 retention_period=Duration.days(14),
+                removal_policy=removal_policy,
             )
             acknowledge(
                 self.delivery_failures,

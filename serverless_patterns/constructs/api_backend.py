@@ -47,6 +47,7 @@ from serverless_patterns.constructs.props import (
     resolve_settings,
 )
 from serverless_patterns.constructs.scope import api_gateway_account, claim_service, pin_feature_flags
+from serverless_patterns.constructs.web_acl import ApiWebAcl
 from serverless_patterns.lambdas.api_backend.metric_names import BUSINESS_METRICS
 
 HANDLER_PACKAGE = "api_backend"
@@ -69,11 +70,12 @@ class ApiBackend(Construct):
     grant it more there or on a table of yours, e.g.
     ``backend.table.grant(backend.functions["api"].role, "dynamodb:Query")``.
     Every method is authenticated (IAM or a Cognito user pool; open only in a development
-    environment). The stage is throttled, X-Ray traced, logs JSON access lines and execution
-    errors (never bodies). Creation is idempotent on the ``Idempotency-Key`` header
+    environment). Outside development environments a WAFv2 web ACL (``ApiWebAcl``: AWS managed
+    rules, a per-IP rate limit) screens requests first. The stage is throttled, X-Ray traced, logs
+    JSON access lines and execution errors (never bodies). Creation is idempotent on the ``Idempotency-Key`` header
     (Powertools, on its own table); page cursors are signed with a key generated into Secrets
-    Manager. Alarms cover the 5XX rate, p99 latency, the 4XX rate (a warning), Lambda
-    errors/throttles/duration and DynamoDB throttles.
+    Manager. Alarms cover the 5XX rate, p99 latency, the 4XX rate and web ACL blocks (warnings),
+    Lambda errors/throttles/duration and DynamoDB throttles.
     """
 
     ROLES: ClassVar[tuple[str, ...]] = ("api",)
@@ -122,7 +124,8 @@ class ApiBackend(Construct):
             created (MFA required, no self sign-up) with an app client when omitted.
         :param existing_cursor_signing_secret: a secret whose string signs page cursors; a random
             64-character one is generated when omitted.
-        :param existing_web_acl_arn: a regional WAFv2 web ACL to associate with the stage.
+        :param existing_web_acl_arn: a regional WAFv2 web ACL to associate with the stage instead of the
+            one created (``settings.web_acl``: by default outside development environments).
         :param service: the Powertools service name (log field and metric dimension); unique per
             metrics namespace in a Stage; by default the construct id in kebab case.
         :param execution_log_level: API Gateway execution logging; INFO when the handlers log at
@@ -240,12 +243,21 @@ class ApiBackend(Construct):
         self.user_pool_client: cognito.UserPoolClient | None = None
         add_gateway_responses(self.api, settings.cors_origins)
         self._add_proxy_methods(settings.auth, existing_user_pool)
-        self._acknowledge_stage_findings(existing_web_acl_arn, defaults.tracing)
-        self.web_acl_arn = existing_web_acl_arn
+        self.web_acl: ApiWebAcl | None = None
         if existing_web_acl_arn:
             wafv2.CfnWebACLAssociation(
                 self, "WebAcl", resource_arn=self.stage.stage_arn, web_acl_arn=existing_web_acl_arn
             )
+        elif settings.creates_web_acl(development=defaults.development):
+            self.web_acl = ApiWebAcl(
+                self,
+                "Firewall",
+                stage=self.stage,
+                rate_limit=settings.web_acl_rate_limit,
+                thresholds=defaults.thresholds,
+            )
+        self.web_acl_arn: str | None = existing_web_acl_arn or (self.web_acl.arn if self.web_acl else None)
+        self._acknowledge_stage_findings(defaults.tracing)
 
         self._monitoring = ApiMonitoring(
             self,
@@ -256,13 +268,14 @@ class ApiBackend(Construct):
             defaults=defaults,
             service=self.service,
             business_metrics=() if code else BUSINESS_METRICS,
+            web_acl=self.web_acl,
         )
 
     # --- public API ---------------------------------------------------------------------------------
 
     @property
     def alarms(self) -> Sequence[cloudwatch.Alarm]:
-        """API 5XX rate, p99 latency, DynamoDB throttles, 4XX rate (warning), then the function's alarms."""
+        """API 5XX rate, p99 latency, DynamoDB throttles, web ACL blocks (warning), 4XX rate (warning), then the function's alarms."""
         return [*self._monitoring.alarms, *self.handler.alarms]
 
     @property
@@ -295,7 +308,7 @@ class ApiBackend(Construct):
         return self._monitoring.metric_business(name)
 
     def dashboard_widgets(self) -> Sequence[cloudwatch.IWidget]:
-        """Requests and errors, latency, DynamoDB, the items API's business metrics; then the function's row."""
+        """Requests and errors, latency, DynamoDB, the items API's business metrics, the web ACL's; then the function's row."""
         return self._monitoring.dashboard_widgets()
 
     # --- construction -------------------------------------------------------------------------------
@@ -398,14 +411,24 @@ class ApiBackend(Construct):
                     ("AwsSolutions::AwsSolutions-COG4", reason),
                 )
 
-    def _acknowledge_stage_findings(self, web_acl_arn: str | None, tracing: bool) -> None:
-        if not web_acl_arn:
+    def _acknowledge_stage_findings(self, tracing: bool) -> None:
+        if not self.web_acl_arn:
+            settings = self.settings
+            why = (
+                "turned off (ApiSettings.web_acl=False)"
+                if settings.web_acl is False
+                else "a development environment (PatternDefaults.development), where none is created by default"
+            )
+            callers = {
+                ApiAuth.IAM: "every method needs SigV4 (IAM) credentials",
+                ApiAuth.COGNITO: "every method needs a Cognito user pool token",
+                ApiAuth.NONE: "the API is open (ApiAuth.NONE, development environments only)",
+            }[settings.auth]
             acknowledge(
                 self.stage,
                 (
                     "AwsSolutions::AwsSolutions-APIG3",
-                    "No web ACL configured for this environment (pass web_acl_arn); every method is "
-                    "authenticated and the stage is throttled.",
+                    f"No web ACL: {why}. The stage is throttled ({settings.throttle_rate} requests/s) and {callers}.",
                 ),
             )
         if not tracing:

@@ -16,6 +16,7 @@ from constructs import Construct
 from serverless_patterns.config import PatternDefaults
 from serverless_patterns.constructs.alarms import threshold_alarm
 from serverless_patterns.constructs.function import ServerlessFunction
+from serverless_patterns.constructs.web_acl import ApiWebAcl
 
 # Rates over fewer requests than this per period are noise (1 error in 2 requests is 50%).
 RATE_ALARM_MIN_REQUESTS = 10
@@ -38,6 +39,7 @@ class ApiMonitoring:
     :param defaults: thresholds, period and metrics namespace.
     :param service: the metric dimension of the handler's EMF metrics.
     :param business_metrics: the handler's business metrics to graph.
+    :param web_acl: the API's own web ACL (its blocks alarm and its row join the API's), if any.
     """
 
     def __init__(
@@ -51,6 +53,7 @@ class ApiMonitoring:
         defaults: PatternDefaults,
         service: str,
         business_metrics: Sequence[str],
+        web_acl: ApiWebAcl | None = None,
     ) -> None:
         self._api = api
         self._table = table
@@ -59,6 +62,7 @@ class ApiMonitoring:
         self._defaults = defaults
         self._service = service
         self._business_metrics = tuple(business_metrics)
+        self._web_acl = web_acl
         self.warning_alarms: Sequence[cloudwatch.Alarm] = ()
         self.alarms: Sequence[cloudwatch.Alarm] = self._create_alarms(scope)
 
@@ -138,6 +142,8 @@ class ApiMonitoring:
                     width=4,
                 )
             )
+        if self._web_acl:
+            widgets.extend(self._web_acl.dashboard_widgets())
         return [*widgets, *self._handler.dashboard_widgets()]
 
     def _create_alarms(self, scope: Construct) -> list[cloudwatch.Alarm]:
@@ -186,8 +192,9 @@ class ApiMonitoring:
             "(client misuse, auth failures or throttling)",
             thresholds,
         )
-        self.warning_alarms = (warning,)
-        return [*alarms, warning]
+        web_acl_alarms = self._web_acl.alarms if self._web_acl else ()
+        self.warning_alarms = (*web_acl_alarms, warning)
+        return [*alarms, *web_acl_alarms, warning]
 
     def _error_rate(self, errors: cloudwatch.Metric, label: str) -> cloudwatch.MathExpression:
         period = self.period

@@ -18,6 +18,10 @@ CORS_ALLOW_HEADERS = (
     "X-Amz-Security-Token",
 )
 CORS_MAX_AGE = Duration.minutes(10)
+# The app client's tokens: short-lived ID and access tokens, a month of refresh; 3 minutes to answer MFA.
+TOKEN_VALIDITY = Duration.hours(1)
+REFRESH_TOKEN_VALIDITY = Duration.days(30)
+AUTH_SESSION_VALIDITY = Duration.minutes(3)
 
 ACCESS_LOG_FIELDS = {
     "requestId": apigw.AccessLogField.context_request_id(),
@@ -101,13 +105,26 @@ def hardened_user_pool(scope: Construct, construct_id: str, *, defaults: Pattern
 
 
 def app_client(pool: cognito.UserPool) -> cognito.UserPoolClient:
-    """The API clients' app client: SRP sign-in only, no secret, short-lived tokens."""
+    """The API clients' app client, every setting explicit rather than CDK's defaults.
+
+    Clients sign in with SRP (``USER_SRP_AUTH``, the Amplify/SDK flow: the password never leaves
+    the client) and renew with refresh tokens; nothing else. OAuth is off: no implicit grant, no
+    authorization-code flow, no hosted-UI scopes (``aws.cognito.signin.user.admin`` would let a token
+    change its own user's attributes), no callback URL. An app that needs the hosted UI brings its
+    pool (``existing_user_pool``) with a client registered for its real callback URLs. No secret
+    (public clients cannot keep one); revoked refresh tokens stop working at once; a wrong user name
+    answers like a wrong password.
+    """
     return pool.add_client(
         "AppClient",
         auth_flows=cognito.AuthFlow(user_srp=True),
+        disable_o_auth=True,
+        supported_identity_providers=[cognito.UserPoolClientIdentityProvider.COGNITO],
         generate_secret=False,
         prevent_user_existence_errors=True,
-        id_token_validity=Duration.hours(1),
-        access_token_validity=Duration.hours(1),
-        refresh_token_validity=Duration.days(30),
+        enable_token_revocation=True,
+        auth_session_validity=AUTH_SESSION_VALIDITY,
+        id_token_validity=TOKEN_VALIDITY,
+        access_token_validity=TOKEN_VALIDITY,
+        refresh_token_validity=REFRESH_TOKEN_VALIDITY,
     )

@@ -222,6 +222,7 @@ class EventPipeline(Construct):
             "Queue",
             visibility_timeout=visibility,
             max_receive_count=settings.max_receive_count,
+            removal_policy=defaults.removal_policy,
             queue_props=queue_props,
             dead_letter_queue_props=dead_letter_queue_props,
             existing_dead_letter_queue=existing_dead_letter_queue,
@@ -325,15 +326,19 @@ class EventPipeline(Construct):
         return self.upload_bucket.grant_put(grantee, f"{self.settings.upload_prefix}*")
 
     def grant_read_results(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` read the ``processed/`` and ``rejected/`` records."""
+        """Let ``grantee`` read and list the ``processed/`` and ``rejected/`` records (nothing else in the bucket)."""
+        prefixes = (PROCESSED_PREFIX, REJECTED_PREFIX)
+        grantee.grant_principal.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:ListBucket"],
+                resources=[self.results_bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{prefix}*" for prefix in prefixes]}},
+            )
+        )
         return iam.Grant.add_to_principal(
             grantee=grantee,
-            actions=["s3:GetObject", "s3:ListBucket"],
-            resource_arns=[
-                self.results_bucket.bucket_arn,
-                self.results_bucket.arn_for_objects(f"{PROCESSED_PREFIX}*"),
-                self.results_bucket.arn_for_objects(f"{REJECTED_PREFIX}*"),
-            ],
+            actions=["s3:GetObject"],
+            resource_arns=[self.results_bucket.arn_for_objects(f"{prefix}*") for prefix in prefixes],
         )
 
     def grant_redrive(self, grantee: iam.IGrantable) -> iam.Grant:
@@ -478,10 +483,6 @@ class EventPipeline(Construct):
             (self.validate_function, (REJECTED_PREFIX,)),
             (self.process_function, (PROCESSED_PREFIX, REJECTED_PREFIX)),
         )
-        # ListBucket lets HeadObject answer 404 (gone) instead of 403 for a missing key.
-        list_buckets = iam.PolicyStatement(
-            actions=["s3:ListBucket"], resources=[self.upload_bucket.bucket_arn, self.results_bucket.bucket_arn]
-        )
         for function, prefixes in record_prefixes:
             records = [self.results_bucket.arn_for_objects(f"{prefix}*") for prefix in prefixes]
             role = function.role
@@ -489,7 +490,19 @@ class EventPipeline(Construct):
                 iam.PolicyStatement(actions=[*READ_UPLOAD_ACTIONS, *TAG_UPLOAD_ACTIONS], resources=[uploads])
             )
             role.add_to_principal_policy(iam.PolicyStatement(actions=list(RECORD_ACTIONS), resources=records))
-            role.add_to_principal_policy(list_buckets)
+            # Listing only the keys the function reads tells a missing key (gone) from a denied one
+            # (lambdas/shared/s3_objects.py); nothing else in either bucket can be listed.
+            for bucket, listed in (
+                (self.upload_bucket, (self.settings.upload_prefix,)),
+                (self.results_bucket, prefixes),
+            ):
+                role.add_to_principal_policy(
+                    iam.PolicyStatement(
+                        actions=["s3:ListBucket"],
+                        resources=[bucket.bucket_arn],
+                        conditions={"StringLike": {"s3:prefix": [f"{prefix}*" for prefix in listed]}},
+                    )
+                )
             self.queue.grant_send_messages(role)
             acknowledge(
                 role,

@@ -213,6 +213,7 @@ class FanOut(Construct):
             "WorkQueue",
             visibility_timeout=Duration.seconds(worker.timeout_seconds * VISIBILITY_TIMEOUT_FACTOR),
             max_receive_count=settings.worker_retries + 1,
+            removal_policy=defaults.removal_policy,
             queue_props=work_queue_props,
             dead_letter_queue_props=dead_letter_queue_props,
             existing_dead_letter_queue=existing_dead_letter_queue,
@@ -261,6 +262,7 @@ class FanOut(Construct):
                 **table_env,
                 "QUEUE_URL": self.work_queue.queue_url,
                 "INPUT_BUCKET": self.input_bucket.bucket_name,
+                "INPUT_PREFIX": settings.input_prefix,
                 "CHUNK_SIZE": str(settings.chunk_size),
                 "MAX_ITEMS": str(settings.max_items),
                 "MAX_SOURCE_BYTES": str(settings.max_source_bytes),
@@ -325,22 +327,7 @@ class FanOut(Construct):
         )
         self._grant_table(self.status_reader, "dynamodb:GetItem")
         self.work_queue.grant_send_messages(self.master.role)
-        self.master.role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["s3:GetObject", "s3:GetObjectVersion"], resources=[self.input_bucket.arn_for_objects("*")]
-            )
-        )
-        # ListBucket lets a job naming a missing object get NoSuchKey (a 4xx refusal) instead of AccessDenied (a 500).
-        self.master.role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["s3:ListBucket"], resources=[self.input_bucket.bucket_arn])
-        )
-        acknowledge(
-            self.master.role,
-            (
-                wildcard_finding(self, self.input_bucket.arn_for_objects("*")),
-                "The master reads the items object each job names; any key in the job input bucket can be one.",
-            ),
-        )
+        self._grant_input_reads(settings.input_prefix)
         self.aggregator.grant_invoke(self.worker.role)
 
         self.sweep_rule = events.Rule(
@@ -384,8 +371,8 @@ class FanOut(Construct):
         return self.master.grant_invoke(grantee)
 
     def grant_upload_items(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Allow ``grantee`` to put items objects into the input bucket, for jobs too large to send inline."""
-        return self.input_bucket.grant_put(grantee)
+        """Allow ``grantee`` to put items objects under the input prefix, for jobs too large to send inline."""
+        return self.input_bucket.grant_put(grantee, f"{self.settings.input_prefix}*")
 
     def grant_read_status(self, grantee: iam.IGrantable) -> iam.Grant:
         """Allow ``grantee`` to read job status and results (invoke the status reader)."""
@@ -471,6 +458,28 @@ class FanOut(Construct):
         """Exactly ``actions`` on the table itself: no index wildcard (only the sweeper queries an index)."""
         function.role.add_to_principal_policy(
             iam.PolicyStatement(actions=list(actions), resources=[self.table.table_arn])
+        )
+
+    def _grant_input_reads(self, prefix: str) -> None:
+        """The master reads items objects under ``prefix`` only; it may list just those keys (a 404, not a 403)."""
+        items = self.input_bucket.arn_for_objects(f"{prefix}*")
+        role = self.master.role
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["s3:GetObject", "s3:GetObjectVersion"], resources=[items])
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:ListBucket"],
+                resources=[self.input_bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{prefix}*"]}},
+            )
+        )
+        acknowledge(
+            role,
+            (
+                wildcard_finding(self, items),
+                f"Job input keys are chosen at submission; the master reads only under the input prefix {prefix!r}.",
+            ),
         )
 
     def _create_alarms(self) -> list[cloudwatch.Alarm]:

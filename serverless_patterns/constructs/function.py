@@ -20,7 +20,7 @@ from constructs import Construct
 from serverless_patterns.config import AlarmThresholds, FunctionSettings, PatternDefaults
 from serverless_patterns.config.checks import check_type
 from serverless_patterns.constructs.alarms import threshold_alarm
-from serverless_patterns.constructs.compliance import acknowledge
+from serverless_patterns.constructs.compliance import XRAY_WRITE_ACTIONS, acknowledge, wildcard_policy
 from serverless_patterns.constructs.lambda_code import ARCHITECTURE, PYTHON_RUNTIME, powertools_layer
 from serverless_patterns.lambdas.shared.warmup import WARMUP_EVENT
 
@@ -126,7 +126,8 @@ class ServerlessFunction(Construct):
             else lambda_.ApplicationLogLevel(log_level),
             # INFO keeps platform.report records, which the duration and cold-start queries read.
             system_log_level_v2=lambda_.SystemLogLevel.INFO,
-            tracing=lambda_.Tracing.ACTIVE if defaults.tracing else lambda_.Tracing.DISABLED,
+            # Tracing is set on the L1 below: CDK's own X-Ray grant would share a policy with every other grant.
+            tracing=lambda_.Tracing.DISABLED,
             reserved_concurrent_executions=settings.reserved_concurrency,
             environment={
                 "POWERTOOLS_SERVICE_NAME": service,
@@ -149,18 +150,22 @@ class ServerlessFunction(Construct):
                 "Serverless::Serverless-LambdaDLQ",
                 "Async invocations use an on-failure destination (EventInvokeConfig), which supersedes a DLQ."
                 if async_invocation
-                else "Invoked synchronously (API Gateway, SQS event source, Step Functions): failures go back "
-                "to the caller or to the source queue's DLQ, never to a function DLQ.",
+                else "Invoked synchronously (API Gateway, SQS event source, Step Functions, Invoke): failures go "
+                "back to the caller or to the source queue's DLQ; its scheduled invocations (keep-warm pings, "
+                "sweeps) are repeated by the next schedule, with nothing to redrive.",
             ),
         )
+        self.tracing_policy: iam.Policy | None = None
         if defaults.tracing:
-            acknowledge(
+            self.tracing_policy = wildcard_policy(
                 self,
-                (
-                    "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-                    "X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.",
-                ),
+                "TracingPolicy",
+                role=self.role,
+                actions=XRAY_WRITE_ACTIONS,
+                reason="X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.",
             )
+            self.cfn_function.tracing_config = lambda_.CfnFunction.TracingConfigProperty(mode="Active")
+            self.function.node.add_dependency(self.tracing_policy)
 
         self.alias = lambda_.Alias(
             self,
@@ -185,6 +190,7 @@ class ServerlessFunction(Construct):
                 encryption=sqs.QueueEncryption.SQS_MANAGED,
                 enforce_ssl=True,
                 retention_period=Duration.days(14),
+                removal_policy=defaults.removal_policy,
             )
             acknowledge(
                 self.failure_queue,

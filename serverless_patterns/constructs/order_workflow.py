@@ -25,7 +25,13 @@ from serverless_patterns.config import FunctionSettings, PatternDefaults, Workfl
 from serverless_patterns.config.checks import check_type
 from serverless_patterns.constructs.alarms import threshold_alarm
 from serverless_patterns.constructs.circuit_breaker import CircuitBreakers
-from serverless_patterns.constructs.compliance import acknowledge
+from serverless_patterns.constructs.compliance import (
+    LOG_DELIVERY_ACTIONS,
+    XRAY_SAMPLING_ACTIONS,
+    XRAY_WRITE_ACTIONS,
+    acknowledge,
+    wildcard_policy,
+)
 from serverless_patterns.constructs.function import ServerlessFunction
 from serverless_patterns.constructs.handler_code import HandlerCode, merged_environment
 from serverless_patterns.constructs.lambda_code import handler_code, handler_path
@@ -210,6 +216,7 @@ class OrderWorkflow(Construct):
             # AWS's rule for SQS sources: six times the function timeout.
             visibility_timeout=Duration.seconds(6 * sizing["send_confirmation"].timeout_seconds),
             max_receive_count=settings.confirmation_max_receive_count,
+            removal_policy=defaults.removal_policy,
             retention_period=Duration.days(14),
         )
         self.confirmation_source = lambda_.EventSourceMapping(
@@ -261,14 +268,8 @@ class OrderWorkflow(Construct):
             definition_body=sfn.DefinitionBody.from_chainable(definition),
             state_machine_type=sfn.StateMachineType.EXPRESS if settings.express else sfn.StateMachineType.STANDARD,
             timeout=Duration.minutes(settings.execution_timeout_minutes),
-            tracing_enabled=defaults.tracing,
-            logs=sfn.LogOptions(
-                destination=self.log_group,
-                level=sfn.LogLevel.ALL,
-                include_execution_data=settings.log_execution_data,
-            ),
         )
-        self._acknowledge_state_machine_role()
+        self._configure_logs_and_tracing()
 
         self.entry_dlq = sqs.Queue(
             self,
@@ -276,6 +277,7 @@ class OrderWorkflow(Construct):
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
             retention_period=DLQ_RETENTION,
+            removal_policy=defaults.removal_policy,
         )
         acknowledge(
             self.entry_dlq,
@@ -526,14 +528,39 @@ class OrderWorkflow(Construct):
             )
         return retry
 
-    def _acknowledge_state_machine_role(self) -> None:
-        acknowledge(
-            self.state_machine.role,
-            (
-                "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-                "CloudWatch Logs vended-log delivery and X-Ray trace APIs support no resource-level permissions.",
-            ),
+    def _configure_logs_and_tracing(self) -> None:
+        """Execution logs and X-Ray, set on the L1 with their wildcard grants in a policy of their own.
+
+        CDK's ``logs=``/``tracing_enabled=`` would add those ``Resource: "*"`` statements to the role's
+        default policy, where an acknowledgment would also cover any later wildcard grant.
+        """
+        actions = [
+            *LOG_DELIVERY_ACTIONS,
+            *(XRAY_WRITE_ACTIONS + XRAY_SAMPLING_ACTIONS if self.defaults.tracing else ()),
+        ]
+        policy = wildcard_policy(
+            self,
+            "LogsAndTracingPolicy",
+            role=self.state_machine.role,
+            actions=actions,
+            reason="CloudWatch Logs vended-log delivery and X-Ray trace APIs support no resource-level permissions.",
         )
+        resource = self.state_machine.node.default_child
+        assert isinstance(resource, sfn.CfnStateMachine)
+        resource.logging_configuration = sfn.CfnStateMachine.LoggingConfigurationProperty(
+            destinations=[
+                sfn.CfnStateMachine.LogDestinationProperty(
+                    cloud_watch_logs_log_group=sfn.CfnStateMachine.CloudWatchLogsLogGroupProperty(
+                        log_group_arn=self.log_group.log_group_arn
+                    )
+                )
+            ],
+            level="ALL",
+            include_execution_data=self.settings.log_execution_data,
+        )
+        resource.tracing_configuration = sfn.CfnStateMachine.TracingConfigurationProperty(enabled=self.defaults.tracing)
+        # Step Functions checks the role may deliver logs when the state machine is created.
+        resource.node.add_dependency(policy)
 
     def _create_alarms(self) -> list[cloudwatch.Alarm]:
         thresholds = self.defaults.thresholds

@@ -27,6 +27,9 @@ def secure_table(
 ) -> dynamodb.TableV2:
     """On-demand, encrypted, PITR per environment, deletion-protected where data is retained.
 
+    The ServerlessPatterns gate requires PITR and deletion protection of every table; a development
+    environment's tables (``PatternDefaults.development``) are acknowledged here, and only those.
+
     :param props: the user's ``TablePropsV2`` merged over these defaults; the keys and TTL
         attribute stay what the handlers use (when ``key_fixed``), and encryption, deletion
         protection and PITR may not be weakened.
@@ -65,7 +68,15 @@ def secure_table(
         props,
         table_guards(defaults, **layout),
     )
-    return dynamodb.TableV2(scope, construct_id, **kwargs)
+    table = dynamodb.TableV2(scope, construct_id, **kwargs)
+    if defaults.development:
+        reason = "A development environment (PatternDefaults.development): its data is disposable."
+        acknowledge(
+            table,
+            ("ServerlessPatterns::ServerlessPatterns-DynamoDBPointInTimeRecovery", reason),
+            ("ServerlessPatterns::ServerlessPatterns-DynamoDBDeletionProtection", reason),
+        )
+    return table
 
 
 def idempotency_table(scope: Construct, construct_id: str, *, defaults: PatternDefaults) -> dynamodb.TableV2:
@@ -120,6 +131,7 @@ def queue_with_dlq(
     *,
     visibility_timeout: Duration,
     max_receive_count: int,
+    removal_policy: RemovalPolicy,
     retention_period: Duration = QUEUE_RETENTION,
     queue_props: sqs.QueueProps | None = None,
     dead_letter_queue_props: sqs.QueueProps | None = None,
@@ -131,6 +143,9 @@ def queue_with_dlq(
     The source queue gets a generated physical name so the DLQ's redrive-allow policy can
     name it without a circular reference.
 
+    :param removal_policy: what deleting the stack (or replacing a queue) does to both queues and their
+        messages: ``PatternDefaults.removal_policy`` (``RETAIN`` keeps the dead letters the redrive
+        tooling exists to recover).
     :param queue_props: the user's ``QueueProps`` for the queue, merged over these defaults; the
         visibility timeout (derived from the consumer's timeout) may only grow, and the DLQ is
         always wired.
@@ -139,6 +154,11 @@ def queue_with_dlq(
     :param props_prefix: how the caller names the props (e.g. ``"work_"`` for ``work_queue_props``).
     """
     queue_name = Names.unique_resource_name(scope, max_length=64, separator="-") + f"-{construct_id}"
+    retained: dict[str, Guard] = (
+        {"removal_policy": fixed(RemovalPolicy.RETAIN, "messages are retained (PatternDefaults.removal_policy)")}
+        if removal_policy is RemovalPolicy.RETAIN
+        else {}
+    )
     dlq: sqs.IQueue
     if existing_dead_letter_queue is not None:
         dlq = existing_dead_letter_queue
@@ -151,6 +171,7 @@ def queue_with_dlq(
                 "encryption": sqs.QueueEncryption.SQS_MANAGED,
                 "enforce_ssl": True,
                 "retention_period": DLQ_RETENTION,
+                "removal_policy": removal_policy,
                 "redrive_allow_policy": sqs.RedriveAllowPolicy(
                     redrive_permission=sqs.RedrivePermission.BY_QUEUE,
                     source_queues=[
@@ -163,7 +184,7 @@ def queue_with_dlq(
                 ),
             },
             dead_letter_queue_props,
-            QUEUE_GUARDS,
+            {**QUEUE_GUARDS, **retained},
         )
         dlq = sqs.Queue(scope, f"{construct_id}Dlq", **dlq_kwargs)
         acknowledge(dlq, ("Serverless::Serverless-SQSRedrivePolicy", "This queue is a dead-letter queue itself."))
@@ -178,10 +199,12 @@ def queue_with_dlq(
             "enforce_ssl": True,
             "visibility_timeout": visibility_timeout,
             "retention_period": retention_period,
+            "removal_policy": removal_policy,
         },
         queue_props,
         {
             **QUEUE_GUARDS,
+            **retained,
             "queue_name": fixed(queue_name, "the DLQ's redrive-allow policy names the queue"),
             "visibility_timeout": Guard(
                 lambda value: value.to_seconds() >= minimum_visibility,

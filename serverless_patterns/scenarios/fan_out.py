@@ -304,7 +304,7 @@ def good_job(cloud: Target, run: ScenarioRun, app: FanOutApp, job_id: str, *, it
     since_ms = int((time.time() - LOG_CLOCK_SKEW_SECONDS) * 1000)
     items = numbered_items(item_count)
     chunks = app.chunks_of(item_count)
-    key = f"scenarios/fan-out/{job_id}.jsonl"
+    key = f"jobs/scenarios/fan-out/{job_id}.jsonl"
     cloud.put_object(app.input_bucket, key, json_lines(items))
     request = {"job_id": job_id, "source": {"key": key}}
     submitted = submit(cloud, app, request)
@@ -410,7 +410,9 @@ def poison_job(
 
 def refused_job(cloud: Target, run: ScenarioRun, app: FanOutApp, job_id: str) -> JsonObject:
     """A job naming a missing items object: refused with a clear error, and nothing created."""
-    refusal = submit(cloud, app, {"job_id": job_id, "source": {"key": f"scenarios/fan-out/{job_id}-missing.jsonl"}})
+    refusal = submit(
+        cloud, app, {"job_id": job_id, "source": {"key": f"jobs/scenarios/fan-out/{job_id}-missing.jsonl"}}
+    )
     run.equal(
         "a job naming a missing items object is refused (400 InvalidJob)",
         (refusal.get("error"), refusal.get("status_code"), "does not exist" in str(refusal.get("message"))),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -139,8 +140,104 @@ def test_prod_creates_a_hardened_user_pool(built: dict[str, Built]) -> None:
             ),
         },
     )
-    template.has_resource_properties("AWS::Cognito::UserPoolClient", {"GenerateSecret": False})
     assert built["prod"].construct.user_pool is not None
+
+
+def test_prod_app_client_allows_only_srp_sign_in_and_no_oauth(built: dict[str, Built]) -> None:
+    (client,) = _resources(built["prod"].template, "AWS::Cognito::UserPoolClient").values()
+    properties = client["Properties"]
+    assert sorted(properties["ExplicitAuthFlows"]) == ["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH"]
+    assert properties["AllowedOAuthFlowsUserPoolClient"] is False
+    for oauth in ("AllowedOAuthFlows", "AllowedOAuthScopes", "CallbackURLs", "LogoutURLs"):
+        assert oauth not in properties
+    assert properties["SupportedIdentityProviders"] == ["COGNITO"]
+    assert properties["GenerateSecret"] is False
+    assert properties["PreventUserExistenceErrors"] == "ENABLED"
+    assert properties["EnableTokenRevocation"] is True
+    assert (properties["IdTokenValidity"], properties["AccessTokenValidity"]) == (60, 60)
+    assert properties["RefreshTokenValidity"] == 30 * 24 * 60
+    assert properties["AuthSessionValidity"] == 3
+    assert properties["TokenValidityUnits"] == {
+        "IdToken": "minutes",
+        "AccessToken": "minutes",
+        "RefreshToken": "minutes",
+    }
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_a_web_acl_screens_the_stage_outside_dev(built: dict[str, Built], env: str) -> None:
+    template = built[env].template
+    acls = _resources(template, "AWS::WAFv2::WebACL")
+    if env == "dev":
+        assert acls == {}
+        assert built[env].construct.web_acl is None
+        template.resource_count_is("AWS::WAFv2::WebACLAssociation", 0)
+        return
+    ((acl_id, acl),) = acls.items()
+    properties = acl["Properties"]
+    assert properties["Scope"] == "REGIONAL"
+    assert properties["DefaultAction"] == {"Allow": {}}
+    assert properties["VisibilityConfig"]["MetricName"] == properties["Name"]
+    rules = {rule["Name"]: rule for rule in properties["Rules"]}
+    assert [rule["Name"] for rule in sorted(rules.values(), key=lambda rule: rule["Priority"])] == [
+        "IpReputation",
+        "RateLimitPerIp",
+        "KnownBadInputs",
+        "CommonRuleSet",
+    ]
+    rate = rules["RateLimitPerIp"]["Statement"]["RateBasedStatement"]
+    assert rate == {
+        "AggregateKeyType": "IP",
+        "Limit": built[env].config.api.web_acl_rate_limit,
+        "EvaluationWindowSec": 300,
+    }
+    assert rules["RateLimitPerIp"]["Action"] == {"Block": {}}
+    groups = {name: rules[name]["Statement"]["ManagedRuleGroupStatement"] for name in rules if name != "RateLimitPerIp"}
+    assert {group["Name"] for group in groups.values()} == {
+        "AWSManagedRulesAmazonIpReputationList",
+        "AWSManagedRulesKnownBadInputsRuleSet",
+        "AWSManagedRulesCommonRuleSet",
+    }
+    # The API takes bodies up to 32 KiB (413 beyond, from its request guard): the 8 KB body rule only counts.
+    assert groups["CommonRuleSet"]["RuleActionOverrides"] == [
+        {"Name": "SizeRestrictions_BODY", "ActionToUse": {"Count": {}}}
+    ]
+    assert all("RuleActionOverrides" not in groups[name] for name in ("IpReputation", "KnownBadInputs"))
+    assert all(rule["VisibilityConfig"]["CloudWatchMetricsEnabled"] for rule in rules.values())
+    (stage_id,) = _resources(template, "AWS::ApiGateway::Stage")
+    (association,) = _resources(template, "AWS::WAFv2::WebACLAssociation").values()
+    assert association["Properties"]["WebACLArn"] == {"Fn::GetAtt": [acl_id, "Arn"]}
+    assert stage_id in str(association["Properties"]["ResourceArn"])
+
+
+@pytest.mark.parametrize("env", ["staging", "prod"])
+def test_blocked_requests_warn_on_the_web_acls_metric(built: dict[str, Built], env: str) -> None:
+    construct = built[env].construct
+    assert construct.web_acl is not None
+    (acl,) = _resources(built[env].template, "AWS::WAFv2::WebACL").values()
+    alarms = [
+        alarm["Properties"]
+        for alarm in _resources(built[env].template, "AWS::CloudWatch::Alarm").values()
+        if alarm["Properties"].get("Namespace") == "AWS/WAFV2"
+    ]
+    (alarm,) = alarms
+    assert alarm["MetricName"] == "BlockedRequests"
+    dimensions = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
+    assert dimensions["WebACL"] == acl["Properties"]["Name"]
+    assert dimensions["Rule"] == "ALL"
+    assert alarm["Threshold"] == built[env].config.alarm_thresholds.waf_blocked_requests
+    assert alarm["AlarmDescription"].startswith("WARNING")
+    assert construct.web_acl.blocked_requests_alarm in construct.warning_alarms
+
+
+def test_web_acl_can_be_turned_on_in_dev_and_off_elsewhere(cdk_context: dict[str, Any], tmp_path: Path) -> None:
+    dev = environment("dev")
+    on = _build(cdk_context, tmp_path / "on", dev, settings=dataclasses.replace(dev.api, web_acl=True))
+    on.template.resource_count_is("AWS::WAFv2::WebACL", 1)
+    prod = environment("prod")
+    off = _build(cdk_context, tmp_path / "off", prod, settings=dataclasses.replace(prod.api, web_acl=False))
+    off.template.resource_count_is("AWS::WAFv2::WebACL", 0)
+    assert off.construct.web_acl_arn is None
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -294,8 +391,9 @@ def test_alarms_cover_the_api_the_function_and_the_tables(built: dict[str, Built
         )
     ]
     assert len(throttle_alarms) == 2  # the items table and the idempotency table
-    (warning,) = built_env.construct.warning_alarms
-    assert warning in built_env.construct.alarms
+    warnings = built_env.construct.warning_alarms
+    assert len(warnings) == (1 if env == "dev" else 2)  # the 4XX rate; the web ACL's blocks outside Dev
+    assert all(warning in built_env.construct.alarms for warning in warnings)
     if env == "prod":
         assert "ProvisionedConcurrencySpilloverInvocations" in by_metric
 
@@ -305,7 +403,8 @@ def test_observable_with_a_full_dashboard_row(built: dict[str, Built], env: str)
     construct = built[env].construct
     assert isinstance(construct, Observable)
     widgets = construct.dashboard_widgets()
-    assert sum(widget.width for widget in widgets) == 48  # the API row and the function row
+    # The API row and the function row; outside Dev the web ACL's row between them.
+    assert sum(widget.width for widget in widgets) == (48 if env == "dev" else 72)
     assert construct.url
 
 
@@ -370,6 +469,7 @@ def test_existing_tables_secret_and_pool_are_used_not_created(with_existing_reso
 
 def test_waf_stage_name_and_grant_invoke(with_existing_resources: Built) -> None:
     template = with_existing_resources.template
+    template.resource_count_is("AWS::WAFv2::WebACL", 0)  # the existing one is used instead
     template.has_resource_properties("AWS::ApiGateway::Stage", {"StageName": "live"})
     template.has_resource_properties(
         "AWS::WAFv2::WebACLAssociation",
@@ -424,6 +524,7 @@ def test_development_allowances_are_accepted_in_development() -> None:
         ({"cors_origins": ("a.example.com",)}, "https://host"),
         ({"throttle_rate": 0}, "throttle_rate and throttle_burst must be >= 1"),
         ({"stage_name": "v 1"}, "stage_name"),
+        ({"web_acl_rate_limit": 9}, "web_acl_rate_limit must be 10..2000000000"),
     ],
 )
 def test_malformed_settings_are_refused(settings: dict[str, Any], message: str) -> None:

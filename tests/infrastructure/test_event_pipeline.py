@@ -254,6 +254,18 @@ def test_s3_access_is_scoped_to_prefixes(built: dict[str, Built], env: str) -> N
         actions = {action for statement in s3_statements for action in _as_list(statement["Action"])}
         assert not any(action.endswith("*") for action in actions)
         assert "s3:DeleteObject" not in actions
+        # Listing only under the prefixes the function reads (a missing key answers 404, nothing else shows).
+        listings = {
+            json.dumps(statement["Resource"]): statement.get("Condition")
+            for statement in s3_statements
+            if _as_list(statement["Action"]) == ["s3:ListBucket"]
+        }
+        assert listings == {
+            json.dumps({"Fn::GetAtt": [uploads, "Arn"]}): {
+                "StringLike": {"s3:prefix": [f"{b.config.pipeline.upload_prefix}*"]}
+            },
+            json.dumps({"Fn::GetAtt": [results, "Arn"]}): {"StringLike": {"s3:prefix": sorted(record_prefixes)}},
+        }
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)

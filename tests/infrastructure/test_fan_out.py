@@ -245,14 +245,24 @@ def test_least_privilege(built: dict[str, tuple[FanOut, assertions.Template]]) -
     assert invoke["Resource"]["Ref"].startswith("FanOutAggregatorLiveAlias")
 
 
-def test_the_master_may_list_the_input_bucket_so_a_missing_object_is_a_404(
-    built: dict[str, tuple[FanOut, assertions.Template]],
-) -> None:
-    """Without s3:ListBucket, S3 answers GetObject on a missing key with AccessDenied: the job would fail with a 500."""
-    template = _template(built, "dev")
-    lists = [s for s in _statements(template, "FanOutMaster") if _actions(s) == ["s3:ListBucket"]]
-    (statement,) = lists
-    assert statement["Resource"]["Fn::GetAtt"][0].startswith("FanOutInputBucket")
+def test_the_master_reads_and_lists_only_the_input_prefix(built: dict[str, tuple[FanOut, assertions.Template]]) -> None:
+    template = _template(built, "prod")
+    s3 = [s for s in _statements(template, "FanOutMaster") if any(a.startswith("s3:") for a in _actions(s))]
+    reads = [s for s in s3 if "s3:GetObject" in _actions(s)]
+    (read,) = reads
+    assert read["Resource"]["Fn::Join"][1][-1] == "/jobs/*"
+    (listing,) = [s for s in s3 if _actions(s) == ["s3:ListBucket"]]
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["jobs/*"]}}
+    (function,) = template.find_resources(
+        "AWS::Lambda::Function", {"Properties": {"Handler": "serverless_patterns.lambdas.fan_out.master.handler"}}
+    ).values()
+    assert function["Properties"]["Environment"]["Variables"]["INPUT_PREFIX"] == "jobs/"
+
+
+@pytest.mark.parametrize("prefix", ["", "/jobs/", "jobs", "jobs/*/", "a//"])
+def test_an_input_prefix_that_is_not_a_plain_folder_is_refused(prefix: str) -> None:
+    with pytest.raises(ValueError, match="input_prefix must be a folder"):
+        FanOutSettings(input_prefix=prefix)
 
 
 def test_input_bucket_logs_access_and_expires_inputs(built: dict[str, tuple[FanOut, assertions.Template]]) -> None:

@@ -144,7 +144,11 @@ class FakeQueueWorker(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, config: EnvironmentConfig) -> None:
         super().__init__(scope, construct_id)
         self.queue, self.dlq = queue_with_dlq(
-            self, "Work", visibility_timeout=Duration.seconds(60), max_receive_count=3
+            self,
+            "Work",
+            visibility_timeout=Duration.seconds(60),
+            max_receive_count=3,
+            removal_policy=config.defaults.removal_policy,
         )
         self.table = secure_table(self, "Table", defaults=config.defaults)
         self.worker = _function(self, "Worker", config, "worker")
@@ -465,7 +469,13 @@ class ManyAlarms(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, count: int, config: EnvironmentConfig) -> None:
         super().__init__(scope, construct_id)
-        queue, _ = queue_with_dlq(self, "Work", visibility_timeout=Duration.seconds(30), max_receive_count=3)
+        queue, _ = queue_with_dlq(
+            self,
+            "Work",
+            visibility_timeout=Duration.seconds(30),
+            max_receive_count=3,
+            removal_policy=config.defaults.removal_policy,
+        )
         metric = queue.metric_approximate_number_of_messages_visible()
         self._alarms = [
             threshold_alarm(self, f"Depth{n}Alarm", metric, n, f"depth {n}", config.alarm_thresholds)

@@ -76,3 +76,28 @@ def _warnings(template: assertions.Template) -> set[str]:
         for logical_id, alarm in alarms.items()
         if str(alarm["Properties"].get("AlarmDescription", "")).startswith("WARNING")
     }
+
+
+DATA_TYPES = (
+    "AWS::SQS::Queue",
+    "AWS::DynamoDB::GlobalTable",
+    "AWS::DynamoDB::Table",
+    "AWS::S3::Bucket",
+    "AWS::Logs::LogGroup",
+)
+
+
+@pytest.mark.parametrize(("env", "policy"), [("dev", "Delete"), ("staging", "Retain"), ("prod", "Retain")])
+def test_every_queue_table_bucket_and_log_group_follows_the_environments_removal_policy(
+    env: str, policy: str, templates: dict[str, assertions.Template]
+) -> None:
+    """Dead letters, data and logs survive a stack deletion or a replacement in Staging and Prod."""
+    resources = templates[env].to_json()["Resources"]
+    policies = {
+        logical_id: (resource.get("DeletionPolicy"), resource.get("UpdateReplacePolicy"))
+        for logical_id, resource in resources.items()
+        if resource["Type"] in DATA_TYPES
+    }
+    kinds = {resources[logical_id]["Type"] for logical_id in policies}
+    assert {"AWS::SQS::Queue", "AWS::DynamoDB::GlobalTable", "AWS::S3::Bucket", "AWS::Logs::LogGroup"} <= kinds
+    assert {logical_id: value for logical_id, value in policies.items() if value != (policy, policy)} == {}

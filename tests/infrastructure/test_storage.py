@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from aws_cdk import App, Duration, Stack, Stage, assertions
+from aws_cdk import App, Duration, RemovalPolicy, Stack, Stage, assertions, aws_sqs as sqs
 
 from serverless_patterns.constructs.storage import idempotency_table, queue_with_dlq, secure_bucket, secure_table
 from serverless_patterns.stacks.compliance import add_compliance_checks
@@ -25,7 +25,13 @@ def template(request: pytest.FixtureRequest, cdk_context: dict[str, Any]) -> tup
     idempotency_table(stack, "Idempotency", defaults=config.defaults)
     logs = secure_bucket(stack, "AccessLogs", defaults=config.defaults)
     secure_bucket(stack, "Uploads", defaults=config.defaults, server_access_logs_bucket=logs)
-    queue_with_dlq(stack, "Work", visibility_timeout=Duration.seconds(60), max_receive_count=3)
+    queue_with_dlq(
+        stack,
+        "Work",
+        visibility_timeout=Duration.seconds(60),
+        max_receive_count=3,
+        removal_policy=config.defaults.removal_policy,
+    )
     app.synth()  # runs the compliance gates; Template.from_stack alone does not
     return request.param, assertions.Template.from_stack(stack)
 
@@ -84,3 +90,25 @@ def test_queue_dlq_and_redrive_allowed_only_from_its_source(template: tuple[str,
     assert props["RedriveAllowPolicy"]["redrivePermission"] == "byQueue"
     source_arn = props["RedriveAllowPolicy"]["sourceQueueArns"][0]
     assert "Work" in str(source_arn)
+
+
+def test_queues_follow_the_environments_removal_policy(template: tuple[str, assertions.Template]) -> None:
+    env, t = template
+    policy = "Retain" if env == "prod" else "Delete"
+    queues = t.find_resources("AWS::SQS::Queue")
+    assert len(queues) == 2
+    for resource in queues.values():
+        assert (resource["DeletionPolicy"], resource["UpdateReplacePolicy"]) == (policy, policy)
+
+
+def test_a_retained_dead_letter_queue_may_not_be_made_deletable() -> None:
+    stack = Stack(App(), "Refused")
+    with pytest.raises(ValueError, match=r"dead_letter_queue_props.removal_policy=.* refused: messages are retained"):
+        queue_with_dlq(
+            stack,
+            "Work",
+            visibility_timeout=Duration.seconds(60),
+            max_receive_count=3,
+            removal_policy=RemovalPolicy.RETAIN,
+            dead_letter_queue_props=sqs.QueueProps(removal_policy=RemovalPolicy.DESTROY),
+        )

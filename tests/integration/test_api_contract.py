@@ -23,6 +23,8 @@ from hypothesis import HealthCheck, settings
 from schemathesis import GenerationMode, checks
 
 from serverless_patterns.local import LocalCloud
+from serverless_patterns.local.cloudformation import RECORDED
+from serverless_patterns.local.report import render
 from serverless_patterns.stacks.stage import ServiceStage
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning")
@@ -86,3 +88,15 @@ def test_every_answer_is_in_the_document(case: schemathesis.Case[Any], stage: tu
     name, cloud = stage
     response = _send(cloud, case, STAGE_HEADERS[name])
     case.validate_response(response, checks=CHECKS)
+
+
+def test_the_web_acl_is_recorded_and_said_to_be_unevaluated(stage: tuple[str, LocalCloud]) -> None:
+    """Prod's web ACL deploys on the local cloud as a record; the report says its rules do not run there."""
+    env, cloud = stage
+    waf = {r.resource_type: r for r in cloud.resources if r.resource_type.startswith("AWS::WAFv2::")}
+    if env == "dev":
+        assert waf == {}
+        return
+    assert set(waf) == {"AWS::WAFv2::WebACL", "AWS::WAFv2::WebACLAssociation"}
+    assert all(r.outcome == RECORDED and "not evaluated locally" in r.detail for r in waf.values())
+    assert "WAF rules are not evaluated locally" in render(cloud, [], title=env)

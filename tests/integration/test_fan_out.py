@@ -249,14 +249,21 @@ OVERSIZED = [{"value": 1, "padding": "x" * 3_000} for _ in range(100)]
         ),
         pytest.param(
             "missing-object",
-            {"source": {"key": "refused/missing.jsonl"}},
+            {"source": {"key": "jobs/refused/missing.jsonl"}},
             "InvalidJob",
             "does not exist",
             id="missing-object",
         ),
         pytest.param(
+            "outside-prefix",
+            {"source": {"key": "refused/items.jsonl"}},
+            "InvalidJob",
+            "outside the input prefix",
+            id="outside-prefix",
+        ),
+        pytest.param(
             "not-jsonl",
-            {"source": {"key": "refused/not-json-lines.jsonl"}},
+            {"source": {"key": "jobs/refused/not-json-lines.jsonl"}},
             "InvalidJob",
             "JSON Lines of objects",
             id="not-jsonl",
@@ -267,7 +274,7 @@ OVERSIZED = [{"value": 1, "padding": "x" * 3_000} for _ in range(100)]
 def test_a_bad_job_is_refused_with_a_clear_error_and_creates_nothing(
     dev: LocalCloud, app: FanOutApp, case: str, request_body: dict[str, Any], error: str, says: str
 ) -> None:
-    dev.put_object(app.input_bucket, "refused/not-json-lines.jsonl", b'{"value": 1}\nvalue,2\n')
+    dev.put_object(app.input_bucket, "jobs/refused/not-json-lines.jsonl", b'{"value": 1}\nvalue,2\n')
     job_id = f"it-refused-{case}"
     before = len(dev.invocations)
 

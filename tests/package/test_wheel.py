@@ -282,7 +282,7 @@ def test_handler_assets_are_staged_from_site_packages(wheel_python: Path, wheel_
 def test_the_example_passes_the_compliance_gates(example_assembly: Path) -> None:
     report = json.loads((example_assembly / "validation-report.json").read_text())
     conclusions = {plugin["pluginName"]: plugin["conclusion"] for plugin in report["pluginReports"]}
-    assert conclusions == {"AwsSolutions": "success", "Serverless": "success"}
+    assert conclusions == {"AwsSolutions": "success", "Serverless": "success", "ServerlessPatterns": "success"}
 
 
 def test_the_example_serves_its_existing_table_through_the_api(template: dict[str, Any]) -> None:

@@ -26,6 +26,7 @@ from serverless_patterns.lambdas.event_pipeline.layout import (
     STATUS_TAG,
 )
 from serverless_patterns.lambdas.event_pipeline.models import ObjectVersion
+from serverless_patterns.lambdas.shared.s3_objects import is_missing
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -41,7 +42,6 @@ if TYPE_CHECKING:
 
 # Fail a hung connection fast; bounded SDK retries (standard mode backs off with jitter).
 _CLIENT_CONFIG = Config(connect_timeout=3, read_timeout=30, retries={"mode": "standard", "max_attempts": 3})
-_MISSING = frozenset({"NoSuchKey", "NoSuchVersion", "NotFound", "404"})
 MAX_OBJECT_TAGS = 10
 
 
@@ -61,10 +61,6 @@ def clear_clients() -> None:
     """Forget the cached clients (tests switch between mocked accounts)."""
     s3_client.cache_clear()
     sqs_client.cache_clear()
-
-
-def _is_missing(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code", "") in _MISSING
 
 
 def _object_request(bucket: str, key: str, version_id: str | None) -> GetObjectRequestTypeDef:
@@ -93,7 +89,7 @@ def head_upload(bucket: str, key: str, version_id: str | None) -> ObjectHead:
             request["VersionId"] = version_id
         head = s3_client().head_object(**request)
     except ClientError as error:
-        if _is_missing(error):
+        if is_missing(s3_client(), error, bucket, key):
             raise ObjectVanishedError(f"s3://{bucket}/{key} ({version_id}) no longer exists") from error
         raise
     return ObjectHead(
@@ -112,7 +108,7 @@ def read_first_bytes(upload: ObjectVersion, length: int) -> bytes:
         request["Range"] = f"bytes=0-{length - 1}"
         response = s3_client().get_object(**request)
     except ClientError as error:
-        if _is_missing(error):
+        if is_missing(s3_client(), error, upload.bucket, upload.key):
             raise ObjectVanishedError(f"s3://{upload.bucket}/{upload.key} no longer exists") from error
         raise
     with response["Body"] as body:
@@ -125,7 +121,7 @@ def open_upload(upload: ObjectVersion) -> Iterator[ByteStream]:
     try:
         response = s3_client().get_object(**_object_request(upload.bucket, upload.key, upload.version_id))
     except ClientError as error:
-        if _is_missing(error):
+        if is_missing(s3_client(), error, upload.bucket, upload.key):
             raise ObjectVanishedError(f"s3://{upload.bucket}/{upload.key} no longer exists") from error
         raise
     body = response["Body"]
@@ -155,7 +151,7 @@ def tag_upload(upload: ObjectVersion, status: str) -> bool:
             put["VersionId"] = upload.version_id
         s3.put_object_tagging(**put)
     except ClientError as error:
-        if _is_missing(error):
+        if is_missing(s3, error, upload.bucket, upload.key):
             return False
         raise
     return True
@@ -170,11 +166,11 @@ class RecordHead:
 
 
 def find_record(bucket: str, key: str) -> RecordHead | None:
-    """The record at ``key``, if any (one HEAD; needs s3:ListBucket to see a 404, not a 403)."""
+    """The record at ``key``, if any (one HEAD; a 403 for a missing key is confirmed by listing it)."""
     try:
         head = s3_client().head_object(Bucket=bucket, Key=key)
     except ClientError as error:
-        if _is_missing(error):
+        if is_missing(s3_client(), error, bucket, key):
             return None
         raise
     metadata = head.get("Metadata", {})

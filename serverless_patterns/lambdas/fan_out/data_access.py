@@ -25,6 +25,7 @@ from botocore.exceptions import ClientError
 from serverless_patterns.lambdas.fan_out import contract
 from serverless_patterns.lambdas.fan_out.errors import ChunkRejectedError, DispatchFailedError, InvalidJobError
 from serverless_patterns.lambdas.fan_out.models import JobRecord, JobStatus, JsonObject, NewJob
+from serverless_patterns.lambdas.shared.s3_objects import is_missing
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import DynamoDBServiceResource
@@ -535,14 +536,20 @@ class ChunkQueue:
 
 
 class ItemsObjectReader:
-    """Reads a job's items object from the input bucket, refusing what is missing or too large."""
+    """Reads a job's items object from the input bucket, refusing what is outside its prefix, missing or too large."""
 
-    def __init__(self, bucket: str, *, client: S3Client | None = None) -> None:
+    def __init__(self, bucket: str, *, prefix: str = "", client: S3Client | None = None) -> None:
         self._client = client or boto3.client("s3")
         self.bucket = bucket
+        self.prefix = prefix
 
     def read(self, key: str, version_id: str | None, *, max_bytes: int) -> bytes:
-        """The object's bytes; ``InvalidJobError`` if it does not exist or exceeds ``max_bytes``."""
+        """The object's bytes; ``InvalidJobError`` if it is outside the prefix, missing or over ``max_bytes``."""
+        if not key.startswith(self.prefix):
+            raise InvalidJobError(
+                f"the items object {key!r} is outside the input prefix {self.prefix!r}: the master reads only "
+                f"keys under s3://{self.bucket}/{self.prefix}"
+            )
         location = f"s3://{self.bucket}/{key}" + (f"?versionId={version_id}" if version_id else "")
         try:
             response = (
@@ -551,7 +558,7 @@ class ItemsObjectReader:
                 else self._client.get_object(Bucket=self.bucket, Key=key)
             )
         except ClientError as error:
-            if _error_code(error) in {"NoSuchKey", "NoSuchVersion", "404", "InvalidArgument"}:
+            if _error_code(error) == "InvalidArgument" or is_missing(self._client, error, self.bucket, key):
                 raise InvalidJobError(f"the items object {location} does not exist") from error
             raise
         body = response["Body"]
@@ -592,9 +599,9 @@ def chunk_queue(queue_url: str) -> ChunkQueue:
 
 
 @functools.cache
-def items_reader(bucket: str) -> ItemsObjectReader:
-    """The container's ItemsObjectReader for ``bucket``."""
-    return ItemsObjectReader(bucket)
+def items_reader(bucket: str, prefix: str = "") -> ItemsObjectReader:
+    """The container's ItemsObjectReader for the keys under ``prefix`` in ``bucket``."""
+    return ItemsObjectReader(bucket, prefix=prefix)
 
 
 @functools.cache

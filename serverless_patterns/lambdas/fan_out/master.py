@@ -1,8 +1,9 @@
 """The master: validate a job, record it, queue its chunks, return the job id.
 
 Invoke it synchronously with ``{"items": [{"value": 1.5}, ...]}`` or, for large jobs, with
-``{"source": {"key": "jobs/2024-06-01.jsonl"}}`` naming an object in the input bucket (JSON Lines
-or a JSON array of objects). An optional ``"job_id"`` makes the submission idempotent. A refused
+``{"source": {"key": "jobs/2024-06-01.jsonl"}}`` naming an object under the input bucket's input
+prefix (``FanOutSettings.input_prefix``, ``jobs/`` by default; JSON Lines or a JSON array of
+objects). An optional ``"job_id"`` makes the submission idempotent. A refused
 job returns ``{"error", "message", "status_code": 400, "details"}`` and creates nothing. If queuing
 the chunks fails, the invocation fails with the job id: submitting the same job again queues the
 chunks that were not (``submission``).
@@ -51,7 +52,7 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
             job_id=job_id,
             store=data_access.job_store(settings.table_name),
             queue=data_access.chunk_queue(settings.queue_url),
-            reader=data_access.items_reader(settings.input_bucket),
+            reader=data_access.items_reader(settings.input_bucket, settings.input_prefix),
             limits=_limits(settings),
             lease_seconds=context.get_remaining_time_in_millis() / 1000,
         )

@@ -33,6 +33,7 @@ class MasterSettings(BaseModel):
     table_name: str = Field(alias="TABLE_NAME")
     queue_url: str = Field(alias="QUEUE_URL")
     input_bucket: str = Field(alias="INPUT_BUCKET")
+    input_prefix: str = Field(alias="INPUT_PREFIX")
     chunk_size: int = Field(alias="CHUNK_SIZE", ge=1)
     max_items: int = Field(alias="MAX_ITEMS", ge=1)
     max_source_bytes: int = Field(alias="MAX_SOURCE_BYTES", ge=1)
@@ -68,7 +69,7 @@ class SweeperSettings(BaseModel):
 
 
 class ItemsObject(BaseModel):
-    """An S3 object of items in the construct's input bucket: JSON Lines, or one JSON array."""
+    """An S3 object of items under the input prefix of the construct's input bucket: JSON Lines, or one JSON array."""
 
     model_config = ConfigDict(extra="forbid")
 

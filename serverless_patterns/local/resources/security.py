@@ -136,13 +136,14 @@ def web_acl(ctx: ResourceContext) -> Emulated:
     name = str(ctx.properties.get("Name") or ctx.physical_name)
     scope = "global" if ctx.properties.get("Scope") == "CLOUDFRONT" else "regional"
     arn = ctx.arn("wafv2", f"{scope}/webacl/{name}/{ctx.logical_id}")
-    return Emulated(arn, {"Arn": arn, "Id": ctx.logical_id}, outcome=RECORDED, detail="rules not evaluated locally")
+    detail = "WAF rules are not evaluated locally: requests reach the API unfiltered"
+    return Emulated(arn, {"Arn": arn, "Id": ctx.logical_id}, outcome=RECORDED, detail=detail)
 
 
 @emulates("AWS::WAFv2::WebACLAssociation")
 def web_acl_association(ctx: ResourceContext) -> Emulated:
     """Recorded: see AWS::WAFv2::WebACL."""
-    return recorded(ctx, "WAF not evaluated locally")
+    return recorded(ctx, "WAF rules are not evaluated locally")
 
 
 @emulates("AWS::CDK::Metadata")

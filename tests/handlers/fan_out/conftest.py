@@ -259,6 +259,7 @@ def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[FanOutCloud]:
             "TABLE_NAME": TABLE,
             "QUEUE_URL": queue_url,
             "INPUT_BUCKET": BUCKET,
+            "INPUT_PREFIX": "jobs/",
             "CHUNK_SIZE": str(CHUNK_SIZE),
             "MAX_ITEMS": str(MAX_ITEMS),
             "MAX_SOURCE_BYTES": str(MAX_SOURCE_BYTES),

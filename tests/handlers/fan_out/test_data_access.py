@@ -9,7 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from serverless_patterns.lambdas.fan_out import data_access
-from serverless_patterns.lambdas.fan_out.errors import ChunkRejectedError, DispatchFailedError
+from serverless_patterns.lambdas.fan_out.errors import ChunkRejectedError, DispatchFailedError, InvalidJobError
 from serverless_patterns.lambdas.fan_out.models import JobStatus, NewJob
 from tests.handlers.fan_out.conftest import TABLE, FanOutCloud
 
@@ -157,6 +157,38 @@ def test_access_errors_reading_items_are_not_mistaken_for_bad_input(cloud: FanOu
         def get_object(self, **_kwargs: Any) -> Any:
             raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "GetObject")
 
+        def list_objects_v2(self, **_kwargs: Any) -> Any:
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "ListObjectsV2")
+
     reader = data_access.ItemsObjectReader("bucket", client=_Denied())  # type: ignore[arg-type]
     with pytest.raises(ClientError, match="AccessDenied"):
         reader.read("jobs/x", None, max_bytes=10)
+
+
+@pytest.mark.parametrize(("listed", "missing"), [([], True), ([{"Key": "jobs/x.jsonl"}], False)])
+def test_a_403_for_a_key_is_missing_only_when_listing_the_key_finds_nothing(
+    listed: list[dict[str, str]], missing: bool
+) -> None:
+    """With ListBucket granted per prefix, S3 may answer a missing key 403: the key's own listing decides."""
+
+    class _PrefixListing:
+        def get_object(self, **_kwargs: Any) -> Any:
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "GetObject")
+
+        def list_objects_v2(self, **kwargs: Any) -> Any:
+            assert kwargs == {"Bucket": "bucket", "Prefix": "jobs/x.jsonl", "MaxKeys": 1}
+            return {"Contents": listed}
+
+    reader = data_access.ItemsObjectReader("bucket", prefix="jobs/", client=_PrefixListing())  # type: ignore[arg-type]
+    if missing:
+        with pytest.raises(InvalidJobError, match="does not exist"):
+            reader.read("jobs/x.jsonl", None, max_bytes=10)
+    else:
+        with pytest.raises(ClientError, match="AccessDenied"):
+            reader.read("jobs/x.jsonl", None, max_bytes=10)
+
+
+def test_keys_outside_the_input_prefix_are_refused_before_any_call() -> None:
+    reader = data_access.ItemsObjectReader("bucket", prefix="jobs/", client=object())  # type: ignore[arg-type]
+    with pytest.raises(InvalidJobError, match="outside the input prefix 'jobs/'"):
+        reader.read("private/secrets.json", None, max_bytes=10)

@@ -82,6 +82,7 @@ BAD_JOBS: list[tuple[str, Any, str]] = [
     ("too many items", {"items": _items(MAX_ITEMS + 1)}, "InvalidJob"),
     ("a chunk over SQS's size limit", {"items": [{"value": 1, "blob": "x" * 300_000}]}, "InvalidJob"),
     ("a missing items object", {"source": {"key": "jobs/missing.jsonl"}}, "InvalidJob"),
+    ("an items object outside the input prefix", {"source": {"key": "other/items.jsonl"}}, "InvalidJob"),
 ]
 
 
