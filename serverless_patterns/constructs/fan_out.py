@@ -198,6 +198,7 @@ class FanOut(Construct):
                 "MAX_SOURCE_BYTES": str(settings.max_source_bytes),
                 "JOB_DEADLINE_SECONDS": deadline_seconds,
                 "JOB_RETENTION_DAYS": str(settings.job_retention_days),
+                "COMPLETION_SHARDS": str(settings.completion_shards),
             },
             description="FanOut: validates a job, records it and queues its chunks",
         )
