@@ -2,23 +2,28 @@
 
 Clients are created once per container, on first use (never at import), with
 timeouts well inside the function's own timeout. DynamoDB's conditional-check
-failures are translated into the domain errors here, so nothing above this module
-sees botocore.
+failures and throughput refusals (throttling) are translated into the domain errors here,
+so nothing above this module sees botocore.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from serverless_patterns.lambdas.api_backend.errors import CounterLimitError, ItemNotFoundError, VersionConflictError
+from serverless_patterns.lambdas.api_backend.errors import (
+    CounterLimitError,
+    ItemNotFoundError,
+    StorageThrottledError,
+    VersionConflictError,
+)
 from serverless_patterns.lambdas.api_backend.models import ApiSettings
 from serverless_patterns.lambdas.shared.settings import load_settings
 
@@ -30,8 +35,12 @@ if TYPE_CHECKING:
 
 PARTITION_KEY = "id"
 _CLIENT_CONFIG = Config(connect_timeout=2, read_timeout=3, retries={"mode": "standard", "max_attempts": 3})
+# What DynamoDB answers when an item, a partition or the table is past its throughput.
+THROTTLING_CODES = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"})
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @functools.cache
@@ -96,6 +105,26 @@ def _is_conditional_failure(error: ClientError) -> bool:
     return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
+def _throttling_as_domain_error(method: Callable[P, R]) -> Callable[P, R]:
+    """``method`` with DynamoDB throttling (after botocore's retries) raised as ``StorageThrottledError``.
+
+    Writes to one item are limited to about 1,000 write units a second (an item of n KB takes n
+    per write), so a hot item's counter is throttled long before the API is: the caller gets a 429
+    to back off from, never a 500.
+    """
+
+    @functools.wraps(method)
+    def translated(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in THROTTLING_CODES:
+                raise StorageThrottledError() from error
+            raise
+
+    return translated
+
+
 class ItemRepository:
     """Items in one DynamoDB table keyed by ``id``. Every write is a single conditional request."""
 
@@ -103,12 +132,14 @@ class ItemRepository:
         self._table = table_name
         self._client = client
 
+    @_throttling_as_domain_error
     def get(self, item_id: str) -> dict[str, Any] | None:
         """The item, read consistently (clients read the version they will send back), or None."""
         response = self._client.get_item(TableName=self._table, Key=_key(item_id), ConsistentRead=True)
         image = response.get("Item")
         return _from_dynamodb(image) if image else None
 
+    @_throttling_as_domain_error
     def scan_page(
         self, limit: int, start: Mapping[str, str] | None
     ) -> tuple[list[dict[str, Any]], dict[str, str] | None]:
@@ -125,6 +156,7 @@ class ItemRepository:
         resume = {name: str(_deserializer.deserialize(value)) for name, value in last.items()} if last else None
         return [_from_dynamodb(image) for image in response.get("Items", [])], resume
 
+    @_throttling_as_domain_error
     def create(self, item: Mapping[str, Any]) -> None:
         """Store a new item; never overwrites one (the id is fresh, the condition makes it certain)."""
         self._client.put_item(
@@ -134,6 +166,7 @@ class ItemRepository:
             ExpressionAttributeNames={"#id": PARTITION_KEY},
         )
 
+    @_throttling_as_domain_error
     def replace(
         self, item_id: str, fields: Mapping[str, Any], *, expected_version: int, updated_at: str
     ) -> dict[str, Any]:
@@ -172,6 +205,7 @@ class ItemRepository:
             raise self._condition_error(error, item_id, expected_version) from None
         return _from_dynamodb(response["Attributes"])
 
+    @_throttling_as_domain_error
     def delete(self, item_id: str, *, expected_version: int | None) -> None:
         """Delete the item; with ``expected_version``, only if it is still at that version."""
         names = {"#id": PARTITION_KEY}
@@ -201,6 +235,7 @@ class ItemRepository:
         except ClientError as error:
             raise self._condition_error(error, item_id, expected_version or 0) from None
 
+    @_throttling_as_domain_error
     def increment(self, item_id: str, counter: str, by: int, *, max_counters: int) -> int:
         """Atomically add ``by`` to the item's counter (DynamoDB ADD); returns the new value.
 

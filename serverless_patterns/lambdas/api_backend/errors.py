@@ -68,3 +68,13 @@ class RequestInProgressError(ApiError):
 
     def __init__(self) -> None:
         super().__init__("a request with this Idempotency-Key is in progress; retry later")
+
+
+class StorageThrottledError(ApiError):
+    """DynamoDB refused the request for throughput (a hot item past ~1,000 writes/s, or the table's
+    limit) after the SDK's own retries: the caller should back off, not see a server error."""
+
+    retry_after_seconds = 1
+
+    def __init__(self) -> None:
+        super().__init__("too many requests for this item right now; retry after a short backoff")

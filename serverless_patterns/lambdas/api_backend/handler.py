@@ -34,6 +34,7 @@ from serverless_patterns.lambdas.api_backend.errors import (
     PreconditionFailedError,
     PreconditionRequiredError,
     RequestInProgressError,
+    StorageThrottledError,
     VersionConflictError,
 )
 from serverless_patterns.lambdas.api_backend.models import (
@@ -63,7 +64,7 @@ from serverless_patterns.lambdas.shared.warmup import warmup_aware
 GUARD = RequestGuard()
 MAX_BODY_BYTES = GUARD.limits.max_body_bytes
 CORS_ALLOW_HEADERS = ["Idempotency-Key", "If-Match"]
-CORS_EXPOSE_HEADERS = ["ETag", "Location", "Idempotent-Replayed", "X-Request-Id"]
+CORS_EXPOSE_HEADERS = ["ETag", "Location", "Idempotent-Replayed", "X-Request-Id", "Retry-After"]
 CORS_MAX_AGE_SECONDS = 600
 
 # The one place a domain error becomes an HTTP status.
@@ -77,6 +78,7 @@ ERROR_STATUS: dict[type[ApiError], HTTPStatus] = {
     InvalidPreconditionError: HTTPStatus.BAD_REQUEST,
     PreconditionRequiredError: HTTPStatus.PRECONDITION_REQUIRED,
     IdempotencyKeyReusedError: HTTPStatus.UNPROCESSABLE_ENTITY,
+    StorageThrottledError: HTTPStatus.TOO_MANY_REQUESTS,
 }
 
 
@@ -286,7 +288,8 @@ def increment_counter(
 
 
 def _domain_error(error: ApiError) -> Response[dict[str, Any]]:
-    return _error(ERROR_STATUS[type(error)], str(error))
+    headers = {"Retry-After": str(error.retry_after_seconds)} if isinstance(error, StorageThrottledError) else None
+    return _error(ERROR_STATUS[type(error)], str(error), headers=headers)
 
 
 def _invalid_request(error: RequestValidationError) -> Response[dict[str, Any]]:
