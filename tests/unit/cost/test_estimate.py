@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from serverless_patterns.cost.estimate import Estimate, batching_comparison, estimate, records_per_batch
+from serverless_patterns.cost.inventory import QueueSource
 from serverless_patterns.cost.prices import Prices
 from serverless_patterns.cost.profile import (
     ApiTraffic,
@@ -27,7 +28,7 @@ from serverless_patterns.cost.profile import (
     TrafficProfile,
     Work,
 )
-from serverless_patterns.cost.template import QueueSource, read_inventory
+from serverless_patterns.cost.template import read_inventory
 from tests.unit.cost.builders import Resources, function, queue_source, schedule, state_machine, task, template
 
 PRICES = Prices(
