@@ -22,7 +22,8 @@ class FunctionSpec:
     """One Lambda function as deployed: what its compute costs and its capacity depend on.
 
     ``reserved_concurrency`` is None for the account's unreserved pool; ``environment_references``
-    are the logical ids its environment variables name (its tables, queues, secrets);
+    maps each environment variable set from a reference to the logical ids it names (its tables,
+    queues, secrets);
     ``pattern`` is the ``ServerlessPatterns`` metadata a construct recorded on it (pattern,
     instance, role), empty when the template has none.
     """
@@ -38,7 +39,7 @@ class FunctionSpec:
     log_group: str | None = None
     environment: Mapping[str, str] = field(default_factory=dict)
     reserved_concurrency: int | None = None
-    environment_references: frozenset[str] = frozenset()
+    environment_references: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     pattern: Mapping[str, str] = field(default_factory=dict)
 
     @property

@@ -185,7 +185,9 @@ class _Reader:
                 reserved_concurrency=(
                     _int(props["ReservedConcurrentExecutions"]) if "ReservedConcurrentExecutions" in props else None
                 ),
-                environment_references=frozenset(references(variables)),
+                environment_references={
+                    name: tuple(found) for name, value in variables.items() if (found := list(references(value)))
+                },
                 pattern=_pattern_metadata(resource),
             )
         return specs

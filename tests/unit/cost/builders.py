@@ -22,19 +22,34 @@ def function(
     environment: dict[str, str] | None = None,
     provisioned: int = 0,
     max_provisioned: int = 0,
+    reserved: int | None = None,
+    pattern: dict[str, str] | None = None,
+    references: dict[str, str] | None = None,
 ) -> str:
-    """A function and its ``live`` alias (CDK's ``ServerlessFunction`` shape); returns the alias id."""
+    """A function and its ``live`` alias (CDK's ``ServerlessFunction`` shape); returns the alias id.
+
+    ``pattern`` is the ``ServerlessPatterns`` metadata a construct records; ``references`` are
+    environment variables set to a ``Ref`` of another resource (name -> logical id).
+    """
     properties: dict[str, Any] = {"MemorySize": memory, "Architectures": [architecture], "Timeout": 10}
+    if reserved is not None:
+        properties["ReservedConcurrentExecutions"] = reserved
     if traced:
         properties["TracingConfig"] = {"Mode": "Active"}
     if log_group:
         properties["LoggingConfig"] = {"LogGroup": {"Ref": log_group}, "LogFormat": "JSON"}
         resources[log_group] = {"Type": "AWS::Logs::LogGroup", "Properties": {"RetentionInDays": 30}}
-    if environment:
-        properties["Environment"] = {"Variables": environment}
+    variables: dict[str, Any] = {**(environment or {}), **{k: {"Ref": v} for k, v in (references or {}).items()}}
+    if variables:
+        properties["Environment"] = {"Variables": variables}
     resource: dict[str, Any] = {"Type": "AWS::Lambda::Function", "Properties": properties}
+    metadata: dict[str, Any] = {}
     if path:
-        resource["Metadata"] = {"aws:cdk:path": f"Prod/Service/{path}/Resource"}
+        metadata["aws:cdk:path"] = f"Prod/Service/{path}/Resource"
+    if pattern:
+        metadata["ServerlessPatterns"] = pattern
+    if metadata:
+        resource["Metadata"] = metadata
     resources[logical_id] = resource
     alias = f"{logical_id}Alias"
     alias_properties: dict[str, Any] = {"FunctionName": {"Ref": logical_id}, "Name": "live"}
@@ -55,7 +70,9 @@ def function(
     return alias
 
 
-def queue_source(resources: Resources, alias: str, queue: str, *, batch_size: int, window: int = 0) -> None:
+def queue_source(
+    resources: Resources, alias: str, queue: str, *, batch_size: int, window: int = 0, max_concurrency: int = 0
+) -> None:
     """A queue and an SQS event source mapping on ``alias``, as CDK writes it."""
     resources[queue] = {"Type": "AWS::SQS::Queue", "Properties": {}}
     properties: dict[str, Any] = {
@@ -65,6 +82,8 @@ def queue_source(resources: Resources, alias: str, queue: str, *, batch_size: in
     }
     if window:
         properties["MaximumBatchingWindowInSeconds"] = window
+    if max_concurrency:
+        properties["ScalingConfig"] = {"MaximumConcurrency": max_concurrency}
     resources[f"{alias}{queue}Source"] = {"Type": "AWS::Lambda::EventSourceMapping", "Properties": properties}
 
 
