@@ -82,16 +82,17 @@ def analyse_api(instance: PatternInstance, context: Context) -> PatternCapacity:
         context, tables_of(instance, context), work.dynamodb_write_units, work.dynamodb_read_units, UNIT
     )
     ceiling = min(limit.ceiling for limit in limits)
-    busy = context.concurrency(step) * ceiling
+    busy = context.busy([step], ceiling)
     return PatternCapacity(
         pattern=instance.pattern,
         instance=instance.instance,
         unit=UNIT,
         limits=tuple(limits),
         hot_keys=(_hot_item(context, ceiling),),
-        checked=tuple(secret_checks(context, instance, {"api": busy})),
+        checked=tuple(secret_checks(context, instance, busy)),
+        concurrency=busy,
         notes=(
-            ramp_note(context, "api", busy, handler.provisioned_concurrency),
+            ramp_note(context, "api", busy["api"], handler.provisioned_concurrency),
             f"the stage's burst ({number(stage.burst_limit or 0) if stage else '-'}) and API Gateway's account burst "
             f"({number(context.quotas('apigateway.account_burst'))}) absorb spikes above the ceiling, "
             "not sustained load",

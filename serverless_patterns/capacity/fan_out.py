@@ -100,13 +100,14 @@ def analyse_fan_out(instance: PatternInstance, context: Context) -> PatternCapac
         binds=per_job * chunk_size <= ceiling,
         mitigation="counted in completion shards, each in its own partition; the job item takes 2 writes per shard",
     )
-    busy = {step.role: context.concurrency(step) * ceiling for step in steps}
+    busy = context.busy(steps, ceiling)
     return PatternCapacity(
         pattern=instance.pattern,
         instance=instance.instance,
         unit=UNIT,
         limits=tuple(limits),
         hot_keys=(hot,),
+        concurrency=busy,
         checked=(
             "SQS standard queue: nearly unlimited sends (the master sends 10 chunks per SendMessageBatch)",
             "the job item while queuing: one watermark write per 10 chunks queued, one master at a time",

@@ -16,8 +16,8 @@ quota), so an invocation shorter than 100 ms is counted as 100 ms.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -98,6 +98,8 @@ class PatternCapacity:
     hot_keys: tuple[HotKey, ...] = ()
     checked: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    concurrency: Mapping[str, float] = field(default_factory=dict)
+    """Concurrent executions each function runs at the ceiling: the one at its cap saturates first."""
 
     def __post_init__(self) -> None:
         if not self.limits:
@@ -131,6 +133,7 @@ class PatternCapacity:
             "hot_keys": [hot.as_dict() for hot in self.hot_keys],
             "checked": list(self.checked),
             "notes": list(self.notes),
+            "concurrency_at_ceiling": {role: round(value, 3) for role, value in self.concurrency.items()},
         }
 
 
@@ -193,6 +196,10 @@ class Context:
     def concurrency(self, step: Step) -> float:
         """Concurrency one unit a second of the pattern keeps busy in ``step``'s function."""
         return step.invocations_per_unit * max(step.duration_ms, self.minimum_duration_ms) / 1000
+
+    def busy(self, steps: Sequence[Step], ceiling: float) -> dict[str, float]:
+        """Concurrent executions of each step's function at ``ceiling`` units a second."""
+        return {step.role: self.concurrency(step) * ceiling for step in steps}
 
 
 def per(value: float) -> str:

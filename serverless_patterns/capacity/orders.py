@@ -101,7 +101,7 @@ def analyse_orders(instance: PatternInstance, context: Context, *, express: bool
         mitigation="a conflict or throttle is retried by the state machine; a SKU selling faster needs its stock "
         "split over several items",
     )
-    busy = {step.role: context.concurrency(step) * ceiling for step in steps}
+    busy = context.busy(steps, ceiling)
     notes = [
         f"{number(transitions)} state transitions per order ({1 - compensated:.0%} happy path, "
         f"{compensated:.0%} compensated)"
@@ -114,6 +114,7 @@ def analyse_orders(instance: PatternInstance, context: Context, *, express: bool
         unit=UNIT,
         limits=tuple(limits),
         hot_keys=(hot,),
+        concurrency=busy,
         checked=tuple(secret_checks(context, instance, busy)),
         notes=tuple(notes),
     )

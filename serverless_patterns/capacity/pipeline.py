@@ -113,12 +113,13 @@ def analyse_pipeline(instance: PatternInstance, context: Context) -> PatternCapa
         context, tables_of(instance, context), per_file.dynamodb_write_units, per_file.dynamodb_read_units, UNIT
     )
     ceiling = min(limit.ceiling for limit in limits)
-    busy = {step.role: context.concurrency(step) * ceiling for step in steps}
+    busy = context.busy(steps, ceiling)
     return PatternCapacity(
         pattern=instance.pattern,
         instance=instance.instance,
         unit=UNIT,
         limits=tuple(limits),
+        concurrency=busy,
         checked=(
             "SQS standard queue: nearly unlimited sends and receives a second",
             *secret_checks(context, instance, busy),

@@ -38,8 +38,10 @@ def render_pattern(capacity: PatternCapacity, cost: Estimate | None) -> str:
                 lines.append(f"    {hot.mitigation}")
     if capacity.checked:
         lines += ["", "Checked, far from binding:", *(f"  - {line}" for line in capacity.checked)]
-    if capacity.notes:
-        lines += ["", "Notes:", *(f"  - {line}" for line in capacity.notes)]
+    busy = ", ".join(f"{role} {number(value)}" for role, value in capacity.concurrency.items())
+    notes = [f"concurrent executions at the ceiling: {busy}", *capacity.notes] if busy else list(capacity.notes)
+    if notes:
+        lines += ["", "Notes:", *(f"  - {line}" for line in notes)]
     return "\n".join(lines)
 
 
