@@ -86,6 +86,10 @@ class AlarmThresholds:
         queue_oldest_message_seconds: age of the oldest message of a work queue (work is stuck
             or falling behind).
         dlq_visible_messages: messages in a dead-letter or on-failure queue.
+        account_concurrency: the account's Lambda concurrency quota in the Region (AWS's default
+            1,000; set yours if it was raised): the dashboard alarms as concurrent executions near it.
+        capacity_share: share of a limit (that quota, a function's reserved concurrency) at which
+            its alarm fires, before the limit throttles (0..1).
         evaluation_periods: how many periods each alarm looks at.
         datapoints_to_alarm: how many of them must breach.
         period_seconds: the length of one period (also the dashboards' metric period).
@@ -101,9 +105,17 @@ class AlarmThresholds:
     dynamodb_throttles: int = 1
     queue_oldest_message_seconds: int = 300
     dlq_visible_messages: int = 1
+    account_concurrency: int = 1_000
+    capacity_share: float = 0.8
     evaluation_periods: int = 3
     datapoints_to_alarm: int = 2
     period_seconds: int = 60
+
+    def __post_init__(self) -> None:
+        if self.account_concurrency < 1:
+            raise ValueError(f"account_concurrency must be >= 1, got {self.account_concurrency}")
+        if not 0 < self.capacity_share <= 1:
+            raise ValueError(f"capacity_share must be in (0, 1], got {self.capacity_share}")
 
 
 @dataclass(frozen=True)
