@@ -97,7 +97,7 @@ cost: install ## Monthly cost estimate of ENV=dev|staging|prod|all from its temp
 
 .PHONY: capacity
 capacity: check-env install ## How far each pattern of ENV=dev|staging|prod scales, what binds first and what to raise (QUOTAS=my-quotas.json)
-	$(PY) -m serverless_patterns.capacity --env $(ENV) $(if $(QUOTAS),--quotas $(QUOTAS)) $(if $(TEMPLATE),--template $(TEMPLATE))
+	$(PY) -m serverless_patterns.capacity --env $(ENV) $(if $(QUOTAS),--quotas $(QUOTAS)) $(if $(PROFILE),--profile $(PROFILE)) $(if $(TEMPLATE),--template $(TEMPLATE))
 
 .PHONY: lint
 lint: $(PY_DEPS) ## ruff (lint + format check), mypy --strict and actionlint (.github)

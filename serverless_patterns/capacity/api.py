@@ -91,6 +91,7 @@ def analyse_api(instance: PatternInstance, context: Context) -> PatternCapacity:
         hot_keys=(_hot_item(context, ceiling),),
         checked=tuple(secret_checks(context, instance, busy)),
         concurrency=busy,
+        invocations=context.invocations([step]),
         notes=(
             ramp_note(context, "api", busy["api"], handler.provisioned_concurrency),
             f"the stage's burst ({number(stage.burst_limit or 0) if stage else '-'}) and API Gateway's account burst "

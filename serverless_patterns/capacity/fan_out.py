@@ -108,6 +108,7 @@ def analyse_fan_out(instance: PatternInstance, context: Context) -> PatternCapac
         limits=tuple(limits),
         hot_keys=(hot,),
         concurrency=busy,
+        invocations=context.invocations(steps),
         checked=(
             "SQS standard queue: nearly unlimited sends (the master sends 10 chunks per SendMessageBatch)",
             "the job item while queuing: one watermark write per 10 chunks queued, one master at a time",

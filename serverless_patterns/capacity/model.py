@@ -100,6 +100,8 @@ class PatternCapacity:
     notes: tuple[str, ...] = ()
     concurrency: Mapping[str, float] = field(default_factory=dict)
     """Concurrent executions each function runs at the ceiling: the one at its cap saturates first."""
+    invocations: Mapping[str, float] = field(default_factory=dict)
+    """Invocations of each function per unit (per request, file, item, order)."""
 
     def __post_init__(self) -> None:
         if not self.limits:
@@ -134,6 +136,7 @@ class PatternCapacity:
             "checked": list(self.checked),
             "notes": list(self.notes),
             "concurrency_at_ceiling": {role: round(value, 3) for role, value in self.concurrency.items()},
+            "invocations_per_unit": {role: round(value, 6) for role, value in self.invocations.items()},
         }
 
 
@@ -196,6 +199,11 @@ class Context:
     def concurrency(self, step: Step) -> float:
         """Concurrency one unit a second of the pattern keeps busy in ``step``'s function."""
         return step.invocations_per_unit * max(step.duration_ms, self.minimum_duration_ms) / 1000
+
+    @staticmethod
+    def invocations(steps: Sequence[Step]) -> dict[str, float]:
+        """Invocations of each step's function per unit."""
+        return {step.role: step.invocations_per_unit for step in steps}
 
     def busy(self, steps: Sequence[Step], ceiling: float) -> dict[str, float]:
         """Concurrent executions of each step's function at ``ceiling`` units a second."""

@@ -115,6 +115,7 @@ def analyse_orders(instance: PatternInstance, context: Context, *, express: bool
         limits=tuple(limits),
         hot_keys=(hot,),
         concurrency=busy,
+        invocations=context.invocations(steps),
         checked=tuple(secret_checks(context, instance, busy)),
         notes=tuple(notes),
     )

@@ -120,6 +120,7 @@ def analyse_pipeline(instance: PatternInstance, context: Context) -> PatternCapa
         unit=UNIT,
         limits=tuple(limits),
         concurrency=busy,
+        invocations=context.invocations(steps),
         checked=(
             "SQS standard queue: nearly unlimited sends and receives a second",
             *secret_checks(context, instance, busy),
