@@ -11,7 +11,7 @@ the default.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -82,23 +82,17 @@ class Quotas:
     def parse(cls, document: Mapping[str, Any]) -> Quotas:
         """Quotas from a document shaped like ``quotas.json``."""
         table: dict[str, Quota] = {}
-        for service, quotas in document.items():
-            if service in _HEADER_KEYS:
-                continue
-            if not isinstance(quotas, Mapping):
-                raise ValueError(f"quotas: {service!r} must be an object of quotas")
-            for name, entry in quotas.items():
-                key = f"{service}.{name}"
-                if not isinstance(entry, Mapping) or set(entry) != _QUOTA_FIELDS:
-                    raise ValueError(f"quotas: {key} must have exactly {sorted(_QUOTA_FIELDS)}")
-                table[key] = Quota(
-                    key=key,
-                    value=_positive(entry["value"], key),
-                    unit=str(entry["unit"]),
-                    name=str(entry["name"]),
-                    adjustable=bool(entry["adjustable"]),
-                    source=str(entry["source"]),
-                )
+        for key, entry in _entries(document, "quotas"):
+            if not isinstance(entry, Mapping) or set(entry) != _QUOTA_FIELDS:
+                raise ValueError(f"quotas: {key} must have exactly {sorted(_QUOTA_FIELDS)}")
+            table[key] = Quota(
+                key=key,
+                value=_positive(entry["value"], key),
+                unit=str(entry["unit"]),
+                name=str(entry["name"]),
+                adjustable=bool(entry["adjustable"]),
+                source=str(entry["source"]),
+            )
         return cls(as_of=str(document.get("as_of", "")), region=str(document.get("region", "")), table=table)
 
     def overlaid(self, document: Mapping[str, Any], *, origin: str) -> Quotas:
@@ -106,20 +100,26 @@ class Quotas:
         if not isinstance(document, Mapping):
             raise ValueError(f'{origin}: expected an object such as {{"lambda": {{"account_concurrency": 3000}}}}')
         table = dict(self.table)
-        for service, quotas in document.items():
-            if service in _HEADER_KEYS:
-                continue
-            if not isinstance(quotas, Mapping):
-                raise ValueError(f"{origin}: {service!r} must be an object of quotas")
-            for name, entry in quotas.items():
-                key = f"{service}.{name}"
-                if key not in table:
-                    known = sorted(k for k in table if k.startswith(f"{service}.")) or sorted(table)
-                    raise ValueError(f"{origin}: unknown quota {key!r}; known: {known}")
-                value = entry.get("value") if isinstance(entry, Mapping) else entry
-                source = entry.get("source", origin) if isinstance(entry, Mapping) else origin
-                table[key] = replace(table[key], value=_positive(value, key), source=str(source), overridden=True)
+        for key, entry in _entries(document, origin):
+            if key not in table:
+                service = key.split(".", 1)[0]
+                known = sorted(k for k in table if k.startswith(f"{service}.")) or sorted(table)
+                raise ValueError(f"{origin}: unknown quota {key!r}; known: {known}")
+            value = entry.get("value") if isinstance(entry, Mapping) else entry
+            source = entry.get("source", origin) if isinstance(entry, Mapping) else origin
+            table[key] = replace(table[key], value=_positive(value, key), source=str(source), overridden=True)
         return replace(self, table=table)
+
+
+def _entries(document: Mapping[str, Any], origin: str) -> Iterator[tuple[str, Any]]:
+    """``("service.quota", entry)`` for every quota of a quotas document (its header keys skipped)."""
+    for service, quotas in document.items():
+        if service in _HEADER_KEYS:
+            continue
+        if not isinstance(quotas, Mapping):
+            raise ValueError(f"{origin}: {service!r} must be an object of quotas")
+        for name, entry in quotas.items():
+            yield f"{service}.{name}", entry
 
 
 def _read(path: Path) -> Mapping[str, Any]:

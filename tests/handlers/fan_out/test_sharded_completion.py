@@ -33,6 +33,7 @@ from tests.handlers.fan_out.test_concurrency import (  # noqa: F401  (atomic_dyn
     _own_store,
     _run_concurrently,
     atomic_dynamodb_requests,
+    waiting_before,
 )
 from tests.handlers.fan_out.test_worker import _outage_for, _redrive, _values
 
@@ -194,19 +195,8 @@ def test_when_every_delivery_records_before_any_reads_its_shard_each_shard_close
     values = [float(index) for index in range(120)]
     job_id, chunks = _submit(sharded, values)
     deliveries = chunks + chunks[:4]
-    all_recorded = threading.Barrier(len(deliveries))
-
-    def after_everyone_recorded(store: data_access.JobStore) -> data_access.JobStore:
-        read_shard = store.shard_state
-
-        def wait_then_read(*args: Any, **kwargs: Any) -> Any:
-            all_recorded.wait(timeout=JOIN_TIMEOUT)
-            return read_shard(*args, **kwargs)
-
-        store.shard_state = wait_then_read  # type: ignore[method-assign]
-        return store
-
     aggregations = Aggregations()
+    after_everyone_recorded = waiting_before("shard_state", threading.Barrier(len(deliveries)))
     outcomes = _run_concurrently(deliveries, aggregations, wrap_store=after_everyone_recorded)
 
     assert aggregations.started == [job_id]

@@ -11,7 +11,7 @@ from typing import Any
 
 from serverless_patterns.capacity.quotas import Quotas
 from serverless_patterns.cost.profile import FanOutTraffic, FunctionWork, OrderTraffic, TrafficProfile, Work
-from tests.unit.cost.builders import Resources, function, queue_source, state_machine, task
+from tests.unit.cost.builders import Resources, function, queue_source, saga
 
 QUOTAS = Quotas.load()
 
@@ -84,36 +84,11 @@ def fan_out(
 
 
 def orders(resources: Resources, *, machine_type: str = "STANDARD", timeout_seconds: int = 300) -> None:
-    """An OrderWorkflow: four tasks in a row, and the refund its inventory step falls back to."""
+    """An OrderWorkflow (the cost tests' saga) whose functions name its orders table."""
     orders_table = table(resources, "OrderWorkflowOrdersTable263464D1")
-    aliases = {
-        role: function(resources, f"OrderWorkflow{role}{suffix}", references={"ORDERS_TABLE": orders_table})
-        for role, suffix in (
-            ("ValidateOrder", "78294C32"),
-            ("ChargePayment", "DB45C941"),
-            ("UpdateInventory", "9C049543"),
-            ("SendConfirmation", "CACB9917"),
-            ("RefundPayment", "B99AD3EB"),
-        )
-    }
-    definition = {
-        "StartAt": "ValidateOrder",
-        "TimeoutSeconds": timeout_seconds,
-        "States": {
-            "ValidateOrder": task(aliases["ValidateOrder"], "ChargePayment"),
-            "ChargePayment": task(aliases["ChargePayment"], "UpdateInventory"),
-            "UpdateInventory": task(
-                aliases["UpdateInventory"],
-                "SendConfirmation",
-                Catch=[{"ErrorEquals": ["States.ALL"], "Next": "RefundPayment"}],
-            ),
-            "SendConfirmation": task(aliases["SendConfirmation"], "OrderConfirmed"),
-            "OrderConfirmed": {"Type": "Succeed"},
-            "RefundPayment": task(aliases["RefundPayment"], "OrderFailed"),
-            "OrderFailed": {"Type": "Fail"},
-        },
-    }
-    state_machine(resources, "OrderWorkflow55BD9585", definition, machine_type=machine_type)
+    saga(
+        resources, timeout_seconds=timeout_seconds, references={"ORDERS_TABLE": orders_table}, machine_type=machine_type
+    )
 
 
 FAN_OUT_JOBS = FanOutTraffic(jobs_per_day=1, items_per_job=10_000, status_polls_per_job=0)

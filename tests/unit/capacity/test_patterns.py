@@ -42,7 +42,7 @@ def test_construct_paths_group_functions_under_their_parent_and_a_handler_needs_
     assert _found(resources) == {("EventPipeline", "Nightly"): (BY_PATH, {"validate": "A1", "process": "A2"})}
 
 
-def test_without_any_metadata_the_default_logical_ids_are_recognised() -> None:
+def test_without_path_metadata_the_default_logical_ids_are_recognised() -> None:
     resources: Resources = {}
     builders.api(resources, reserved=10, rate=100)
     builders.pipeline(resources, max_concurrency=5)
@@ -57,7 +57,13 @@ def test_without_any_metadata_the_default_logical_ids_are_recognised() -> None:
         ("FanOut", "FanOut"),
         ("OrderWorkflow", "OrderWorkflow"),
     }
-    assert {by for by, _ in found.values()} == {BY_LOGICAL_ID}
+    # The saga's functions carry construct paths (OrderWorkflow/ValidateOrder...); the others only their ids.
+    assert {key: by for key, (by, _) in found.items()} == {
+        ("ApiBackend", "Api"): BY_LOGICAL_ID,
+        ("EventPipeline", "EventPipeline"): BY_LOGICAL_ID,
+        ("FanOut", "FanOut"): BY_LOGICAL_ID,
+        ("OrderWorkflow", "OrderWorkflow"): BY_PATH,
+    }
     assert found[("FanOut", "FanOut")][1] == {
         "master": "FanOutMaster354B3AB2",
         "worker": "FanOutWorkerB2942983",

@@ -145,3 +145,39 @@ def task(alias: str, following: str | None, **extra: Any) -> dict[str, Any]:
 def template(resources: Resources) -> dict[str, Any]:
     """The template around ``resources``."""
     return {"Resources": resources}
+
+
+def saga(
+    resources: Resources,
+    *,
+    timeout_seconds: int | None = None,
+    references: dict[str, str] | None = None,
+    **options: Any,
+) -> None:
+    """The order saga: four tasks in a row, the refund its inventory step falls back to, at ``OrderWorkflow/*``.
+
+    ``references`` are given to every function's environment; ``options`` to ``state_machine``.
+    """
+    aliases = {
+        name: function(resources, name, path=f"OrderWorkflow/{name}", memory=256, references=references)
+        for name in ("ValidateOrder", "ChargePayment", "UpdateInventory", "SendConfirmation", "RefundPayment")
+    }
+    definition: dict[str, Any] = {
+        "StartAt": "ValidateOrder",
+        "States": {
+            "ValidateOrder": task(aliases["ValidateOrder"], "ChargePayment"),
+            "ChargePayment": task(aliases["ChargePayment"], "UpdateInventory"),
+            "UpdateInventory": task(
+                aliases["UpdateInventory"],
+                "SendConfirmation",
+                Catch=[{"ErrorEquals": ["States.ALL"], "Next": "RefundPayment"}],
+            ),
+            "SendConfirmation": task(aliases["SendConfirmation"], "OrderConfirmed"),
+            "RefundPayment": task(aliases["RefundPayment"], "OrderFailed"),
+            "OrderConfirmed": {"Type": "Succeed"},
+            "OrderFailed": {"Type": "Fail"},
+        },
+    }
+    if timeout_seconds is not None:
+        definition["TimeoutSeconds"] = timeout_seconds
+    state_machine(resources, "Machine", definition, path="OrderWorkflow", **options)
