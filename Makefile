@@ -103,6 +103,10 @@ bench: install ## Cold starts, synth time, asset sizes, warm overhead as ratios;
 cost: install ## Monthly cost estimate of ENV=dev|staging|prod|all from its template (PROFILE=my-traffic.json to override)
 	$(PY) -m serverless_patterns.cost --env $(ENV) $(if $(PROFILE),--profile $(PROFILE))
 
+.PHONY: capacity
+capacity: check-env install ## How far each pattern of ENV=dev|staging|prod scales, what binds first and what to raise (QUOTAS=my-quotas.json)
+	$(PY) -m serverless_patterns.capacity --env $(ENV) $(if $(QUOTAS),--quotas $(QUOTAS)) $(if $(PROFILE),--profile $(PROFILE)) $(if $(TEMPLATE),--template $(TEMPLATE))
+
 .PHONY: lint
 lint: $(PY_DEPS) ## ruff (lint + format check), mypy --strict and actionlint (.github)
 	$(VENV)/bin/ruff check .

@@ -1,7 +1,8 @@
-"""``make bench`` (``python -m bench``): cold init, synth, asset size and warm overhead, as ratios.
+"""``make bench`` (``python -m bench``): cold init, synth, asset size and warm overhead, as ratios; and the
+capacity model's shape under a load on Prod in the local cloud.
 
 Writes ``bench/results.json`` and prints the tables. Takes a few minutes: three full synths,
-a local-cloud deployment of Dev, and a fresh process per handler per run.
+local-cloud deployments of Dev and Prod, and a fresh process per handler per run.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench import cold_start, report, warm
+from bench import capacity, cold_start, report, warm
 from bench.events import capture
 from bench.measure import python, ratio, run_once
 from bench.synth_and_assets import (
@@ -31,7 +32,7 @@ from bench.synth_and_assets import (
     time_synths,
 )
 
-SECTIONS = ("cold", "synth", "assets", "warm")
+SECTIONS = ("cold", "synth", "assets", "warm", "capacity")
 RESULTS_FILE = Path(__file__).with_name("results.json")
 
 
@@ -118,6 +119,12 @@ def run(arguments: argparse.Namespace) -> dict[str, Any]:
             results["assets"] = {"budget_bytes": ASSET_BUDGET_BYTES, "functions": asset_sizes(assembly)}
         if {"cold", "warm"} & set(arguments.only):
             _local_cloud_sections(assembly, arguments, results)
+        if "capacity" in arguments.only:
+            from serverless_patterns.local import LocalCloud
+
+            _progress("capacity: Prod in the local cloud under a burst per pattern, against the model")
+            with LocalCloud.deploy(assembly, env="prod") as cloud:
+                results["capacity"] = capacity.measure(cloud)
     results["machine"]["load_after"] = _load()
     return results
 

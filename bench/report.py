@@ -110,6 +110,24 @@ def warm(section: dict[str, Any]) -> list[str]:
     ]
 
 
+def capacity(section: dict[str, Any]) -> list[str]:
+    ceilings = ", ".join(
+        f"{pattern} {entry['per_second']:,.0f}/s ({entry['first_limit']})"
+        for pattern, entry in section["ceilings"].items()
+    )
+    rows = [
+        [row["pattern"], row["check"], f"{row['model']:g}", f"{row['observed']:g}", "yes" if row["agrees"] else "NO"]
+        for row in section["checks"]
+    ]
+    seconds = ", ".join(f"{pattern} {value:.1f}" for pattern, value in section["wall_seconds"].items())
+    return [
+        f"Capacity model of Prod: {ceilings}",
+        "What the local cloud shows of it under a burst per pattern (no rates: invocations take no virtual time)",
+        *_table(["Pattern", "check", "model", "observed", "agrees"], rows),
+        f"Wall seconds per burst: {seconds}",
+    ]
+
+
 def render(results: dict[str, Any]) -> str:
     """Every measured section, in the order the spec lists them."""
     machine = results["machine"]
@@ -117,7 +135,14 @@ def render(results: dict[str, Any]) -> str:
         f"make bench, {results['generated_at']} (Python {machine['python']}, {machine['cpus']} CPUs, "
         f"load {machine['load_before']} -> {machine['load_after']})",
     ]
-    for key, render_section in (("cold_start", cold_start), ("synth", synth), ("assets", assets), ("warm", warm)):
+    sections = (
+        ("cold_start", cold_start),
+        ("synth", synth),
+        ("assets", assets),
+        ("warm", warm),
+        ("capacity", capacity),
+    )
+    for key, render_section in sections:
         if key in results:
             lines += ["", *render_section(results[key])]
     return "\n".join(lines)

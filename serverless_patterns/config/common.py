@@ -96,6 +96,10 @@ class AlarmThresholds:
     :param queue_oldest_message_seconds: age of the oldest message of a work queue (work is stuck
         or falling behind).
     :param dlq_visible_messages: messages in a dead-letter or on-failure queue.
+    :param account_concurrency: the account's Lambda concurrency quota in the Region (AWS's default
+        1,000; set yours if it was raised): the dashboard alarms as concurrent executions near it.
+    :param capacity_share: share of a limit (that quota, a function's reserved concurrency) at which
+        its alarm fires, before the limit throttles (0..1).
     :param evaluation_periods: how many periods each alarm looks at.
     :param datapoints_to_alarm: how many of them must breach.
     :param period_seconds: the length of one period (also the dashboards' metric period).
@@ -112,6 +116,8 @@ class AlarmThresholds:
     dynamodb_throttles: int = 1
     queue_oldest_message_seconds: int = 300
     dlq_visible_messages: int = 1
+    account_concurrency: int = 1_000
+    capacity_share: float = 0.8
     evaluation_periods: int = 3
     datapoints_to_alarm: int = 2
     period_seconds: int = 60
@@ -127,6 +133,7 @@ class AlarmThresholds:
                 "dynamodb_throttles",
                 "dlq_visible_messages",
                 "waf_blocked_requests",
+                "account_concurrency",
             )
         }
         for name, value in counts.items():
@@ -134,6 +141,8 @@ class AlarmThresholds:
                 raise ValueError(f"AlarmThresholds.{name} must be >= 1, got {value}")
         if not 0 < self.duration_p99_fraction_of_timeout <= 1:
             raise ValueError("AlarmThresholds.duration_p99_fraction_of_timeout must be in (0, 1]")
+        if not 0 < self.capacity_share <= 1:
+            raise ValueError(f"AlarmThresholds.capacity_share must be in (0, 1], got {self.capacity_share}")
         if not (0 < self.api_5xx_rate_percent <= 100 and 0 < self.api_4xx_rate_percent <= 100):
             raise ValueError("AlarmThresholds.api_5xx_rate_percent and api_4xx_rate_percent must be in (0, 100]")
         if self.api_p99_latency_ms < 1 or self.queue_oldest_message_seconds < 1:

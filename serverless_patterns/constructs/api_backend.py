@@ -275,7 +275,7 @@ class ApiBackend(Construct):
 
     @property
     def alarms(self) -> Sequence[cloudwatch.Alarm]:
-        """API 5XX rate, p99 latency, DynamoDB throttles, web ACL blocks (warning), 4XX rate (warning), then the function's alarms."""
+        """API 5XX rate, p99 latency, DynamoDB throttles, web ACL blocks and 4XX rate (warnings), the function's."""
         return [*self._monitoring.alarms, *self.handler.alarms]
 
     @property
@@ -308,7 +308,7 @@ class ApiBackend(Construct):
         return self._monitoring.metric_business(name)
 
     def dashboard_widgets(self) -> Sequence[cloudwatch.IWidget]:
-        """Requests and errors, latency, DynamoDB, the items API's business metrics, the web ACL's; then the function's row."""
+        """Requests, errors, latency, DynamoDB, the items API's business metrics, the web ACL's; the function's row."""
         return self._monitoring.dashboard_widgets()
 
     # --- construction -------------------------------------------------------------------------------

@@ -268,6 +268,7 @@ class FanOut(Construct):
                 "MAX_SOURCE_BYTES": str(settings.max_source_bytes),
                 "JOB_DEADLINE_SECONDS": deadline_seconds,
                 "JOB_RETENTION_DAYS": str(settings.job_retention_days),
+                "COMPLETION_SHARDS": str(settings.completion_shards),
             },
             description="FanOut: validates a job, records it and queues its chunks",
         )
@@ -313,19 +314,24 @@ class FanOut(Construct):
             description="FanOut: a job's status, progress, result or failure reason",
         )
 
-        self._grant_table(self.master, "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem")
+        # BatchGetItem: a job's status reads the progress of its open completion shards in one request.
+        self._grant_table(
+            self.master, "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem"
+        )
         self._grant_table(
             self.worker, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"
         )
-        self._grant_table(self.aggregator, "dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem")
-        self._grant_table(self.sweeper, "dynamodb:GetItem", "dynamodb:UpdateItem")
+        self._grant_table(
+            self.aggregator, "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:UpdateItem"
+        )
+        self._grant_table(self.sweeper, "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem")
         self.sweeper.role.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=["dynamodb:Query"],
                 resources=[f"{self.table.table_arn}/index/{contract.OPEN_JOBS_INDEX}"],
             )
         )
-        self._grant_table(self.status_reader, "dynamodb:GetItem")
+        self._grant_table(self.status_reader, "dynamodb:GetItem", "dynamodb:BatchGetItem")
         self.work_queue.grant_send_messages(self.master.role)
         self._grant_input_reads(settings.input_prefix)
         self.aggregator.grant_invoke(self.worker.role)

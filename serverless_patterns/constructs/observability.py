@@ -13,6 +13,7 @@ from serverless_patterns.config import PatternDefaults
 from serverless_patterns.config.checks import check_type
 from serverless_patterns.constructs.alarm_topic import AlarmTopic
 from serverless_patterns.constructs.alarms import threshold_alarm
+from serverless_patterns.constructs.capacity_alarms import CapacityAlarms
 from serverless_patterns.constructs.function import ServerlessFunction
 from serverless_patterns.constructs.observability_queries import RECENT_ERRORS, SAVED_QUERIES
 from serverless_patterns.constructs.observable import Observable
@@ -102,8 +103,17 @@ class ObservabilityDashboard(Construct):
         if not observed_alarms:
             raise ValueError("nothing to observe: the observables own no alarm")
         self.delivery_failures_alarm = self._delivery_failures_alarm(defaults)
+        self.capacity = CapacityAlarms(
+            self,
+            "Capacity",
+            constructs=[observable for observable in observables if isinstance(observable, Construct)],
+            existing_alarms=observed_alarms,
+            thresholds=defaults.thresholds,
+            environment_name=environment_name,
+        )
         self.alarms: Sequence[cloudwatch.Alarm] = [
             *observed_alarms,
+            *self.capacity.alarms,
             *([self.delivery_failures_alarm] if self.delivery_failures_alarm is not None else []),
         ]
         for alarm in self.alarms:
@@ -146,6 +156,8 @@ class ObservabilityDashboard(Construct):
             self.dashboard.add_widgets(_heading(_title(observable)))
             self.dashboard.add_widgets(*observable.dashboard_widgets())
         self._add_telemetry_rows()
+        self.dashboard.add_widgets(_heading("Capacity: concurrency against its limits"))
+        self.dashboard.add_widgets(*self.capacity.widgets)
         self.dashboard.add_widgets(_heading("Alarm delivery"))
         self.dashboard.add_widgets(*self.alarm_topic.dashboard_widgets())
 

@@ -21,9 +21,10 @@ In code::
 """
 
 from serverless_patterns.cost.estimate import BatchingComparison, Estimate, LineItem, batching_comparison, estimate
+from serverless_patterns.cost.inventory import Inventory
 from serverless_patterns.cost.prices import Prices
 from serverless_patterns.cost.profile import TrafficProfile, load_profile
-from serverless_patterns.cost.template import Inventory, read_inventory
+from serverless_patterns.cost.template import read_inventory
 
 __all__ = [
     "BatchingComparison",

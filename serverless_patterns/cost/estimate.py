@@ -31,9 +31,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from serverless_patterns.cost.inventory import FunctionSpec, Inventory, QueueSource
 from serverless_patterns.cost.prices import Prices
 from serverless_patterns.cost.profile import FunctionWork, TrafficProfile, Work
-from serverless_patterns.cost.template import SECONDS_PER_DAY, FunctionSpec, Inventory, QueueSource
+from serverless_patterns.cost.template import SECONDS_PER_DAY
 from serverless_patterns.cost.workflow import ExecutionPath, walk
 
 KB_PER_GB = 1024 * 1024

@@ -10,7 +10,8 @@ from serverless_patterns.cost.profile import TrafficProfile
 _PER_LABEL = {1.0: "", 1_000.0: " / 1K", 1_000_000.0: " / 1M"}
 
 
-def _quantity(value: float) -> str:
+def quantity(value: float) -> str:
+    """A large count in short form: 86.40M, 1.50K, 12."""
     for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
         if abs(value) >= limit:
             return f"{value / limit:,.2f}{suffix}"
@@ -22,7 +23,8 @@ def _price(item: LineItem) -> str:
     return "$" + f"{item.unit_price:.10f}".rstrip("0").rstrip(".") + per
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[bool]) -> list[str]:
+def text_table(header: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[bool]) -> list[str]:
+    """Plain-text table lines: a header, a rule, the rows; ``right`` aligns each column to the right."""
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
 
     def line(cells: Sequence[str]) -> str:
@@ -58,23 +60,24 @@ def render_estimate(estimate: Estimate, profile: TrafficProfile) -> str:
                 [
                     service,
                     item.item,
-                    f"{_quantity(item.quantity)} {item.unit}",
+                    f"{quantity(item.quantity)} {item.unit}",
                     _price(item),
                     f"{item.monthly_usd:,.2f}",
                 ]
             )
         rows.append(["", f"{service} total", "", "", f"{subtotal:,.2f}"])
     rows.append(["Total", "", "", "", f"{estimate.total_usd:,.2f}"])
-    lines += _table(["Service", "Item", "Quantity", "Unit price", "USD/month"], rows, [False, False, True, True, True])
+    header = ["Service", "Item", "Quantity", "Unit price", "USD/month"]
+    lines += text_table(header, rows, [False, False, True, True, True])
     lines += ["", "Per function (Lambda alone):"]
     function_rows = [
         [
             usage.path,
             f"{usage.memory_mb}",
-            _quantity(usage.invocations),
-            _quantity(usage.records / usage.invocations) if usage.records else "-",
+            quantity(usage.invocations),
+            quantity(usage.records / usage.invocations) if usage.records else "-",
             f"{usage.average_duration_ms:,.0f}",
-            _quantity(usage.gb_seconds),
+            quantity(usage.gb_seconds),
             str(usage.provisioned_concurrency or "-"),
             f"{usage.lambda_usd:,.2f}",
         ]
@@ -82,7 +85,7 @@ def render_estimate(estimate: Estimate, profile: TrafficProfile) -> str:
         if usage.invocations or usage.provisioned_concurrency
     ]
     idle = [usage.path for usage in estimate.functions if not (usage.invocations or usage.provisioned_concurrency)]
-    lines += _table(
+    lines += text_table(
         ["Function", "MB", "Invocations", "Records/inv", "Avg ms", "GB-s", "PC", "USD/month"],
         function_rows,
         [False, True, True, True, True, True, True, True],
@@ -111,7 +114,7 @@ def render_batching(comparison: BatchingComparison) -> str:
     ]
     lines = [
         f"Batching: {comparison.function}, per {comparison.files:,} files (full batches)",
-        *_table(
+        *text_table(
             ["", "Batch", "Invocations", "GB-s", "Lambda USD", "SQS USD", "Logs USD", "Total USD"],
             rows,
             [False, True, True, True, True, True, True, True],
@@ -129,5 +132,5 @@ def render_summary(estimates: Sequence[Estimate]) -> str:
     rows = [[service, *(f"{usd.get(name, 0.0):,.2f}" for name in names)] for service, usd in services.items()]
     rows.append(["Total", *(f"{estimate.total_usd:,.2f}" for estimate in estimates)])
     return "\n".join(
-        ["Monthly USD per environment:", *_table(["Service", *names], rows, [False, *[True] * len(names)])]
+        ["Monthly USD per environment:", *text_table(["Service", *names], rows, [False, *[True] * len(names)])]
     )

@@ -1,4 +1,4 @@
-"""What a synthesized template holds that costs money, read without deploying it.
+"""What a synthesized template holds that costs money or sets a capacity, read without deploying it.
 
 Resources are found by type and linked through the template's own references: an event
 source mapping or a schedule names an alias, the alias names its function, a function names
@@ -13,139 +13,26 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
+from serverless_patterns.cost.inventory import (
+    AlarmSpec,
+    FunctionSpec,
+    Inventory,
+    QueueSource,
+    Schedule,
+    StageSpec,
+    StateMachineSpec,
+    TableSpec,
+    construct_path,
+)
 from serverless_patterns.lambdas.shared.warmup import WARMUP_SOURCE
 
 SECONDS_PER_DAY = 86_400
+PATTERN_METADATA = "ServerlessPatterns"
+"""The Metadata key under which a function records its pattern, instance and role."""
 _RATE = re.compile(r"^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$")
 _UNIT_SECONDS = {"minute": 60, "hour": 3_600, "day": 86_400}
-_LOGICAL_ID_HASH = r"[0-9A-F]{8}"
-# Parts of a construct path that CDK leaves out of logical ids.
-_HIDDEN_PATH_PARTS = frozenset({"Resource", "Default"})
-
-
-@dataclass(frozen=True)
-class FunctionSpec:
-    """One Lambda function as deployed: what its compute costs depend on."""
-
-    logical_id: str
-    path: str
-    memory_mb: int
-    architecture: str
-    timeout_seconds: int
-    provisioned_concurrency: int = 0
-    max_provisioned_concurrency: int = 0
-    traced: bool = False
-    log_group: str | None = None
-    environment: Mapping[str, str] = field(default_factory=dict)
-
-    @property
-    def memory_gb(self) -> float:
-        """Lambda bills duration per GB of configured memory (1 GB = 1024 MB)."""
-        return self.memory_mb / 1024
-
-
-@dataclass(frozen=True)
-class QueueSource:
-    """An SQS event source mapping: how many records one invocation can receive."""
-
-    function: str
-    queue: str
-    batch_size: int
-    batching_window_seconds: int
-
-
-@dataclass(frozen=True)
-class Schedule:
-    """A scheduled rule invoking a function; keep-warm pings do no work."""
-
-    function: str
-    per_day: float
-    keep_warm: bool
-
-
-@dataclass(frozen=True)
-class StateMachineSpec:
-    """A state machine; ``definition`` has references rendered as ``REF(logical id)``."""
-
-    logical_id: str
-    path: str
-    machine_type: str
-    definition: Mapping[str, Any]
-    log_level: str
-    log_group: str | None
-
-
-@dataclass(frozen=True)
-class AlarmSpec:
-    """A metric alarm: CloudWatch bills each metric it evaluates, at its resolution."""
-
-    metrics: int
-    high_resolution: bool
-
-
-@dataclass(frozen=True)
-class TableSpec:
-    """A DynamoDB table (``Table`` or ``GlobalTable`` with one replica)."""
-
-    logical_id: str
-    on_demand: bool
-    point_in_time_recovery: bool
-
-
-@dataclass(frozen=True)
-class Inventory:
-    """The billable parts of one environment's template."""
-
-    functions: Mapping[str, FunctionSpec]
-    queue_sources: tuple[QueueSource, ...] = ()
-    schedules: tuple[Schedule, ...] = ()
-    unsupported_schedules: tuple[str, ...] = ()
-    state_machines: tuple[StateMachineSpec, ...] = ()
-    queues: tuple[str, ...] = ()
-    tables: tuple[TableSpec, ...] = ()
-    buckets: int = 0
-    rest_apis: int = 0
-    rest_api_access_log_groups: tuple[str, ...] = ()
-    http_apis: int = 0
-    dashboards: int = 0
-    alarms: tuple[AlarmSpec, ...] = ()
-    composite_alarms: int = 0
-    log_groups: Mapping[str, int | None] = field(default_factory=dict)
-    kms_keys: int = 0
-    secrets: int = 0
-    event_buses: int = 0
-    aliases: Mapping[str, str] = field(default_factory=dict)
-
-    def function(self, path: str) -> FunctionSpec | None:
-        """The function whose construct path ends with ``path`` (e.g. ``"Api/Handler"``)."""
-        found = [spec for spec in self.functions.values() if _designates(path, spec.path, spec.logical_id)]
-        if len(found) > 1:
-            raise LookupError(f"{len(found)} functions match {path!r}: {[spec.path for spec in found]}")
-        return found[0] if found else None
-
-    def queue_source(self, function: str) -> QueueSource | None:
-        """The SQS event source of the function with this logical id, if any."""
-        return next((source for source in self.queue_sources if source.function == function), None)
-
-    def function_behind(self, logical_id: str) -> str | None:
-        """The function a logical id designates: the function itself or one of its aliases."""
-        if logical_id in self.functions:
-            return logical_id
-        return self.aliases.get(logical_id)
-
-    def state_machine(self, path: str) -> StateMachineSpec | None:
-        """The state machine whose construct path ends with ``path`` (e.g. ``"OrderWorkflow"``)."""
-        return next((sm for sm in self.state_machines if _designates(path, sm.path, sm.logical_id)), None)
-
-
-def _designates(path: str, resource_path: str, logical_id: str) -> bool:
-    """``path`` names the resource: its construct path ends with it, or (no metadata) its logical id derives from it."""
-    if resource_path != logical_id:
-        return ("/" + resource_path).endswith("/" + path.strip("/"))
-    return path_matches_logical_id(path, logical_id)
 
 
 def references(value: Any) -> Iterator[str]:
@@ -195,27 +82,36 @@ def schedule_per_day(expression: str) -> float | None:
     return SECONDS_PER_DAY / (amount * _UNIT_SECONDS[unit])
 
 
-def construct_path(logical_id: str, resource: Mapping[str, Any]) -> str:
-    """The construct path below the stack (``Api/Handler``); the logical id if there is no metadata."""
-    path = resource.get("Metadata", {}).get("aws:cdk:path")
-    if not isinstance(path, str):
-        return logical_id
-    parts = [part for part in path.split("/") if part]
-    while parts and parts[-1] in _HIDDEN_PATH_PARTS:
-        parts.pop()
-    # Drop the stage and stack (``Prod/Service``): construct paths are matched by their end anyway.
-    return "/".join(parts[2:] if len(parts) > 2 else parts)
-
-
-def path_matches_logical_id(path: str, logical_id: str) -> bool:
-    """True when CDK would derive ``logical_id`` from construct ``path`` (``Api/Handler`` -> ``ApiHandlerXXXXXXXX``)."""
-    prefix = "".join(part for part in path.strip("/").split("/") if part not in _HIDDEN_PATH_PARTS)
-    prefix = re.sub(r"[^A-Za-z0-9]", "", prefix)
-    return re.fullmatch(re.escape(prefix) + _LOGICAL_ID_HASH, logical_id) is not None
-
-
 def _int(value: Any, default: int = 0) -> int:
     return int(value) if isinstance(value, int | float | str) and str(value).isdigit() else default
+
+
+def _pattern_metadata(resource: Mapping[str, Any]) -> dict[str, str]:
+    """The ``ServerlessPatterns`` metadata a construct recorded on a resource (strings only)."""
+    recorded = resource.get("Metadata", {}).get(PATTERN_METADATA)
+    if not isinstance(recorded, Mapping):
+        return {}
+    return {str(key): value for key, value in recorded.items() if isinstance(value, str)}
+
+
+def _table_capacity(kind: str, props: Mapping[str, Any], on_demand: bool) -> tuple[int | None, int | None]:
+    """(write, read) units a second a table is held to: provisioned, or an on-demand maximum; None: none set."""
+    if on_demand:
+        limits = props.get("OnDemandThroughput") or {}
+        if kind == "AWS::DynamoDB::GlobalTable":
+            limits = props.get("WriteOnDemandThroughputSettings") or limits
+            replicas = props.get("Replicas") or [{}]
+            read = (replicas[0].get("ReadOnDemandThroughputSettings") or {}).get("MaxReadRequestUnits")
+            return _int(limits.get("MaxWriteRequestUnits")) or None, _int(read) or None
+        return _int(limits.get("MaxWriteRequestUnits")) or None, _int(limits.get("MaxReadRequestUnits")) or None
+    if kind == "AWS::DynamoDB::GlobalTable":
+        write = (props.get("WriteProvisionedThroughputSettings") or {}).get("WriteCapacityAutoScalingSettings") or {}
+        replicas = props.get("Replicas") or [{}]
+        read = (replicas[0].get("ReadProvisionedThroughputSettings") or {}).get("ReadCapacityAutoScalingSettings") or {}
+        read_units = (replicas[0].get("ReadProvisionedThroughputSettings") or {}).get("ReadCapacityUnits")
+        return _int(write.get("MaxCapacity")) or None, _int(read_units) or _int(read.get("MaxCapacity")) or None
+    throughput = props.get("ProvisionedThroughput") or {}
+    return _int(throughput.get("WriteCapacityUnits")) or None, _int(throughput.get("ReadCapacityUnits")) or None
 
 
 class _Reader:
@@ -286,6 +182,13 @@ class _Reader:
                 traced=props.get("TracingConfig", {}).get("Mode") == "Active",
                 log_group=self._first_of(props.get("LoggingConfig"), "AWS::Logs::LogGroup"),
                 environment={k: v for k, v in variables.items() if isinstance(v, str)},
+                reserved_concurrency=(
+                    _int(props["ReservedConcurrentExecutions"]) if "ReservedConcurrentExecutions" in props else None
+                ),
+                environment_references={
+                    name: tuple(found) for name, value in variables.items() if (found := list(references(value)))
+                },
+                pattern=_pattern_metadata(resource),
             )
         return specs
 
@@ -302,6 +205,7 @@ class _Reader:
                         queue=queue,
                         batch_size=_int(props.get("BatchSize"), 10),
                         batching_window_seconds=_int(props.get("MaximumBatchingWindowInSeconds")),
+                        maximum_concurrency=_int((props.get("ScalingConfig") or {}).get("MaximumConcurrency")) or None,
                     )
                 )
         return tuple(sources)
@@ -363,11 +267,15 @@ class _Reader:
                     replica.get("PointInTimeRecoverySpecification", {}).get("PointInTimeRecoveryEnabled")
                     for replica in props.get("Replicas", [])
                 )
+            on_demand = props.get("BillingMode", "PROVISIONED") == "PAY_PER_REQUEST"
+            write, read = _table_capacity(kind, props, on_demand)
             tables.append(
                 TableSpec(
                     logical_id=logical_id,
-                    on_demand=props.get("BillingMode", "PROVISIONED") == "PAY_PER_REQUEST",
+                    on_demand=on_demand,
                     point_in_time_recovery=pitr,
+                    write_capacity=write,
+                    read_capacity=read,
                 )
             )
         return tuple(tables)
@@ -393,6 +301,39 @@ class _Reader:
             if group:
                 groups.append(group)
         return tuple(groups)
+
+    def stages(self) -> tuple[StageSpec, ...]:
+        integrated: dict[str, list[str]] = {}
+        for _, method in self.of_type("AWS::ApiGateway::Method"):
+            props = method["Properties"]
+            function = self.function_of((props.get("Integration") or {}).get("Uri"))
+            rest_api = self._first_of(props.get("RestApiId"), "AWS::ApiGateway::RestApi")
+            if function and rest_api and function not in integrated.setdefault(rest_api, []):
+                integrated[rest_api].append(function)
+        stages = []
+        for logical_id, stage in self.of_type("AWS::ApiGateway::Stage"):
+            props = stage["Properties"]
+            rest_api = self._first_of(props.get("RestApiId"), "AWS::ApiGateway::RestApi") or ""
+            default: Mapping[str, Any] = next(
+                (
+                    setting
+                    for setting in props.get("MethodSettings") or []
+                    if setting.get("ResourcePath") == "/*" and setting.get("HttpMethod") == "*"
+                ),
+                {},
+            )
+            rate = default.get("ThrottlingRateLimit")
+            burst = default.get("ThrottlingBurstLimit")
+            stages.append(
+                StageSpec(
+                    logical_id=logical_id,
+                    rest_api=rest_api,
+                    rate_limit=float(rate) if isinstance(rate, int | float) else None,
+                    burst_limit=int(burst) if isinstance(burst, int | float) else None,
+                    functions=tuple(integrated.get(rest_api, ())),
+                )
+            )
+        return tuple(stages)
 
     def count(self, resource_type: str) -> int:
         return sum(1 for _ in self.of_type(resource_type))
@@ -425,4 +366,5 @@ def read_inventory(template: Mapping[str, Any], *, paths: Mapping[str, str] | No
         secrets=reader.count("AWS::SecretsManager::Secret"),
         event_buses=reader.count("AWS::Events::EventBus"),
         aliases=dict(reader.alias_function),
+        stages=reader.stages(),
     )

@@ -95,7 +95,8 @@ suffices; a key policy must allow the principal or enable IAM (the account root)
 keys in the request context: ``aws:SecureTransport`` (true), ``aws:SourceArn``,
 ``aws:SourceAccount``, ``aws:SourceOwner`` (services), ``aws:PrincipalArn``,
 ``aws:PrincipalAccount``, ``aws:PrincipalType``, ``aws:RequestedRegion``, ``aws:CurrentTime``,
-``aws:EpochTime``, ``kms:ViaService``, ``kms:CallerAccount``; any other key is absent. Services:
+``aws:EpochTime``, ``kms:ViaService``, ``kms:CallerAccount``, and a listing's ``s3:prefix``,
+``s3:delimiter`` and ``s3:max-keys`` (when it sends them); any other key is absent. Services:
 event source mappings poll with the function's role (refused at deployment without
 ReceiveMessage/DeleteMessage/GetQueueAttributes); Step Functions tasks call with the state
 machine's role; EventBridge starts executions with the target's role and, like API Gateway (or

@@ -186,12 +186,19 @@ def job_item(cloud: Target, app: FanOutApp, job_id: str) -> JsonObject:
 
 
 def table_records(cloud: Target, app: FanOutApp, job_id: str, prefix: str = "") -> int:
-    """How many items the jobs table holds for ``job_id`` (those whose sort key starts with ``prefix``)."""
+    """How many items the jobs table holds for ``job_id`` (those whose sort key starts with ``prefix``),
+    under the job's own partition key and those of its completion shards."""
+    shards = int(job_item(cloud, app, job_id).get("completion_shards", {}).get("N", "0"))
+    partitions = [job_id, *(contract.shard_partition_key(job_id, shard) for shard in range(shards))]
+    return sum(_partition_records(cloud, app, partition, prefix) for partition in partitions)
+
+
+def _partition_records(cloud: Target, app: FanOutApp, partition: str, prefix: str) -> int:
     dynamodb = cloud.client("dynamodb")
     condition = f"{contract.PARTITION_KEY} = :job" + (
         f" AND begins_with({contract.SORT_KEY}, :prefix)" if prefix else ""
     )
-    values: JsonObject = {":job": {"S": job_id}} | ({":prefix": {"S": prefix}} if prefix else {})
+    values: JsonObject = {":job": {"S": partition}} | ({":prefix": {"S": prefix}} if prefix else {})
     query: JsonObject = {
         "TableName": app.table_name,
         "KeyConditionExpression": condition,
@@ -212,7 +219,9 @@ def resend_chunks(
     cloud: Target, app: FanOutApp, job_id: str, items: Sequence[JsonObject], indexes: Iterable[int]
 ) -> int:
     """Queue chunk messages of a submitted job a second time, exactly as the master queued them."""
-    expires_at = int(job_item(cloud, app, job_id)[contract.TTL_ATTRIBUTE]["N"])
+    job = job_item(cloud, app, job_id)
+    expires_at = int(job[contract.TTL_ATTRIBUTE]["N"])
+    shards = int(job.get("completion_shards", {}).get("N", "0"))
     sqs = cloud.client("sqs")
     sent = 0
     for index in indexes:
@@ -223,6 +232,7 @@ def resend_chunks(
             first_item=first,
             expires_at=expires_at,
             items=list(items[first : first + app.chunk_size]),
+            completion_shards=shards,
         )
         sqs.send_message(QueueUrl=app.work_queue_url, MessageBody=message.model_dump_json())
         sent += 1

@@ -335,6 +335,7 @@ def test_dashboard_has_a_headed_row_per_observable_in_order(built: Built) -> Non
         "Orders (FakeWorkflow)",
         "Reporter (ServerlessFunction)",
         "Business metrics, cold starts and errors",
+        "Capacity: concurrency against its limits",
         "Alarm delivery",
     ]
     assert f"# {built.config.name} service health" in text
@@ -444,7 +445,9 @@ def test_an_alarm_reached_through_two_observables_is_wired_once(cdk_context: dic
         environment_name=config.name,
         defaults=config.defaults,
     )
-    assert len(observability.alarms) == len(pipeline.alarms)
+    # The capacity alarms too are made once: the account's concurrency, the table's throttles.
+    assert len(observability.capacity.alarms) == 2
+    assert len(observability.alarms) == len(pipeline.alarms) + len(observability.capacity.alarms)
     assert len(observability.log_groups) == 1
     template = assertions.Template.from_stack(stack)
     for alarm in template.find_resources("AWS::CloudWatch::Alarm").values():
@@ -509,3 +512,40 @@ def test_past_one_rule_the_service_health_watches_parts_that_notify_too(cdk_cont
         alarms_not_notifying(template, stack.get_logical_id(cast(CfnElement, observability.topic.node.default_child)))
         == {}
     )
+
+
+def _alarm_named(built: Built, fragment: str) -> list[dict[str, Any]]:
+    """The capacity alarms whose logical id contains ``fragment``."""
+    return [
+        resource["Properties"]
+        for logical_id, resource in built.resources.items()
+        if resource["Type"] == "AWS::CloudWatch::Alarm"
+        and logical_id.startswith("ObservabilityCapacity")
+        and fragment in logical_id
+    ]
+
+
+def test_capacity_alarms_watch_account_and_reserved_concurrency_and_unwatched_tables(built: Built) -> None:
+    """The account's concurrency at 80 % of its quota; each reserved function at 80 % of its
+    reservation (Prod reserves for ``api`` and ``worker``); the pipeline's table, whose throttles no
+    pattern alarm watches, gets one; nothing else does."""
+    thresholds = built.config.alarm_thresholds
+    (account,) = _alarm_named(built, "AccountConcurrencyAlarm")
+    assert (account["Namespace"], account["MetricName"], account.get("Dimensions")) == (
+        "AWS/Lambda",
+        "ConcurrentExecutions",
+        None,
+    )
+    assert account["Threshold"] == thresholds.capacity_share * thresholds.account_concurrency == 800
+    reserved = {
+        path: built.config.function(role).reserved_concurrency
+        for path, role in (("ItemsHandler", "api"), ("PipelineWorker", "worker"), ("Reporter", "reporter"))
+    }
+    for path, reservation in reserved.items():
+        alarms = _alarm_named(built, f"{path}ReservedConcurrencyAlarm")
+        expected = [thresholds.capacity_share * reservation] if reservation else []
+        assert [alarm["Threshold"] for alarm in alarms] == expected, path
+    (table,) = _alarm_named(built, "PipelineTableThrottlesAlarm")
+    assert {query.get("Expression") for query in table["Metrics"]} >= {"reads + writes"}
+    assert len(_alarm_named(built, "ThrottlesAlarm")) == 1
+    assert set(built.observability.capacity.alarms) <= set(built.observability.alarms)

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from aws_cdk import assertions
 
 from serverless_patterns.lambdas.event_pipeline.formats import DataFormat
 from serverless_patterns.lambdas.event_pipeline.layout import (
@@ -33,6 +34,7 @@ from serverless_patterns.ops.__main__ import main as ops
 from serverless_patterns.scenarios import discover, run_scenario
 from serverless_patterns.scenarios.event_pipeline import Pipeline, Plan, plan
 from serverless_patterns.stacks.stage import ServiceStage
+from tests.integration.capacity_shape import capacity_of, peak_concurrency
 
 # Handlers run in-process: Powertools warns when an invocation emits no business metric.
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning")
@@ -282,3 +284,28 @@ def test_folder_markers_end_in_a_record_or_are_ignored_and_counted(dev: LocalClo
     assert parked[record_key(REJECTED_PREFIX, f"{folder}data/")]["reason"]["code"] == "folder_marker"
     assert pipeline.records(PROCESSED_PREFIX + folder) == {}
     assert _tag(dev, pipeline.upload_bucket, f"{folder}data/") == "rejected"
+
+
+def test_a_flood_of_uploads_saturates_the_processor_the_model_names(
+    dev: LocalCloud, pipeline: Pipeline, templates: dict[str, assertions.Template]
+) -> None:
+    """The capacity model of this template: the pipeline's first limit is the processor's event
+    source; at the ceiling the processor runs as many concurrent executions as its
+    MaximumConcurrency. Given a backlog, the emulator's pollers peak at exactly that, in batches
+    of at most the batch size, and every upload is processed once."""
+    model = capacity_of(templates["dev"], "EventPipeline")
+    assert model.first.name == "SQS event source concurrency (process)"
+    uploads, before = 30, len(dev.invocations)
+    marker = uuid.uuid4().hex[:8]
+
+    for index in range(uploads):
+        key = f"{pipeline.upload_prefix}capacity-{marker}/{index:03d}.csv"
+        dev.put_object(pipeline.upload_bucket, key, b"id,amount\n1,10.5\n2,20\n")
+    assert not dev.drain().exhausted
+
+    process = dev.resource("EventPipeline/Process/Resource", "AWS::Lambda::Function").physical_id
+    batches = [i for i in dev.invocations[before:] if i.function_name == process and i.source == "sqs"]
+    assert sum(len(batch.event["Records"]) for batch in batches) == uploads
+    assert max(len(batch.event["Records"]) for batch in batches) <= 10
+    assert not [batch for batch in batches if batch.failed]
+    assert peak_concurrency(dev, "EventPipeline/Queue") == round(model.concurrency["process"]) == 2

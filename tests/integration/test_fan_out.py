@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from aws_cdk import assertions
 
 from serverless_patterns.config import FanOutSettings
 from serverless_patterns.lambdas.fan_out import contract
@@ -38,6 +39,7 @@ from serverless_patterns.scenarios.fan_out import (
     table_records,
 )
 from serverless_patterns.stacks.stage import ServiceStage
+from tests.integration.capacity_shape import ItemWrites, capacity_of, peak_concurrency
 
 
 @pytest.fixture(scope="module")
@@ -426,3 +428,36 @@ def test_the_scheduled_sweeper_fails_a_job_stuck_past_its_deadline_by_itself(dev
     assert failed["status"] == "FAILED"
     assert "deadline exceeded" in failed["failure_reason"]
     assert ["it-stuck"] in [i.result["failed_jobs"] for i in sweeps]
+
+
+def test_a_flood_of_chunks_saturates_the_workers_the_model_names_and_spreads_over_the_shards(
+    dev: LocalCloud, app: FanOutApp, templates: dict[str, assertions.Template], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The capacity model of this template: FanOut's first limit is the workers' event source, where
+    the worker runs 10 concurrent executions at the ceiling and the master, aggregator and status
+    reader a fraction of one; the emulator's pollers, given a backlog, peak at exactly those 10.
+    The job's completions are counted in its shards (one count per chunk each), and the job item
+    takes 1 create + 1 watermark per 10 chunks queued + the shards' close attempts (each adds its
+    count, in the transaction that closes the shard, then tries the start) + 1 confirm + 1
+    completion: per shard, not per chunk (0.2: two per chunk)."""
+    model = capacity_of(templates["dev"], "FanOut")
+    assert model.first.name == "SQS event source concurrency (worker)"
+    assert max(busy for role, busy in model.concurrency.items() if role != "worker") < 1
+    writes = ItemWrites(monkeypatch)
+    chunks, job_id = 40, "it-capacity"
+
+    submit(dev, app, {"job_id": job_id, "items": numbered_items(chunks * app.chunk_size)})
+    assert not dev.drain().exhausted
+
+    status = job_status(dev, app, job_id)
+    assert (status["status"], status["completed_chunks"]) == ("SUCCEEDED", chunks)
+    assert peak_concurrency(dev, "FanOut/WorkQueue") == round(model.concurrency["worker"]) == 10
+    shards = int(job_item(dev, app, job_id)["completion_shards"]["N"])
+    assert shards == min(FanOutSettings().completion_shards, chunks)
+    for shard in range(shards):
+        counter = (app.table_name, contract.shard_partition_key(job_id, shard), contract.SHARD_SORT_KEY)
+        assert writes.updated(counter, "ADD completed ") == contract.shard_chunks(chunks, shards, shard)
+    job = (app.table_name, job_id, contract.JOB_SORT_KEY)
+    closes, starts = writes.updated(job, "ADD completed_chunks"), writes.updated(job, "SET #status = :aggregating")
+    assert shards <= closes == starts < chunks / 2
+    assert writes.writes[job] == 1 + chunks // 10 + closes + starts + 2

@@ -10,7 +10,8 @@ API Gateway proxies every path of the ``ApiBackend`` to one function (``/{proxy+
 * one error shape (``responses.ErrorBody`` with ``X-Request-Id``) for every refusal: an
   ``ApiError`` with its declared status, a validation failure as 422 listing the fields (never
   echoing the input), malformed JSON as 400, a path no route has as 404, a method the path does
-  not serve as 405 with ``Allow``, and anything unexpected as a 500 whose trace goes only to the
+  not serve as 405 with ``Allow``, DynamoDB throttling (after the SDK's retries, from any code under
+  a route) as 429 with ``Retry-After``, and anything unexpected as a 500 whose trace goes only to the
   logs;
 * CORS for the origins the construct sets (``CORS_ORIGINS``), on errors too;
 * structured logs with the request id as correlation id, EMF metrics with a cold-start metric,
@@ -33,7 +34,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 
-from serverless_patterns.lambdas.api_backend.errors import ApiError
+from serverless_patterns.lambdas.api_backend.errors import ApiError, StorageThrottledError
 from serverless_patterns.lambdas.api_backend.request_guard import RequestGuard, RequestLimits, RequestRefusedError
 from serverless_patterns.lambdas.api_backend.responses import error_response, validation_detail
 from serverless_patterns.lambdas.shared.observability import API_REQUEST_ID, logger, observed
@@ -49,9 +50,11 @@ LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 CORS_ALLOW_HEADERS = ("Idempotency-Key", "If-Match")
 """Request headers the pattern's helpers read, allowed from browsers."""
-CORS_EXPOSE_HEADERS = ("ETag", "Location", "Idempotent-Replayed", "X-Request-Id")
+CORS_EXPOSE_HEADERS = ("ETag", "Location", "Idempotent-Replayed", "X-Request-Id", "Retry-After")
 """Response headers the pattern's helpers send, readable by browsers."""
 CORS_MAX_AGE_SECONDS = 600
+THROTTLING_CODES = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"})
+"""What DynamoDB answers when an item, a partition or the table is past its throughput."""
 LIMITS_HEADING = "Limits, checked before any parsing, on every request that carries a body, whatever its method:\n"
 
 
@@ -145,7 +148,7 @@ class ApiApp:
         return error_response(status, message, request_id, detail=detail, headers=headers)
 
     def _domain_error(self, error: ApiError) -> Response[dict[str, Any]]:
-        return self._error(error.status, str(error))
+        return self._error(error.status, str(error), headers=error.headers or None)
 
     def _invalid_request(self, error: RequestValidationError) -> Response[dict[str, Any]]:
         problems = error.errors()
@@ -178,8 +181,17 @@ class ApiApp:
         return self._error(HTTPStatus.NOT_FOUND, "no such route")
 
     def _unexpected(self, error: Exception) -> Response[dict[str, Any]]:
+        if _throttled(error):  # the caller's cue to back off: a hot item's writes are capped per second
+            return self._domain_error(StorageThrottledError())
         logger.exception("unhandled error")  # the trace goes to the logs, never to the caller
         return self._error(HTTPStatus.INTERNAL_SERVER_ERROR, "internal error; quote the request id to support")
+
+
+def _throttled(error: Exception) -> bool:
+    """Whether ``error`` is an AWS SDK error for throughput (read without importing botocore)."""
+    response = getattr(error, "response", None)
+    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+    return code in THROTTLING_CODES
 
 
 def cors_config(

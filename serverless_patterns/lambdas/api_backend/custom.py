@@ -161,6 +161,7 @@ _EXPORTS = {
     "InvalidCursorError": "errors",
     "IdempotencyKeyReusedError": "errors",
     "RequestInProgressError": "errors",
+    "StorageThrottledError": "errors",
     "ApiModel": "wire",
     "InputModel": "wire",
     "ErrorBody": "wire",
@@ -205,6 +206,7 @@ if TYPE_CHECKING:
         PreconditionFailedError,
         PreconditionRequiredError,
         RequestInProgressError,
+        StorageThrottledError,
         VersionConflictError,
     )
     from serverless_patterns.lambdas.api_backend.idempotency import Created, IdempotentCreate
@@ -265,6 +267,7 @@ __all__ = [
     "PreconditionRequiredError",
     "RequestInProgressError",
     "RequestLimits",
+    "StorageThrottledError",
     "VersionConflictError",
     "VersionedRepository",
     "caller_principal",

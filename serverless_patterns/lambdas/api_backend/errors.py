@@ -14,6 +14,7 @@ a status that is not a 4xx ``HTTPStatus`` is a ``TypeError`` when the class is d
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any, ClassVar
 
@@ -34,6 +35,11 @@ class ApiError(Exception):
         if not isinstance(status, HTTPStatus) or not 400 <= status.value < 500:
             raise TypeError(f"{cls.__qualname__}.status must be a 4xx HTTPStatus, got {status!r}")
         ERROR_STATUS[cls] = status
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """Response headers the refusal carries besides the error shape's (none by default)."""
+        return {}
 
 
 class ItemNotFoundError(ApiError):
@@ -118,6 +124,21 @@ class RequestInProgressError(ApiError):
 
     def __init__(self) -> None:
         super().__init__("a request with this Idempotency-Key is in progress; retry later")
+
+
+class StorageThrottledError(ApiError):
+    """DynamoDB refused a request for throughput (a hot item past about 1,000 write units a second, or
+    the table's limit) after the SDK's own retries: the caller backs off (429, ``Retry-After``)."""
+
+    status = HTTPStatus.TOO_MANY_REQUESTS
+    retry_after_seconds = 1
+
+    def __init__(self) -> None:
+        super().__init__("too many requests for this item right now; retry after a short backoff")
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        return {"Retry-After": str(self.retry_after_seconds)}
 
 
 def _shown(key: str) -> str:

@@ -85,7 +85,9 @@ ERROR_DESCRIPTIONS: dict[HTTPStatus, str] = {
     "retry, or quote the request id.",
     HTTPStatus.UNAUTHORIZED: "Unauthorized (API Gateway, Cognito stages): no valid ID token.",
     HTTPStatus.FORBIDDEN: "Forbidden (API Gateway, IAM stages): no valid SigV4 signature, or not allowed.",
-    HTTPStatus.TOO_MANY_REQUESTS: "Too Many Requests (API Gateway): the stage's throttle; retry with backoff.",
+    HTTPStatus.TOO_MANY_REQUESTS: "Too Many Requests: the stage's throttle (API Gateway), or more writes to "
+    "one item than DynamoDB takes (about 1,000 write units a second per item); retry with backoff "
+    "(the service's own answer carries Retry-After).",
 }
 
 

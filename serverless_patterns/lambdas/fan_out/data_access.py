@@ -1,19 +1,19 @@
-"""The only module that talks to AWS: the jobs table, the work queue, the input bucket, the aggregator.
+"""The fan-out's AWS side: the jobs table, the work queue, the input bucket, the aggregator.
 
-Every write that decides something is conditional, so concurrent and repeated deliveries agree:
-a chunk is counted by one transaction (conditional put of its record + ADD to the job's counter),
-the job leaves RUNNING for AGGREGATING by one conditional update, and the job is SUCCEEDED or
-FAILED by conditional updates that name the state they leave. Clients are created once per
-container, on first use (``job_store()`` and friends are cached per name).
+This module, with ``chunk_store`` (chunks, completion shards, failures) and ``table`` (the
+plumbing) it builds on, is the only one that talks to AWS. Every write that decides something is
+conditional, so concurrent and repeated deliveries agree: a chunk is counted once by one
+transaction (conditional put of its record + ADD to its shard's counter), a complete shard adds to
+the job's count once, the job leaves RUNNING for AGGREGATING by one conditional update, and the job
+is SUCCEEDED or FAILED by conditional updates that name the state they leave. Clients are created
+once per container, on first use (``job_store()`` and friends are cached per name).
 """
 
 from __future__ import annotations
 
 import functools
 import json
-import random
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -23,20 +23,18 @@ from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
 from serverless_patterns.lambdas.fan_out import contract
-from serverless_patterns.lambdas.fan_out.errors import ChunkRejectedError, DispatchFailedError, InvalidJobError
+from serverless_patterns.lambdas.fan_out.chunk_store import ChunkStore, shard_puts
+from serverless_patterns.lambdas.fan_out.errors import DispatchFailedError, InvalidJobError
 from serverless_patterns.lambdas.fan_out.models import JobRecord, JobStatus, JsonObject, NewJob
+from serverless_patterns.lambdas.fan_out.table import CONDITION_FAILED, error_code, job_key, job_record
 from serverless_patterns.lambdas.shared.s3_objects import is_missing
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.service_resource import DynamoDBServiceResource
     from mypy_boto3_lambda.client import LambdaClient
     from mypy_boto3_s3.client import S3Client
     from mypy_boto3_sqs.client import SQSClient
     from mypy_boto3_sqs.type_defs import SendMessageBatchRequestEntryTypeDef
 
-CONDITION_FAILED = "ConditionalCheckFailed"
-TRANSACTION_CONFLICT = "TransactionConflict"
-TRANSACTION_ATTEMPTS = 5
 SQS_MAX_BATCH_ENTRIES = 10
 SQS_MAX_BATCH_BYTES = 262_144
 SQS_SEND_ATTEMPTS = 3
@@ -52,77 +50,58 @@ class AggregationStart:
     job: JobRecord | None
 
 
-def _job_key(job_id: str) -> dict[str, str]:
-    return {contract.PARTITION_KEY: job_id, contract.SORT_KEY: contract.JOB_SORT_KEY}
-
-
-def _chunk_key(job_id: str, chunk_index: int) -> dict[str, str]:
-    return {contract.PARTITION_KEY: job_id, contract.SORT_KEY: contract.chunk_sort_key(chunk_index)}
-
-
-def _job_record(item: Mapping[str, Any]) -> JobRecord:
-    return JobRecord.model_validate({**item, "job_id": item[contract.PARTITION_KEY]})
-
-
-def _error_code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
-
-
-def _cancellation_codes(error: ClientError) -> list[str]:
-    reasons = error.response.get("CancellationReasons", [])
-    return [str(reason.get("Code") or "None") for reason in reasons]
-
-
-class JobStore:
-    """Jobs, chunk records and failure records in the jobs table."""
-
-    def __init__(
-        self,
-        table_name: str,
-        *,
-        resource: DynamoDBServiceResource | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self._resource = resource or boto3.resource("dynamodb")
-        self._table = self._resource.Table(table_name)
-        self._client = self._resource.meta.client
-        self._sleep = sleep
-        self.table_name = table_name
+class JobStore(ChunkStore):
+    """Jobs, their dispatch and aggregation, and (``ChunkStore``) their chunks, shards and failures."""
 
     # --- the job item -------------------------------------------------------------------------
 
     def create_job(self, job: NewJob) -> bool:
-        """Record a new RUNNING job; False if a job with this id already exists."""
+        """Record a new RUNNING job (and its completion shards, in the same transaction); False if a job
+        with this id already exists."""
+        item: dict[str, Any] = {
+            **job_key(job.job_id),
+            "status": JobStatus.RUNNING.value,
+            "total_items": job.total_items,
+            "total_chunks": job.total_chunks,
+            "chunk_size": job.chunk_size,
+            "completion_shards": job.completion_shards,
+            "completed_chunks": 0,
+            "dispatched_chunks": 0,
+            "dispatch_lease_until": job.dispatch_lease_until,
+            "request_digest": job.request_digest,
+            "created_at": job.created_at,
+            "updated_at": job.created_at,
+            contract.DEADLINE_ATTRIBUTE: job.deadline_at,
+            contract.OPEN_JOBS_KEY: contract.OPEN_JOBS_VALUE,
+            contract.TTL_ATTRIBUTE: job.expires_at,
+        }
+        condition = "attribute_not_exists(pk)"
+        if job.completion_shards:
+            put = {"TableName": self.table_name, "Item": item, "ConditionExpression": condition}
+            return not self._transact([{"Put": put}, *shard_puts(self.table_name, job)])
         try:
-            self._table.put_item(
-                Item={
-                    **_job_key(job.job_id),
-                    "status": JobStatus.RUNNING.value,
-                    "total_items": job.total_items,
-                    "total_chunks": job.total_chunks,
-                    "chunk_size": job.chunk_size,
-                    "completed_chunks": 0,
-                    "dispatched_chunks": 0,
-                    "dispatch_lease_until": job.dispatch_lease_until,
-                    "request_digest": job.request_digest,
-                    "created_at": job.created_at,
-                    "updated_at": job.created_at,
-                    contract.DEADLINE_ATTRIBUTE: job.deadline_at,
-                    contract.OPEN_JOBS_KEY: contract.OPEN_JOBS_VALUE,
-                    contract.TTL_ATTRIBUTE: job.expires_at,
-                },
-                ConditionExpression="attribute_not_exists(pk)",
-            )
+            self._table.put_item(Item=item, ConditionExpression=condition)
         except ClientError as error:
-            if _error_code(error) == f"{CONDITION_FAILED}Exception":
+            if error_code(error) == f"{CONDITION_FAILED}Exception":
                 return False
             raise
         return True
 
     def get_job(self, job_id: str) -> JobRecord | None:
-        """The job as it is now (strongly consistent), or None."""
-        item = self._table.get_item(Key=_job_key(job_id), ConsistentRead=True).get("Item")
-        return _job_record(item) if item else None
+        """The job as it is now (strongly consistent), or None.
+
+        While a sharded job runs (or is FAILED), ``completed_chunks`` also counts the chunks of the
+        shards not closed yet (read after the job item, so it may lag a closing shard, never lead).
+        """
+        item = self._get(job_key(job_id))
+        if item is None:
+            return None
+        job = job_record(item)
+        open_job = job.status in (JobStatus.RUNNING, JobStatus.FAILED)
+        if job.completion_shards and open_job and job.completed_chunks < job.total_chunks:
+            pending = self.open_shard_progress(job_id, job.completion_shards)
+            job = job.model_copy(update={"completed_chunks": job.completed_chunks + pending})
+        return job
 
     def fail_job(
         self, job_id: str, *, reason: str, now_iso: str, from_status: JobStatus, deadline_before: int | None = None
@@ -139,7 +118,7 @@ class JobStore:
             condition += f" AND {contract.DEADLINE_ATTRIBUTE} < :deadline"
             values[":deadline"] = deadline_before
         updated, _ = self._update_job(
-            Key=_job_key(job_id),
+            Key=job_key(job_id),
             UpdateExpression=(
                 "SET #status = :failed, failure_reason = :reason, finished_at = :now, updated_at = :now "
                 f"REMOVE {contract.OPEN_JOBS_KEY}"
@@ -155,7 +134,7 @@ class JobStore:
     def advance_dispatch(self, job_id: str, dispatched: int, *, now_iso: str, done: bool) -> None:
         """Move the dispatch watermark up to ``dispatched`` (never down); ``done`` releases the lease."""
         self._update_job(
-            Key=_job_key(job_id),
+            Key=job_key(job_id),
             UpdateExpression="SET dispatched_chunks = :n, updated_at = :now"
             + (" REMOVE dispatch_lease_until" if done else ""),
             ConditionExpression="dispatched_chunks < :n",
@@ -168,7 +147,7 @@ class JobStore:
         Only a RUNNING job still at watermark ``dispatched`` and with no live lease can be claimed.
         """
         claimed, _ = self._update_job(
-            Key=_job_key(job_id),
+            Key=job_key(job_id),
             UpdateExpression="SET dispatch_lease_until = :until",
             ConditionExpression=(
                 "#status = :running AND dispatched_chunks = :dispatched AND dispatched_chunks < total_chunks "
@@ -186,159 +165,7 @@ class JobStore:
 
     def release_dispatch(self, job_id: str) -> None:
         """Give up the dispatch lease (after a failure), so a resubmission can resume at once."""
-        self._update_job(Key=_job_key(job_id), UpdateExpression="REMOVE dispatch_lease_until")
-
-    # --- chunks -------------------------------------------------------------------------------
-
-    def chunk_recorded(self, job_id: str, chunk_index: int) -> bool:
-        """Whether the chunk's result is already recorded (a repeated delivery need not redo the work)."""
-        response = self._table.get_item(
-            Key=_chunk_key(job_id, chunk_index), ConsistentRead=True, ProjectionExpression=contract.SORT_KEY
-        )
-        return "Item" in response
-
-    def record_chunk(
-        self, job_id: str, chunk_index: int, *, result: JsonObject, item_count: int, now_iso: str, expires_at: int
-    ) -> bool:
-        """Store the chunk's result and count it, atomically; False if it was already recorded.
-
-        Raises ``ChunkRejectedError`` when the job does not exist or has no such chunk.
-        """
-        codes = self._transact(
-            [
-                {
-                    "Put": {
-                        "TableName": self.table_name,
-                        "Item": {
-                            **_chunk_key(job_id, chunk_index),
-                            "result": result,
-                            "item_count": item_count,
-                            "recorded_at": now_iso,
-                            contract.TTL_ATTRIBUTE: expires_at,
-                        },
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                },
-                {
-                    "Update": {
-                        "TableName": self.table_name,
-                        "Key": _job_key(job_id),
-                        # A redriven chunk that completes is no longer a failed one.
-                        "UpdateExpression": "ADD completed_chunks :one SET updated_at = :now "
-                        "DELETE failed_chunks :indexes",
-                        "ConditionExpression": "total_chunks > :index AND completed_chunks < total_chunks",
-                        "ExpressionAttributeValues": {
-                            ":one": 1,
-                            ":now": now_iso,
-                            ":index": chunk_index,
-                            ":indexes": {chunk_index},
-                        },
-                    }
-                },
-            ]
-        )
-        if not codes:
-            return True
-        if codes[0] == CONDITION_FAILED:
-            return False
-        raise ChunkRejectedError(f"job {job_id!r} does not exist or has no chunk {chunk_index}")
-
-    def record_chunk_failure(
-        self, job_id: str, chunk_index: int, *, reason: str, attempts: int, now_iso: str, expires_at: int
-    ) -> bool:
-        """Record that the chunk exhausted its retries and fail the job with the first such reason.
-
-        Atomic with a check that the chunk was not completed meanwhile by another delivery; False
-        when it was, or when the job is gone or already past running.
-        """
-        codes = self._transact(
-            [
-                {
-                    "ConditionCheck": {
-                        "TableName": self.table_name,
-                        "Key": _chunk_key(job_id, chunk_index),
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                },
-                {
-                    "Put": {
-                        "TableName": self.table_name,
-                        "Item": {
-                            contract.PARTITION_KEY: job_id,
-                            contract.SORT_KEY: contract.failure_sort_key(chunk_index),
-                            "reason": reason,
-                            "attempts": attempts,
-                            "recorded_at": now_iso,
-                            contract.TTL_ATTRIBUTE: expires_at,
-                        },
-                    }
-                },
-                {
-                    "Update": {
-                        "TableName": self.table_name,
-                        "Key": _job_key(job_id),
-                        "UpdateExpression": (
-                            "SET #status = :failed, failure_reason = if_not_exists(failure_reason, :reason), "
-                            "finished_at = if_not_exists(finished_at, :now), updated_at = :now "
-                            f"ADD failed_chunks :index REMOVE {contract.OPEN_JOBS_KEY}"
-                        ),
-                        "ConditionExpression": "#status IN (:running, :failed)",
-                        "ExpressionAttributeNames": {"#status": "status"},
-                        "ExpressionAttributeValues": {
-                            ":failed": JobStatus.FAILED.value,
-                            ":running": JobStatus.RUNNING.value,
-                            ":reason": reason,
-                            ":now": now_iso,
-                            ":index": {chunk_index},
-                        },
-                    }
-                },
-            ]
-        )
-        return not codes
-
-    def chunk_failure_reason(self, job_id: str, chunk_index: int) -> str | None:
-        """The reason recorded when the chunk exhausted its retries, if it did."""
-        item = self._table.get_item(
-            Key={contract.PARTITION_KEY: job_id, contract.SORT_KEY: contract.failure_sort_key(chunk_index)},
-            ConsistentRead=True,
-        ).get("Item")
-        return str(item["reason"]) if item else None
-
-    def set_failure_reason(self, job_id: str, *, reason: str, chunk_index: int, now_iso: str) -> bool:
-        """Name ``chunk_index``'s failure as the job's reason, if the job is FAILED and that chunk still is."""
-        updated, _ = self._update_job(
-            Key=_job_key(job_id),
-            UpdateExpression="SET failure_reason = :reason, updated_at = :now",
-            ConditionExpression="#status = :failed AND contains(failed_chunks, :index)",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={
-                ":failed": JobStatus.FAILED.value,
-                ":reason": reason,
-                ":index": chunk_index,
-                ":now": now_iso,
-            },
-        )
-        return updated
-
-    def chunk_results(self, job_id: str) -> list[tuple[int, JsonObject]]:
-        """Every recorded chunk's ``(index, result)``, read consistently, in chunk order."""
-        results: list[tuple[int, JsonObject]] = []
-        query: dict[str, Any] = {
-            "KeyConditionExpression": Key(contract.PARTITION_KEY).eq(job_id)
-            & Key(contract.SORT_KEY).begins_with(contract.CHUNK_PREFIX),
-            "ConsistentRead": True,
-            "ProjectionExpression": "sk, #result",
-            "ExpressionAttributeNames": {"#result": "result"},
-        }
-        while True:
-            page = self._table.query(**query)
-            for item in page.get("Items", []):
-                index = int(str(item[contract.SORT_KEY]).removeprefix(contract.CHUNK_PREFIX))
-                results.append((index, dict(item["result"])))  # type: ignore[arg-type]
-            if "LastEvaluatedKey" not in page:
-                return results
-            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        self._update_job(Key=job_key(job_id), UpdateExpression="REMOVE dispatch_lease_until")
 
     # --- aggregation --------------------------------------------------------------------------
 
@@ -352,7 +179,7 @@ class JobStore:
         a redelivery of that chunk can finish the hand-over if the winner crashed.
         """
         started, old = self._update_job(
-            Key=_job_key(job_id),
+            Key=job_key(job_id),
             UpdateExpression=(
                 "SET #status = :aggregating, aggregation_trigger = :index, aggregation_claimed_at = :now, "
                 f"{contract.DEADLINE_ATTRIBUTE} = :deadline, {contract.OPEN_JOBS_KEY} = :open, "
@@ -379,12 +206,12 @@ class JobStore:
         if started:
             return AggregationStart(started=True, job=None)
         item = {name: _DESERIALIZER.deserialize(value) for name, value in old.items()}
-        return AggregationStart(started=False, job=_job_record(item) if item else None)
+        return AggregationStart(started=False, job=job_record(item) if item else None)
 
     def reclaim_aggregation(self, job_id: str, chunk_index: int, *, now: int, claimed_before: int) -> bool:
         """Take over the hand-over to the aggregator from a winner that did not confirm it in time."""
         updated, _ = self._update_job(
-            Key=_job_key(job_id),
+            Key=job_key(job_id),
             UpdateExpression="SET aggregation_claimed_at = :now",
             ConditionExpression=(
                 "#status = :aggregating AND aggregation_trigger = :index "
@@ -403,7 +230,7 @@ class JobStore:
     def confirm_aggregation_dispatched(self, job_id: str) -> None:
         """Note that the aggregator was invoked, so no redelivery invokes it again."""
         self._update_job(
-            Key=_job_key(job_id),
+            Key=job_key(job_id),
             UpdateExpression="SET aggregation_dispatched = :true",
             ExpressionAttributeValues={":true": True},
         )
@@ -411,7 +238,7 @@ class JobStore:
     def complete_job(self, job_id: str, *, result: JsonObject, now_iso: str) -> bool:
         """AGGREGATING -> SUCCEEDED with ``result``; False if the job is not aggregating any more."""
         updated, _ = self._update_job(
-            Key=_job_key(job_id),
+            Key=job_key(job_id),
             UpdateExpression=(
                 "SET #status = :succeeded, #result = :result, finished_at = :now, updated_at = :now "
                 f"REMOVE {contract.OPEN_JOBS_KEY}"
@@ -443,54 +270,6 @@ class JobStore:
             if "LastEvaluatedKey" not in page:
                 return job_ids
             query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-    # --- plumbing -----------------------------------------------------------------------------
-
-    def _update_job(self, **request: Any) -> tuple[bool, Mapping[str, Any]]:
-        """``update_item`` on the (hot) job item: ``(True, {})``, or ``(False, old item)`` if its condition failed.
-
-        A single-item write to an item inside another worker's transaction fails with
-        TransactionConflictException (botocore does not retry it): retried with jittered backoff.
-        """
-        for attempt in range(1, TRANSACTION_ATTEMPTS + 1):
-            try:
-                self._table.update_item(**request)
-            except ClientError as error:
-                code = _error_code(error)
-                if code == f"{CONDITION_FAILED}Exception":
-                    old: Mapping[str, Any] = error.response.get("Item") or {}  # type: ignore[assignment]
-                    return False, old
-                if code == f"{TRANSACTION_CONFLICT}Exception" and attempt < TRANSACTION_ATTEMPTS:
-                    self._backoff(attempt)
-                    continue
-                raise
-            return True, {}
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _backoff(self, attempt: int) -> None:
-        self._sleep(random.uniform(0, 0.05 * 2**attempt))
-
-    def _transact(self, items: list[dict[str, Any]]) -> list[str]:
-        """Run a transaction; [] on success, else each item's cancellation code.
-
-        Transactions touching the (hot) job item conflict with each other now and then: those
-        are retried with jittered backoff, since every item in them is conditional.
-        """
-        for attempt in range(1, TRANSACTION_ATTEMPTS + 1):
-            try:
-                self._client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
-            except ClientError as error:
-                if _error_code(error) != "TransactionCanceledException":
-                    raise
-                codes = _cancellation_codes(error)
-                if TRANSACTION_CONFLICT in codes and attempt < TRANSACTION_ATTEMPTS:
-                    self._backoff(attempt)
-                    continue
-                if TRANSACTION_CONFLICT in codes:
-                    raise
-                return codes
-            return []
-        raise AssertionError("unreachable")  # pragma: no cover
 
 
 class ChunkQueue:
@@ -558,7 +337,7 @@ class ItemsObjectReader:
                 else self._client.get_object(Bucket=self.bucket, Key=key)
             )
         except ClientError as error:
-            if _error_code(error) == "InvalidArgument" or is_missing(self._client, error, self.bucket, key):
+            if error_code(error) == "InvalidArgument" or is_missing(self._client, error, self.bucket, key):
                 raise InvalidJobError(f"the items object {location} does not exist") from error
             raise
         body = response["Body"]

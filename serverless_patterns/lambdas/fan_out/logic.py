@@ -1,22 +1,36 @@
 """The job lifecycle after submission (``submission``): process a chunk, fail a chunk, aggregate, sweep, status.
 
-Race-free fan-in, unlike the seed's ``allChunksComplete`` check:
+Race-free fan-in, unlike the seed's ``allChunksComplete`` check, and without a hot item:
 
 1. A chunk counts once: its result is stored by a conditional put in the same transaction that
-   adds 1 to the job's ``completed_chunks``. A repeated delivery finds the record and counts nothing.
-2. Whoever delivers a chunk then tries ``completed_chunks = total_chunks AND status = RUNNING ->
-   AGGREGATING``: a conditional update, so exactly one delivery ever wins, whatever the interleaving.
-   Repeated deliveries try again, so a worker that crashed between its transaction and this step
-   is covered by the redelivery of its message.
-3. The winner invokes the aggregator and confirms it on the job. If the winner dies in between,
+   adds 1 to the counter of its *completion shard* (chunk ``i`` of a job with S shards counts in
+   shard ``i % S``; the record and the counter share the shard's own partition, ``chunk_store``).
+   A repeated delivery finds the record and counts nothing.
+2. Whoever delivers a chunk then reads its shard. Once the shard has counted all its chunks, the
+   delivery *closes* it: one transaction marks the shard closed (conditional on it being complete
+   and not closed) and adds the shard's chunk count to the job's ``completed_chunks``, so exactly
+   one delivery closes each shard and the job item takes S writes per job instead of one per chunk.
+3. Every delivery of a chunk whose shard is closed tries ``completed_chunks = total_chunks AND
+   status = RUNNING -> AGGREGATING``: a conditional update, so exactly one delivery ever wins,
+   whatever the interleaving (the delivery that closes the last shard always tries after its
+   close, so someone wins). Repeated deliveries try again, so a worker that crashed between any
+   two of these steps is covered by the redelivery of its message.
+4. The winner invokes the aggregator and confirms it on the job. If the winner dies in between,
    the redelivery of the winning chunk (and only that chunk) re-invokes it once the claim is older
    than a worker's timeout. Without crashes the aggregator is invoked exactly once; with one it
    may run twice, and it is idempotent (its final write is conditional on AGGREGATING).
 
-A chunk that exhausted its retries fails its job (``failed_chunks``, ``failure_reason``). When a
-redrive completes it, the same transaction that counts it removes it from ``failed_chunks``; if
-the job stays FAILED for another chunk, its ``failure_reason`` is then set to that chunk's reason
-(conditional on that chunk still being failed), so the failure fields name only failed chunks.
+A job with S = 0 (the jobs of 0.2, or ``completion_shards=0``) counts each chunk on the job item in
+step 1 and goes straight to step 3: simpler, but every chunk writes the one job item, which
+DynamoDB allows about 1,000 times a second (``python -m serverless_patterns.capacity`` shows where
+that binds).
+
+A chunk that exhausted its retries fails its job (``failed_chunks``, ``failure_reason``) and, with
+shards, is noted on its shard. When a redrive completes it, it leaves ``failed_chunks`` (in the
+counting transaction without shards; with shards, by the delivery that completes it, which finds
+it noted on its shard); if the job stays FAILED for another chunk, its ``failure_reason`` is then
+set to that chunk's reason (conditional on that chunk still being failed), so the failure fields
+name only failed chunks.
 """
 
 from __future__ import annotations
@@ -28,7 +42,9 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from serverless_patterns.lambdas.fan_out import contract
 from serverless_patterns.lambdas.fan_out.errors import (
+    ChunkRejectedError,
     IncompleteJobError,
     ItemRejectedError,
     JobNotFoundError,
@@ -84,8 +100,8 @@ def process_chunk(
     processor: ChunkProcessor = summarize_chunk,
 ) -> ChunkOutcome:
     """Process one delivery of a chunk: count it once, and start aggregation if it completes the job."""
-    duplicate = store.chunk_recorded(message.job_id, message.chunk_index)
-    repaired_job: list[JobRecord] = []
+    shards = message.completion_shards
+    duplicate = store.chunk_recorded(message.job_id, message.chunk_index, shards)
     if not duplicate:
         result = processor(message.items, message.first_item, parallelism)
         duplicate = not store.record_chunk(
@@ -95,20 +111,53 @@ def process_chunk(
             item_count=len(message.items),
             now_iso=iso(clock()),
             expires_at=message.expires_at,
+            shards=shards,
         )
-    started = start_aggregation_if_complete(
-        message.job_id,
-        message.chunk_index,
-        store=store,
-        trigger=trigger,
-        deadline_seconds=deadline_seconds,
-        claim_seconds=claim_seconds,
-        clock=clock,
-        seen=None if duplicate else repaired_job.append,
-    )
+    repaired_job: list[JobRecord] = []
+    if shards and not _close_shard(message, store=store, clock=clock, repaired=repaired_job.append):
+        started = False
+    else:
+        started = start_aggregation_if_complete(
+            message.job_id,
+            message.chunk_index,
+            store=store,
+            trigger=trigger,
+            deadline_seconds=deadline_seconds,
+            claim_seconds=claim_seconds,
+            clock=clock,
+            # Without shards, the counting transaction cleared the chunk from the failed ones: look.
+            seen=repaired_job.append if not (shards or duplicate) else None,
+        )
     if repaired_job and repaired_job[0].status is JobStatus.FAILED:
         refresh_failure_reason(repaired_job[0], store=store, clock=clock)
     return ChunkOutcome(duplicate=duplicate, aggregation_started=started)
+
+
+def _close_shard(
+    message: ChunkMessage, *, store: JobStore, clock: Clock, repaired: Callable[[JobRecord], None]
+) -> bool:
+    """Step 2 of the fan-in for the chunk's shard: True once the shard is closed (by anyone).
+
+    Also clears the chunk from the job's failed chunks if it had exhausted its retries before (a
+    redrive completed it): ``repaired`` is shown the job as it is then.
+    """
+    shard = contract.completion_shard(message.chunk_index, message.completion_shards)
+    state = store.shard_state(message.job_id, shard)
+    if state is None:
+        raise ChunkRejectedError(f"job {message.job_id!r} has no completion shard {shard}")
+    if message.chunk_index in state.failed_chunks:
+        job = store.clear_chunk_failure(
+            message.job_id, message.chunk_index, shards=message.completion_shards, now_iso=iso(clock())
+        )
+        if job is not None:
+            repaired(job)
+    if state.closed:
+        return True
+    if not state.complete:
+        return False
+    # Whoever wins the close, the shard is closed now: the loser goes on to try the job's transition too.
+    store.close_shard(message.job_id, shard, chunks=state.expected, now_iso=iso(clock()))
+    return True
 
 
 def refresh_failure_reason(job: JobRecord, *, store: JobStore, clock: Clock = time.time) -> None:
@@ -185,6 +234,7 @@ def fail_chunk(
         attempts=attempts,
         now_iso=iso(clock()),
         expires_at=message.expires_at,
+        shards=message.completion_shards,
     )
 
 
@@ -214,7 +264,7 @@ def aggregate_job(
         return AggregationOutcome.ALREADY_SUCCEEDED
     if job.status is not JobStatus.AGGREGATING:
         return AggregationOutcome.NOT_AGGREGATING
-    results = store.chunk_results(job_id)
+    results = store.chunk_results(job_id, job.completion_shards)
     if len(results) != job.total_chunks:
         raise IncompleteJobError(f"job {job_id!r} has {len(results)} chunk results of {job.total_chunks}")
     result = combiner([chunk_result for _, chunk_result in results])

@@ -34,6 +34,7 @@ def _limits(settings: MasterSettings) -> submission.JobLimits:
         max_source_bytes=settings.max_source_bytes,
         deadline_seconds=settings.job_deadline_seconds,
         retention_seconds=settings.job_retention_days * SECONDS_PER_DAY,
+        completion_shards=settings.completion_shards,
     )
 
 

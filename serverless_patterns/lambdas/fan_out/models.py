@@ -10,6 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_validator
 
+from serverless_patterns.lambdas.fan_out.contract import MAX_COMPLETION_SHARDS
+
 JOB_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 
 JsonObject = dict[str, Any]
@@ -39,6 +41,13 @@ class MasterSettings(BaseModel):
     max_source_bytes: int = Field(alias="MAX_SOURCE_BYTES", ge=1)
     job_deadline_seconds: int = Field(alias="JOB_DEADLINE_SECONDS", ge=1)
     job_retention_days: int = Field(alias="JOB_RETENTION_DAYS", ge=1)
+    completion_shards: int = Field(
+        default=0,
+        alias="COMPLETION_SHARDS",
+        ge=0,
+        le=MAX_COMPLETION_SHARDS,
+        description="Shards a job's completions are counted in (0: on the job item, as in 0.2)",
+    )
 
 
 class WorkerSettings(BaseModel):
@@ -115,6 +124,12 @@ class ChunkMessage(BaseModel):
     first_item: int = Field(ge=0, description="Position of the chunk's first item in the job")
     expires_at: int = Field(ge=0, description="Epoch seconds after which the table's TTL removes the records")
     items: list[JsonObject] = Field(min_length=1)
+    completion_shards: int = Field(
+        default=0,
+        ge=0,
+        le=MAX_COMPLETION_SHARDS,
+        description="The job's completion shards (0, or absent in messages of 0.2: counted on the job item)",
+    )
 
 
 # --- records ----------------------------------------------------------------------------------
@@ -145,6 +160,7 @@ class JobRecord(BaseModel):
     aggregation_trigger: int | None = None
     aggregation_claimed_at: int | None = None
     aggregation_dispatched: bool = False
+    completion_shards: int = Field(default=0, description="0: completions counted on the job item itself")
 
     @model_validator(mode="before")
     @classmethod
@@ -175,6 +191,23 @@ class NewJob:
     deadline_at: int
     expires_at: int
     dispatch_lease_until: int
+    completion_shards: int = 0
+
+
+@dataclass(frozen=True)
+class ShardState:
+    """One completion shard of a job: the chunks it counts, how many are recorded, whether it was
+    added to the job's count (``closed``), and which of its chunks exhausted their retries."""
+
+    expected: int
+    completed: int
+    closed: bool
+    failed_chunks: frozenset[int]
+
+    @property
+    def complete(self) -> bool:
+        """Every chunk of the shard is recorded."""
+        return self.completed >= self.expected
 
 
 # --- responses --------------------------------------------------------------------------------

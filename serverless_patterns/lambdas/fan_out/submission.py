@@ -64,6 +64,12 @@ class JobLimits:
     max_source_bytes: int
     deadline_seconds: int
     retention_seconds: int
+    completion_shards: int = 0
+
+
+def shards_for(total_chunks: int, completion_shards: int) -> int:
+    """The completion shards of a job of ``total_chunks``: the configured number, at most one per chunk."""
+    return min(completion_shards, total_chunks)
 
 
 def parse_items_object(body: bytes) -> list[JsonObject]:
@@ -102,7 +108,9 @@ def parse_items_object(body: bytes) -> list[JsonObject]:
     return items
 
 
-def plan_chunks(job_id: str, items: Sequence[JsonObject], *, chunk_size: int, expires_at: int) -> list[ChunkMessage]:
+def plan_chunks(
+    job_id: str, items: Sequence[JsonObject], *, chunk_size: int, expires_at: int, completion_shards: int = 0
+) -> list[ChunkMessage]:
     """The job's items split into chunk messages of ``chunk_size`` (the last may be smaller)."""
     return [
         ChunkMessage(
@@ -111,6 +119,7 @@ def plan_chunks(job_id: str, items: Sequence[JsonObject], *, chunk_size: int, ex
             first_item=start,
             expires_at=expires_at,
             items=list(items[start : start + chunk_size]),
+            completion_shards=completion_shards,
         )
         for index, start in enumerate(range(0, len(items), chunk_size))
     ]
@@ -142,12 +151,14 @@ def submit_job(
     items = _items(request, reader, limits)
     now = clock()
     expires_at = int(now + limits.retention_seconds)
-    bodies = _chunk_bodies(job_id, items, chunk_size=limits.chunk_size, expires_at=expires_at)
+    shards = shards_for(math.ceil(len(items) / limits.chunk_size), limits.completion_shards)
+    bodies = _chunk_bodies(job_id, items, chunk_size=limits.chunk_size, expires_at=expires_at, completion_shards=shards)
     digest = request_digest(items)
     job = NewJob(
         job_id=job_id,
         total_items=len(items),
         total_chunks=len(bodies),
+        completion_shards=shards,
         chunk_size=limits.chunk_size,
         request_digest=digest,
         created_at=iso(now),
@@ -193,9 +204,13 @@ def _items(request: JobRequest, reader: ItemsObjectReader, limits: JobLimits) ->
     return items
 
 
-def _chunk_bodies(job_id: str, items: Sequence[JsonObject], *, chunk_size: int, expires_at: int) -> list[str]:
+def _chunk_bodies(
+    job_id: str, items: Sequence[JsonObject], *, chunk_size: int, expires_at: int, completion_shards: int
+) -> list[str]:
     """The queue messages of the job's chunks, in order; ``InvalidJobError`` if one is too large for SQS."""
-    chunks = plan_chunks(job_id, items, chunk_size=chunk_size, expires_at=expires_at)
+    chunks = plan_chunks(
+        job_id, items, chunk_size=chunk_size, expires_at=expires_at, completion_shards=completion_shards
+    )
     bodies = [chunk.model_dump_json() for chunk in chunks]
     oversized = [
         f"chunk {chunk.chunk_index} (items {chunk.first_item}..{chunk.first_item + len(chunk.items) - 1}) "
@@ -229,7 +244,13 @@ def _resume(
     ):
         return 0  # its dispatcher is still at work, or another resubmission took over
     chunk_size = job.chunk_size or math.ceil(job.total_items / job.total_chunks)
-    bodies = _chunk_bodies(job.job_id, items, chunk_size=chunk_size, expires_at=job.expires_at or int(now))
+    bodies = _chunk_bodies(
+        job.job_id,
+        items,
+        chunk_size=chunk_size,
+        expires_at=job.expires_at or int(now),
+        completion_shards=job.completion_shards,
+    )
     if len(bodies) != job.total_chunks:  # the same digest cannot plan differently; refuse to guess
         store.release_dispatch(job.job_id)
         raise JobConflictError(job.job_id)

@@ -311,3 +311,22 @@ def needs(
         if need not in result:
             result.append(need)
     return result
+
+
+# Request parameters that become condition keys of the request (the service's own keys).
+_REQUEST_KEYS: dict[tuple[str, str], dict[str, str]] = {
+    ("s3", operation): {"Prefix": "s3:prefix", "Delimiter": "s3:delimiter", "MaxKeys": "s3:max-keys"}
+    for operation in ("ListObjects", "ListObjectsV2", "ListObjectVersions")
+}
+
+
+def request_condition_keys(prefix: str, operation: str, params: Mapping[str, Any]) -> dict[str, str]:
+    """The condition keys ``operation``'s parameters set (lower case), e.g. a listing's ``s3:prefix``.
+
+    A key the request does not carry is absent, as on AWS: a listing without ``Prefix`` does not
+    satisfy a grant conditioned on a folder.
+    """
+    keys = _REQUEST_KEYS.get((prefix, operation))
+    if keys is None:
+        return {}
+    return {key: str(params[name]) for name, key in keys.items() if name in params}

@@ -195,7 +195,7 @@ class Enforcer:
 
     # -- decisions ----------------------------------------------------------------------------
 
-    def _context(self, caller: Caller, via: str | None) -> dict[str, str]:
+    def _context(self, caller: Caller, via: str | None, request: Mapping[str, str] | None = None) -> dict[str, str]:
         now = time.time()
         context = {
             "aws:securetransport": "true",
@@ -219,21 +219,29 @@ class Enforcer:
         if via:
             context["kms:viaservice"] = f"{via}.{self.store.region}.amazonaws.com"
             context["kms:calleraccount"] = self.store.account
-        return context
+        return context | dict(request or {})
 
     def decide(
-        self, caller: Caller, action: str, resource: str, *, via: str | None = None, for_owner: bool = False
+        self,
+        caller: Caller,
+        action: str,
+        resource: str,
+        *,
+        via: str | None = None,
+        for_owner: bool = False,
+        request: Mapping[str, str] | None = None,
     ) -> tuple[bool, str, list[Statement]]:
         """``(allowed, why not, the statements that allowed it)`` for one action on one resource.
 
         ``for_owner``: a service acting for the resource owner's account (CloudWatch publishing an
-        alarm to a topic of its account) needs no allow, only no explicit deny.
+        alarm to a topic of its account) needs no allow, only no explicit deny. ``request``: the
+        condition keys the request itself carries (``s3:prefix`` of a listing), lower case.
         """
         role = self.store.roles.get(caller.role_arn or "")
         identity = role.statements if role else []
         if caller.role_arn and role is None:
             return False, f"the role {caller.role_arn} is not deployed", []
-        context = self._context(caller, via)
+        context = self._context(caller, via, request)
         principal = caller.principal
         mine = evaluate(identity, principal, action, resource, context)
         key_policy = self.store.key_policies.get(resource) if action.startswith("kms:") else None
@@ -265,18 +273,27 @@ class Enforcer:
         operation: str,
         via: str | None = None,
         for_owner: bool = False,
+        request: Mapping[str, str] | None = None,
+        record: bool = True,
     ) -> Denial | None:
-        """Decide, record the use or the denial; return the denial, if any."""
+        """Decide, record the use or the denial; return the denial, if any.
+
+        ``record=False``: a refusal the caller is meant to handle (S3's 403 for a missing key to a
+        caller that may list only some prefixes) is returned but not reported as a denial.
+        """
         if action in catalog.UNAUTHORIZED:
             return None
-        allowed, reason, statements = self.decide(caller, action, resource, via=via, for_owner=for_owner)
+        allowed, reason, statements = self.decide(
+            caller, action, resource, via=via, for_owner=for_owner, request=request
+        )
         with self._lock:
             if allowed:
                 for statement in statements:
                     self.uses.setdefault((statement.source, action, resource), Use(statement, action, resource))
                 return None
             denial = Denial(caller.label, caller.principal.identifier, action, resource, reason, operation, time.time())
-            self.denials.append(denial)
+            if record:
+                self.denials.append(denial)
             return denial
 
     def require(self, caller: Caller, action: str, resource: str, *, operation: str, via: str | None = None) -> None:
@@ -294,14 +311,22 @@ class Enforcer:
         ):
             if not self.resolver.exists(need.resource):
                 continue
-            denial = self.authorize(caller, need.action, need.resource, operation=f"{prefix}:{operation}")
+            denial = self.authorize(
+                caller,
+                need.action,
+                need.resource,
+                operation=f"{prefix}:{operation}",
+                request=catalog.request_condition_keys(prefix, operation, params),
+            )
             if denial is not None:
                 return denial, False
             if need.action in _READS_OBJECT and self.resolver.missing_object(need.resource):
                 # S3 answers NoSuchKey only to a caller that may list the bucket; anyone else gets 403.
+                # Not a denial to report: a grant scoped to prefixes (s3:prefix) is least privilege, and
+                # the caller tells the 403 from a real denial by listing the key (shared.s3_objects).
                 bucket = need.resource.split("/", 1)[0]
                 denial = self.authorize(
-                    caller, "s3:ListBucket", bucket, operation=f"{prefix}:{operation} (missing key)"
+                    caller, "s3:ListBucket", bucket, operation=f"{prefix}:{operation} (missing key)", record=False
                 )
                 if denial is not None:
                     return denial, False

@@ -9,8 +9,10 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
-from serverless_patterns.lambdas.api_backend import data_access
+from serverless_patterns.lambdas.api_backend import data_access, resources
+from serverless_patterns.lambdas.api_backend.app import THROTTLING_CODES
 from serverless_patterns.lambdas.api_backend.errors import ERROR_STATUS, ApiError
 from serverless_patterns.lambdas.api_backend.handler import MAX_BODY_BYTES, app, handler
 from serverless_patterns.lambdas.shared.observability import logger
@@ -380,6 +382,32 @@ def test_unexpected_failure_is_500_with_request_id_and_no_internals(
     assert "hunter2" not in (response.raw_body or "")
     assert "Traceback" not in (response.raw_body or "")
     assert "unhandled error" in log_output.getvalue()  # the trace goes to the logs, for operators
+
+
+@pytest.mark.parametrize("code", sorted(THROTTLING_CODES))
+def test_a_hot_item_dynamodb_throttles_is_a_429_to_back_off_from_not_a_500(
+    monkeypatch: pytest.MonkeyPatch, code: str
+) -> None:
+    """One item takes about 1,000 write units a second; past that DynamoDB throttles (botocore retries
+    first). The caller is told to back off (429, Retry-After), and the item is left as it was."""
+    item = create()
+    client = resources.dynamodb()
+    update_item = client.update_item
+    throttled: list[str] = []
+
+    def throttle(**request: Any) -> Any:
+        throttled.append(request["TableName"])
+        raise ClientError({"Error": {"Code": code, "Message": "Rate exceeded"}}, "UpdateItem")
+
+    monkeypatch.setattr(client, "update_item", throttle)
+    response = call("POST", f"/items/{item['id']}/counters/views")
+    monkeypatch.setattr(client, "update_item", update_item)
+
+    assert (response.status, response.headers["Retry-After"]) == (429, "1")
+    assert response.body["message"] == "too many requests for this item right now; retry after a short backoff"
+    assert response.body["requestId"] == response.headers["X-Request-Id"]
+    assert throttled == [TABLE]
+    assert call("GET", f"/items/{item['id']}").body["counters"] == {}
 
 
 def test_missing_table_is_a_500_not_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:

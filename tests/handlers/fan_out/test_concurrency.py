@@ -84,6 +84,22 @@ def _expected(values: list[float]) -> dict[str, Any]:
     }
 
 
+def waiting_before(method: str, barrier: threading.Barrier) -> Callable[[data_access.JobStore], data_access.JobStore]:
+    """A store wrapper whose ``method`` waits until every delivery has reached it: the race forced."""
+
+    def wrap(store: data_access.JobStore) -> data_access.JobStore:
+        call = getattr(store, method)
+
+        def wait_then_call(*args: Any, **kwargs: Any) -> Any:
+            barrier.wait(timeout=JOIN_TIMEOUT)
+            return call(*args, **kwargs)
+
+        setattr(store, method, wait_then_call)
+        return store
+
+    return wrap
+
+
 def _run_concurrently(
     deliveries: list[ChunkMessage],
     trigger: Aggregations,
@@ -156,19 +172,8 @@ def test_when_every_worker_sees_all_chunks_done_only_one_starts_aggregation(
     values = [float(index) for index in range(120)]
     job_id, chunks = _submit(cloud, values)
     deliveries = chunks + chunks[:4]
-    all_recorded = threading.Barrier(len(deliveries))
-
-    def after_everyone_recorded(store: data_access.JobStore) -> data_access.JobStore:
-        try_start = store.try_start_aggregation
-
-        def wait_then_try(*args: Any, **kwargs: Any) -> data_access.AggregationStart:
-            all_recorded.wait(timeout=JOIN_TIMEOUT)
-            return try_start(*args, **kwargs)
-
-        store.try_start_aggregation = wait_then_try  # type: ignore[method-assign]
-        return store
-
     aggregations = Aggregations()
+    after_everyone_recorded = waiting_before("try_start_aggregation", threading.Barrier(len(deliveries)))
     outcomes = _run_concurrently(deliveries, aggregations, wrap_store=after_everyone_recorded)
 
     assert aggregations.started == [job_id]

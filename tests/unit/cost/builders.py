@@ -22,19 +22,34 @@ def function(
     environment: dict[str, str] | None = None,
     provisioned: int = 0,
     max_provisioned: int = 0,
+    reserved: int | None = None,
+    pattern: dict[str, str] | None = None,
+    references: dict[str, str] | None = None,
 ) -> str:
-    """A function and its ``live`` alias (CDK's ``ServerlessFunction`` shape); returns the alias id."""
+    """A function and its ``live`` alias (CDK's ``ServerlessFunction`` shape); returns the alias id.
+
+    ``pattern`` is the ``ServerlessPatterns`` metadata a construct records; ``references`` are
+    environment variables set to a ``Ref`` of another resource (name -> logical id).
+    """
     properties: dict[str, Any] = {"MemorySize": memory, "Architectures": [architecture], "Timeout": 10}
+    if reserved is not None:
+        properties["ReservedConcurrentExecutions"] = reserved
     if traced:
         properties["TracingConfig"] = {"Mode": "Active"}
     if log_group:
         properties["LoggingConfig"] = {"LogGroup": {"Ref": log_group}, "LogFormat": "JSON"}
         resources[log_group] = {"Type": "AWS::Logs::LogGroup", "Properties": {"RetentionInDays": 30}}
-    if environment:
-        properties["Environment"] = {"Variables": environment}
+    variables: dict[str, Any] = {**(environment or {}), **{k: {"Ref": v} for k, v in (references or {}).items()}}
+    if variables:
+        properties["Environment"] = {"Variables": variables}
     resource: dict[str, Any] = {"Type": "AWS::Lambda::Function", "Properties": properties}
+    metadata: dict[str, Any] = {}
     if path:
-        resource["Metadata"] = {"aws:cdk:path": f"Prod/Service/{path}/Resource"}
+        metadata["aws:cdk:path"] = f"Prod/Service/{path}/Resource"
+    if pattern:
+        metadata["ServerlessPatterns"] = pattern
+    if metadata:
+        resource["Metadata"] = metadata
     resources[logical_id] = resource
     alias = f"{logical_id}Alias"
     alias_properties: dict[str, Any] = {"FunctionName": {"Ref": logical_id}, "Name": "live"}
@@ -55,7 +70,9 @@ def function(
     return alias
 
 
-def queue_source(resources: Resources, alias: str, queue: str, *, batch_size: int, window: int = 0) -> None:
+def queue_source(
+    resources: Resources, alias: str, queue: str, *, batch_size: int, window: int = 0, max_concurrency: int = 0
+) -> None:
     """A queue and an SQS event source mapping on ``alias``, as CDK writes it."""
     resources[queue] = {"Type": "AWS::SQS::Queue", "Properties": {}}
     properties: dict[str, Any] = {
@@ -65,6 +82,8 @@ def queue_source(resources: Resources, alias: str, queue: str, *, batch_size: in
     }
     if window:
         properties["MaximumBatchingWindowInSeconds"] = window
+    if max_concurrency:
+        properties["ScalingConfig"] = {"MaximumConcurrency": max_concurrency}
     resources[f"{alias}{queue}Source"] = {"Type": "AWS::Lambda::EventSourceMapping", "Properties": properties}
 
 
@@ -126,3 +145,39 @@ def task(alias: str, following: str | None, **extra: Any) -> dict[str, Any]:
 def template(resources: Resources) -> dict[str, Any]:
     """The template around ``resources``."""
     return {"Resources": resources}
+
+
+def saga(
+    resources: Resources,
+    *,
+    timeout_seconds: int | None = None,
+    references: dict[str, str] | None = None,
+    **options: Any,
+) -> None:
+    """The order saga: four tasks in a row, the refund its inventory step falls back to, at ``OrderWorkflow/*``.
+
+    ``references`` are given to every function's environment; ``options`` to ``state_machine``.
+    """
+    aliases = {
+        name: function(resources, name, path=f"OrderWorkflow/{name}", memory=256, references=references)
+        for name in ("ValidateOrder", "ChargePayment", "UpdateInventory", "SendConfirmation", "RefundPayment")
+    }
+    definition: dict[str, Any] = {
+        "StartAt": "ValidateOrder",
+        "States": {
+            "ValidateOrder": task(aliases["ValidateOrder"], "ChargePayment"),
+            "ChargePayment": task(aliases["ChargePayment"], "UpdateInventory"),
+            "UpdateInventory": task(
+                aliases["UpdateInventory"],
+                "SendConfirmation",
+                Catch=[{"ErrorEquals": ["States.ALL"], "Next": "RefundPayment"}],
+            ),
+            "SendConfirmation": task(aliases["SendConfirmation"], "OrderConfirmed"),
+            "RefundPayment": task(aliases["RefundPayment"], "OrderFailed"),
+            "OrderConfirmed": {"Type": "Succeed"},
+            "OrderFailed": {"Type": "Fail"},
+        },
+    }
+    if timeout_seconds is not None:
+        definition["TimeoutSeconds"] = timeout_seconds
+    state_machine(resources, "Machine", definition, path="OrderWorkflow", **options)

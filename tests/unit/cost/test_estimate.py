@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from serverless_patterns.cost.estimate import Estimate, batching_comparison, estimate, records_per_batch
+from serverless_patterns.cost.inventory import QueueSource
 from serverless_patterns.cost.prices import Prices
 from serverless_patterns.cost.profile import (
     ApiTraffic,
@@ -27,8 +28,8 @@ from serverless_patterns.cost.profile import (
     TrafficProfile,
     Work,
 )
-from serverless_patterns.cost.template import QueueSource, read_inventory
-from tests.unit.cost.builders import Resources, function, queue_source, schedule, state_machine, task, template
+from serverless_patterns.cost.template import read_inventory
+from tests.unit.cost.builders import Resources, function, queue_source, saga, schedule, template
 
 PRICES = Prices(
     region="test-region",
@@ -241,30 +242,6 @@ def test_fan_out_jobs_become_chunks_for_the_workers() -> None:
     }
     # The master queues each job's 11 chunks in ceil(11 / 10) = 2 SendMessageBatch calls.
     assert quantity(result, "SQS", "Messages sent") == pytest.approx(20 * 30)
-
-
-def saga(resources: Resources, **options: Any) -> None:
-    aliases = {
-        name: function(resources, name, path=f"OrderWorkflow/{name}", memory=256)
-        for name in ("ValidateOrder", "ChargePayment", "UpdateInventory", "SendConfirmation", "RefundPayment")
-    }
-    definition = {
-        "StartAt": "ValidateOrder",
-        "States": {
-            "ValidateOrder": task(aliases["ValidateOrder"], "ChargePayment"),
-            "ChargePayment": task(aliases["ChargePayment"], "UpdateInventory"),
-            "UpdateInventory": task(
-                aliases["UpdateInventory"],
-                "SendConfirmation",
-                Catch=[{"ErrorEquals": ["States.ALL"], "Next": "RefundPayment"}],
-            ),
-            "SendConfirmation": task(aliases["SendConfirmation"], "OrderConfirmed"),
-            "RefundPayment": task(aliases["RefundPayment"], "OrderFailed"),
-            "OrderConfirmed": {"Type": "Succeed"},
-            "OrderFailed": {"Type": "Fail"},
-        },
-    }
-    state_machine(resources, "Machine", definition, path="OrderWorkflow", **options)
 
 
 ORDER_WORK = {

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from serverless_patterns.cost.inventory import path_matches_logical_id
 from serverless_patterns.cost.template import (
-    path_matches_logical_id,
     read_inventory,
     references,
     render,

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from serverless_patterns.lambdas.fan_out import logic, submission
+from serverless_patterns.lambdas.fan_out import contract, logic, submission
 from serverless_patterns.lambdas.fan_out.errors import InvalidJobError, ItemRejectedError, JobNotFoundError
 from serverless_patterns.lambdas.fan_out.models import JobRecord, JobRequest, StatusResponse, json_number
 from serverless_patterns.lambdas.fan_out.responses import error_response
@@ -110,3 +110,21 @@ def test_error_responses_never_echo_the_request() -> None:
     assert error_response(JobNotFoundError("j"))["status_code"] == 404
     with pytest.raises(TypeError):
         error_response(RuntimeError("not a client error"))
+
+
+@pytest.mark.parametrize(("chunks", "shards"), [(1, 1), (7, 3), (40, 4), (1_000, 8), (999_999, 99)])
+def test_completion_shards_count_every_chunk_exactly_once(chunks: int, shards: int) -> None:
+    """Chunk i counts in shard i % S, and shard k expects len(range(k, chunks, S)) chunks: the
+    expectations sum to the job's chunks, and differ by at most one between shards."""
+    expected = [contract.shard_chunks(chunks, shards, shard) for shard in range(shards)]
+
+    assert sum(expected) == chunks
+    assert max(expected) - min(expected) <= 1
+    assert {contract.completion_shard(index, shards) for index in range(min(chunks, 5 * shards))} == set(range(shards))
+
+
+def test_a_job_has_at_most_one_completion_shard_per_chunk() -> None:
+    assert [submission.shards_for(chunks, 8) for chunks in (1, 3, 8, 9, 10_000)] == [1, 3, 8, 8, 8]
+    assert submission.shards_for(50, 0) == 0
+    chunks = submission.plan_chunks("job-1", [{"value": 1}] * 5, chunk_size=2, expires_at=9, completion_shards=3)
+    assert {chunk.completion_shards for chunk in chunks} == {3}

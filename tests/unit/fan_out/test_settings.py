@@ -27,6 +27,8 @@ def test_defaults_are_valid() -> None:
         {"sweep_interval_minutes": 30, "job_deadline_minutes": 30},
         {"max_source_bytes": 0},
         {"job_retention_days": 0},
+        {"completion_shards": -1},
+        {"completion_shards": 100},
     ],
 )
 def test_invalid_settings_are_refused(overrides: dict[str, Any]) -> None:
