@@ -88,6 +88,20 @@ Insights queries; DynamoDB TTL deletes as soon as the clock passes an item's exp
 within days), and a long poll returns at once. Each module says more.
 """
 
-from serverless_patterns.local.cloud import LocalCloud
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from serverless_patterns.local.cloud import LocalCloud
 
 __all__ = ["LocalCloud"]
+
+
+def __getattr__(name: str) -> Any:
+    """``LocalCloud`` on first use: importing a submodule (the pytest plugin, ``assets``) stays free of moto."""
+    if name == "LocalCloud":
+        from serverless_patterns.local.cloud import LocalCloud
+
+        return LocalCloud
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -114,6 +114,7 @@ class LambdaRuntime:
         self.echo_logs = echo_logs
         self.invocations: list[Invocation] = []
         self.enqueue_async: AsyncEnqueue | None = None
+        self.listeners: list[Callable[[Invocation], None]] = []  # told of every invocation as it is recorded
         self.sandbox = Sandbox(max_containers=max_containers)
         self._capacity: dict[str, int] = {}
         self._host_environ: Mapping[str, str] = os.environ
@@ -278,6 +279,7 @@ class LambdaRuntime:
         )
         with ExitStack() as stack:
             frame = stack.enter_context(self.sandbox.running(container))
+            cold_start = container.invocations == 0
             container.invocations += 1
             started = time.perf_counter()
 
@@ -315,7 +317,7 @@ class LambdaRuntime:
                 f"Memory Size: {context.memory_limit_in_mb} MB\n"
             )
         save_logs(logs_backends[self.account_id][self.region], log_group, log_stream, logs)
-        return self._record(request, result, duration_ms=duration_ms, logs=logs)
+        return self._record(request, result, duration_ms=duration_ms, logs=logs, cold_start=cold_start)
 
     @staticmethod
     def _call(container: Container, handler_spec: str, event: Any, context: LambdaContext, request_id: str) -> Result:
@@ -335,7 +337,9 @@ class LambdaRuntime:
         except (TypeError, ValueError) as exc:
             return runtime_error("Runtime.MarshalError", f"Unable to marshal response: {exc}", request_id)
 
-    def _record(self, request: Request, result: Result, *, duration_ms: float = 0.0, logs: str = "") -> Invocation:
+    def _record(
+        self, request: Request, result: Result, *, duration_ms: float = 0.0, logs: str = "", cold_start: bool = False
+    ) -> Invocation:
         invocation = Invocation(
             request_id=request.request_id,
             function_name=request.fn.function_name,
@@ -348,8 +352,11 @@ class LambdaRuntime:
             error_type=result.error_type,
             duration_ms=duration_ms,
             logs=logs,
+            cold_start=cold_start,
         )
         self.invocations.append(invocation)
+        for listener in self.listeners:
+            listener(invocation)
         if self.echo_logs and self._stdout is not None:
             self._stdout.target.write(logs)
         return invocation
