@@ -1,4 +1,4 @@
-"""What a synthesized template holds that costs money, read without deploying it.
+"""Reading a synthesized template into its billable inventory (``inventory``), without deploying it.
 
 Resources are found by type and linked through the template's own references: an event
 source mapping or a schedule names an alias, the alias names its function, a function names
@@ -13,139 +13,25 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
+from serverless_patterns.cost.inventory import (
+    AlarmSpec,
+    FunctionSpec,
+    Inventory,
+    QueueSource,
+    Schedule,
+    StateMachineSpec,
+    TableSpec,
+    construct_path,
+    path_matches_logical_id,
+)
 from serverless_patterns.lambdas.shared.warmup import WARMUP_SOURCE
+from serverless_patterns.roles import recognize
 
 SECONDS_PER_DAY = 86_400
 _RATE = re.compile(r"^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$")
 _UNIT_SECONDS = {"minute": 60, "hour": 3_600, "day": 86_400}
-_LOGICAL_ID_HASH = r"[0-9A-F]{8}"
-# Parts of a construct path that CDK leaves out of logical ids.
-_HIDDEN_PATH_PARTS = frozenset({"Resource", "Default"})
-
-
-@dataclass(frozen=True)
-class FunctionSpec:
-    """One Lambda function as deployed: what its compute costs depend on."""
-
-    logical_id: str
-    path: str
-    memory_mb: int
-    architecture: str
-    timeout_seconds: int
-    provisioned_concurrency: int = 0
-    max_provisioned_concurrency: int = 0
-    traced: bool = False
-    log_group: str | None = None
-    environment: Mapping[str, str] = field(default_factory=dict)
-
-    @property
-    def memory_gb(self) -> float:
-        """Lambda bills duration per GB of configured memory (1 GB = 1024 MB)."""
-        return self.memory_mb / 1024
-
-
-@dataclass(frozen=True)
-class QueueSource:
-    """An SQS event source mapping: how many records one invocation can receive."""
-
-    function: str
-    queue: str
-    batch_size: int
-    batching_window_seconds: int
-
-
-@dataclass(frozen=True)
-class Schedule:
-    """A scheduled rule invoking a function; keep-warm pings do no work."""
-
-    function: str
-    per_day: float
-    keep_warm: bool
-
-
-@dataclass(frozen=True)
-class StateMachineSpec:
-    """A state machine; ``definition`` has references rendered as ``REF(logical id)``."""
-
-    logical_id: str
-    path: str
-    machine_type: str
-    definition: Mapping[str, Any]
-    log_level: str
-    log_group: str | None
-
-
-@dataclass(frozen=True)
-class AlarmSpec:
-    """A metric alarm: CloudWatch bills each metric it evaluates, at its resolution."""
-
-    metrics: int
-    high_resolution: bool
-
-
-@dataclass(frozen=True)
-class TableSpec:
-    """A DynamoDB table (``Table`` or ``GlobalTable`` with one replica)."""
-
-    logical_id: str
-    on_demand: bool
-    point_in_time_recovery: bool
-
-
-@dataclass(frozen=True)
-class Inventory:
-    """The billable parts of one environment's template."""
-
-    functions: Mapping[str, FunctionSpec]
-    queue_sources: tuple[QueueSource, ...] = ()
-    schedules: tuple[Schedule, ...] = ()
-    unsupported_schedules: tuple[str, ...] = ()
-    state_machines: tuple[StateMachineSpec, ...] = ()
-    queues: tuple[str, ...] = ()
-    tables: tuple[TableSpec, ...] = ()
-    buckets: int = 0
-    rest_apis: int = 0
-    rest_api_access_log_groups: tuple[str, ...] = ()
-    http_apis: int = 0
-    dashboards: int = 0
-    alarms: tuple[AlarmSpec, ...] = ()
-    composite_alarms: int = 0
-    log_groups: Mapping[str, int | None] = field(default_factory=dict)
-    kms_keys: int = 0
-    secrets: int = 0
-    event_buses: int = 0
-    aliases: Mapping[str, str] = field(default_factory=dict)
-
-    def function(self, path: str) -> FunctionSpec | None:
-        """The function whose construct path ends with ``path`` (e.g. ``"Api/Handler"``)."""
-        found = [spec for spec in self.functions.values() if _designates(path, spec.path, spec.logical_id)]
-        if len(found) > 1:
-            raise LookupError(f"{len(found)} functions match {path!r}: {[spec.path for spec in found]}")
-        return found[0] if found else None
-
-    def queue_source(self, function: str) -> QueueSource | None:
-        """The SQS event source of the function with this logical id, if any."""
-        return next((source for source in self.queue_sources if source.function == function), None)
-
-    def function_behind(self, logical_id: str) -> str | None:
-        """The function a logical id designates: the function itself or one of its aliases."""
-        if logical_id in self.functions:
-            return logical_id
-        return self.aliases.get(logical_id)
-
-    def state_machine(self, path: str) -> StateMachineSpec | None:
-        """The state machine whose construct path ends with ``path`` (e.g. ``"OrderWorkflow"``)."""
-        return next((sm for sm in self.state_machines if _designates(path, sm.path, sm.logical_id)), None)
-
-
-def _designates(path: str, resource_path: str, logical_id: str) -> bool:
-    """``path`` names the resource: its construct path ends with it, or (no metadata) its logical id derives from it."""
-    if resource_path != logical_id:
-        return ("/" + resource_path).endswith("/" + path.strip("/"))
-    return path_matches_logical_id(path, logical_id)
 
 
 def references(value: Any) -> Iterator[str]:
@@ -193,25 +79,6 @@ def schedule_per_day(expression: str) -> float | None:
         return None
     amount, unit = int(match.group(1)), match.group(2).rstrip("s")
     return SECONDS_PER_DAY / (amount * _UNIT_SECONDS[unit])
-
-
-def construct_path(logical_id: str, resource: Mapping[str, Any]) -> str:
-    """The construct path below the stack (``Api/Handler``); the logical id if there is no metadata."""
-    path = resource.get("Metadata", {}).get("aws:cdk:path")
-    if not isinstance(path, str):
-        return logical_id
-    parts = [part for part in path.split("/") if part]
-    while parts and parts[-1] in _HIDDEN_PATH_PARTS:
-        parts.pop()
-    # Drop the stage and stack (``Prod/Service``): construct paths are matched by their end anyway.
-    return "/".join(parts[2:] if len(parts) > 2 else parts)
-
-
-def path_matches_logical_id(path: str, logical_id: str) -> bool:
-    """True when CDK would derive ``logical_id`` from construct ``path`` (``Api/Handler`` -> ``ApiHandlerXXXXXXXX``)."""
-    prefix = "".join(part for part in path.strip("/").split("/") if part not in _HIDDEN_PATH_PARTS)
-    prefix = re.sub(r"[^A-Za-z0-9]", "", prefix)
-    return re.fullmatch(re.escape(prefix) + _LOGICAL_ID_HASH, logical_id) is not None
 
 
 def _int(value: Any, default: int = 0) -> int:
@@ -286,8 +153,20 @@ class _Reader:
                 traced=props.get("TracingConfig", {}).get("Mode") == "Active",
                 log_group=self._first_of(props.get("LoggingConfig"), "AWS::Logs::LogGroup"),
                 environment={k: v for k, v in variables.items() if isinstance(v, str)},
+                role=recognize(resource),
             )
         return specs
+
+    def deployment_functions(self) -> frozenset[str]:
+        """Functions that serve custom resources (their ``ServiceToken``), directly or behind a provider."""
+        tokens = {
+            ref
+            for _, resource in self.resources.items()
+            if str(resource.get("Type", "")).startswith("Custom::")
+            or resource.get("Type") == "AWS::CloudFormation::CustomResource"
+            for ref in references(resource.get("Properties", {}).get("ServiceToken"))
+        }
+        return frozenset(ref for ref in tokens if self._type(ref) == "AWS::Lambda::Function")
 
     def queue_sources(self) -> tuple[QueueSource, ...]:
         sources = []
@@ -425,4 +304,22 @@ def read_inventory(template: Mapping[str, Any], *, paths: Mapping[str, str] | No
         secrets=reader.count("AWS::SecretsManager::Secret"),
         event_buses=reader.count("AWS::Events::EventBus"),
         aliases=dict(reader.alias_function),
+        deployment_functions=reader.deployment_functions(),
     )
+
+
+__all__ = [
+    "AlarmSpec",
+    "FunctionSpec",
+    "Inventory",
+    "QueueSource",
+    "Schedule",
+    "StateMachineSpec",
+    "TableSpec",
+    "construct_path",
+    "path_matches_logical_id",
+    "read_inventory",
+    "references",
+    "render",
+    "schedule_per_day",
+]

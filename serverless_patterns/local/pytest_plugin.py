@@ -113,7 +113,7 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
         return
     if manager.key == item.nodeid:  # a fresh cloud, or scope "function"
         manager.close()
-    elif manager.scope == "module" and (nextitem is None or nextitem.module is not item.module):
+    elif manager.scope == "module" and (nextitem is None or _module_key(nextitem) != _module_key(item)):
         manager.close(_module_key(item))
 
 

@@ -94,7 +94,10 @@ def served(wheel_python: Path, example_app: Path, example_assembly: Path) -> Ite
             process.wait(timeout=30)
 
 
-def signed_request(method: str, url: str, body: Any = None) -> tuple[int, dict[str, str], Any]:
+Answer = tuple[int, dict[str, str], Any]
+
+
+def signed_request(method: str, url: str, body: Any = None) -> Answer:
     """An HTTP request with a SigV4 Authorization header, as an IAM-authorized client sends it."""
     data = json.dumps(body).encode() if body is not None else None
     request = AWSRequest(method=method, url=url, data=data, headers={"Content-Type": "application/json"})
@@ -102,7 +105,7 @@ def signed_request(method: str, url: str, body: Any = None) -> tuple[int, dict[s
     return http(method, url, data, dict(request.headers.items()))
 
 
-def http(method: str, url: str, data: bytes | None = None, headers: dict[str, str] | None = None) -> Any:
+def http(method: str, url: str, data: bytes | None = None, headers: dict[str, str] | None = None) -> Answer:
     sent = urllib.request.Request(url, data=data, method=method, headers=headers or {})  # noqa: S310
     try:
         with urllib.request.urlopen(sent, timeout=30) as response:  # noqa: S310
@@ -154,7 +157,7 @@ def test_the_dev_server_answers_the_api_and_the_aws_cli_and_stops_on_ctrl_c(serv
     price_list.write_text("sku,price,currency\nA-1,1.00,USD\nB-2,2.50,USD\n")
     aws(endpoint, "s3", "cp", str(price_list), f"s3://{uploads}/price-lists/acme.csv")
     s3 = boto3.client("s3", endpoint_url=endpoint, region_name=REGION)
-    deadline, keys = time.monotonic() + RESULT_SECONDS, []
+    deadline, keys = time.monotonic() + RESULT_SECONDS, list[str]()
     while time.monotonic() < deadline and not keys:
         keys = [item["Key"] for item in s3.list_objects_v2(Bucket=results).get("Contents", [])]
         time.sleep(0.2)

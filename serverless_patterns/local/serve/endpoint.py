@@ -19,7 +19,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
-class _QuietHandler(MotoRequestHandler):  # type: ignore[misc]
+class _QuietHandler(MotoRequestHandler):
     def log_request(self, code: Any = "-", size: Any = "-") -> None:
         """No access log: the invocations the requests cause have their own lines."""
 

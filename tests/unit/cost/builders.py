@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from serverless_patterns.lambdas.shared.warmup import WARMUP_EVENT
+from serverless_patterns.roles import METADATA_KEY
 
 Resources = dict[str, dict[str, Any]]
 
@@ -22,8 +23,14 @@ def function(
     environment: dict[str, str] | None = None,
     provisioned: int = 0,
     max_provisioned: int = 0,
+    role: str | None = None,
+    instance: str | None = None,
 ) -> str:
-    """A function and its ``live`` alias (CDK's ``ServerlessFunction`` shape); returns the alias id."""
+    """A function and its ``live`` alias (CDK's ``ServerlessFunction`` shape); returns the alias id.
+
+    ``role`` (``"FanOut/worker"``) records the pattern role as the constructs do, for the pattern
+    instance at construct path ``instance`` (default ``Prod/Service/<pattern>``).
+    """
     properties: dict[str, Any] = {"MemorySize": memory, "Architectures": [architecture], "Timeout": 10}
     if traced:
         properties["TracingConfig"] = {"Mode": "Active"}
@@ -33,8 +40,18 @@ def function(
     if environment:
         properties["Environment"] = {"Variables": environment}
     resource: dict[str, Any] = {"Type": "AWS::Lambda::Function", "Properties": properties}
+    metadata: dict[str, Any] = {}
     if path:
-        resource["Metadata"] = {"aws:cdk:path": f"Prod/Service/{path}/Resource"}
+        metadata["aws:cdk:path"] = f"Prod/Service/{path}/Resource"
+    if role:
+        pattern, role_name = role.split("/")
+        metadata[METADATA_KEY] = {
+            "pattern": pattern,
+            "instance": instance or f"Prod/Service/{pattern}",
+            "role": role_name,
+        }
+    if metadata:
+        resource["Metadata"] = metadata
     resources[logical_id] = resource
     alias = f"{logical_id}Alias"
     alias_properties: dict[str, Any] = {"FunctionName": {"Ref": logical_id}, "Name": "live"}
