@@ -53,23 +53,32 @@ def parser() -> Parser:
     local.add_commands(commands, app)
     cost.add_command(commands, app)
     ops.add_commands(commands, [])
-    if importlib.util.find_spec(CAPACITY_MODULE) is not None:
-        capacity = commands.add_parser("capacity", help="the capacity model (its own --help)", add_help=False)
-        capacity.add_argument("arguments", nargs=argparse.REMAINDER)
-        capacity.set_defaults(run=_capacity)
+    if _capacity_installed():
+        commands.add_parser("capacity", help="the capacity model (its own --help)", add_help=False)
     return top
 
 
-def _capacity(args: argparse.Namespace) -> int:
+def _capacity_installed() -> bool:
+    try:
+        return importlib.util.find_spec(CAPACITY_MODULE) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _capacity(argv: list[str]) -> int:
+    """The capacity model's own command line, handed every argument after ``capacity``."""
     module = importlib.import_module(CAPACITY_MODULE)
-    code: int = module.main(list(args.arguments))
+    code: int = module.main(argv)
     return code
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one subcommand; the process exit status (errors are one line on stderr, never a traceback)."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = parser().parse_args(argv)
+        if arguments[:1] == ["capacity"] and _capacity_installed():
+            return _capacity(arguments[1:])
+        args = parser().parse_args(arguments)
         code: int = args.run(args)
         return code
     except CliError as error:

@@ -32,8 +32,12 @@ def add_command(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     cost.set_defaults(run=run)
 
 
-def stack_templates(directory: Path, env: str | None) -> dict[str, dict[str, Any]]:
-    """Each stack's template of the assembly, by a readable name (the stage's, when it has one stack)."""
+Templates = dict[str, tuple[dict[str, Any], dict[str, str]]]
+_HIDDEN = ("Resource", "Default")
+
+
+def stack_templates(directory: Path, env: str | None) -> Templates:
+    """Each stack's template and construct paths (below the stack) of the assembly, by a readable name."""
     from serverless_patterns.local.assets import read_stacks, select_assembly
 
     if env is None or env.lower() != "all":
@@ -45,23 +49,35 @@ def stack_templates(directory: Path, env: str | None) -> dict[str, dict[str, Any
             for artifact in manifest.get("artifacts", {}).values()
             if artifact.get("type") == "cdk:cloud-assembly"
         ] or [directory]
-    templates: dict[str, dict[str, Any]] = {}
+    templates: Templates = {}
     for assembly in directories:
         stacks = read_stacks(assembly, account="123456789012", region="us-east-1")
         for stack in stacks:
             stage, _, _ = stack.display_name.partition("/")
             name = stage if len(stacks) == 1 and "/" in stack.display_name else stack.display_name
-            templates[name] = stack.template
+            templates[name] = (stack.template, _paths_below(stack.display_name, stack.construct_paths))
     return templates
 
 
-def _templates(args: argparse.Namespace, progress: Progress) -> dict[str, dict[str, Any]]:
+def _paths_below(stack: str, paths: dict[str, str]) -> dict[str, str]:
+    """``/Dev/Service/Api/Handler/Resource`` -> ``Api/Handler``: construct paths as the estimate names them."""
+    below = {}
+    for logical_id, path in paths.items():
+        parts = path.strip("/").removeprefix(stack.strip("/")).strip("/").split("/")
+        while parts and parts[-1] in _HIDDEN:
+            parts.pop()
+        if parts:
+            below[logical_id] = "/".join(parts)
+    return below
+
+
+def _templates(args: argparse.Namespace, progress: Progress) -> Templates:
     if args.template:
         try:
             template: dict[str, Any] = json.loads(args.template.read_text())
         except (OSError, ValueError) as error:
             raise CliError(f"--template {args.template}: {error}", USAGE_ERROR) from None
-        return {args.name or args.template.name.split(".")[0]: template}
+        return {args.name or args.template.name.split(".")[0]: (template, {})}
     env = None if args.env and args.env.lower() == "all" else args.env
     source = AppSource(args.app, parse_context(args.context), env=env)
     with tempfile.TemporaryDirectory(prefix="serverless-patterns-cost-") as outdir:
@@ -88,8 +104,8 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(str(error), USAGE_ERROR) from None
     templates = _templates(args, Progress("cost"))
     estimates, sections, documents = [], [], []
-    for name, template in templates.items():
-        inventory = read_inventory(template)
+    for name, (template, paths) in templates.items():
+        inventory = read_inventory(template, paths=paths or None)
         try:
             current = estimate(inventory, profile, prices, environment=name)
         except (ValueError, LookupError) as error:

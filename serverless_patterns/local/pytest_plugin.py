@@ -68,14 +68,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", f"{MARKER}(fresh=False): fresh=True deploys a cloud for this test alone")
+    scope = str(config.getini("local_cloud_scope") or DEFAULT_SCOPE)
+    if scope not in SCOPES:
+        raise pytest.UsageError(f"local_cloud_scope must be one of {', '.join(SCOPES)}, not {scope!r}")
 
 
 class CloudManager:
     """Deploys the app on demand, keeps at most one cloud running, closes it when its scope ends."""
 
     def __init__(self, scope: str) -> None:
-        if scope not in SCOPES:
-            raise pytest.UsageError(f"local_cloud_scope must be one of {', '.join(SCOPES)}, not {scope!r}")
         self.scope = scope
         self.cloud: LocalCloud | None = None
         self.key: str | None = None
