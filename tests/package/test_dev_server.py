@@ -123,7 +123,19 @@ def aws(endpoint: str, *arguments: str) -> str:
     return result.stdout
 
 
-def test_the_dev_server_answers_the_api_and_the_aws_cli_and_stops_on_ctrl_c(served: Served, tmp_path: Path) -> None:
+def result_summary(s3: Any, bucket: str, key: str) -> Any:
+    """The summary the pipeline wrote at ``key``, once it is there."""
+    deadline = time.monotonic() + RESULT_SECONDS
+    while time.monotonic() < deadline:
+        if s3.list_objects_v2(Bucket=bucket, Prefix=key).get("KeyCount"):
+            return json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())["summary"]
+        time.sleep(0.2)
+    pytest.fail(f"no {key} in {bucket} within {RESULT_SECONDS:.0f}s")
+
+
+def test_the_dev_server_answers_the_api_and_the_aws_cli_and_stops_on_ctrl_c(
+    served: Served, tmp_path: Path, example_app: Path
+) -> None:
     api = served.wait_for(r"\[serve\] API [^:]+: (http://127\.0\.0\.1:\d+)/v1/", READY_SECONDS).group(1)
     endpoint = served.wait_for(r"AWS endpoint: (http://127\.0\.0\.1:\d+)", 5).group(1)
     uploads = served.wait_for(r"output PriceListBucketName = (\S+)", 5).group(1)
@@ -157,13 +169,19 @@ def test_the_dev_server_answers_the_api_and_the_aws_cli_and_stops_on_ctrl_c(serv
     price_list.write_text("sku,price,currency\nA-1,1.00,USD\nB-2,2.50,USD\n")
     aws(endpoint, "s3", "cp", str(price_list), f"s3://{uploads}/price-lists/acme.csv")
     s3 = boto3.client("s3", endpoint_url=endpoint, region_name=REGION)
-    deadline, keys = time.monotonic() + RESULT_SECONDS, list[str]()
-    while time.monotonic() < deadline and not keys:
-        keys = [item["Key"] for item in s3.list_objects_v2(Bucket=results).get("Contents", [])]
-        time.sleep(0.2)
-    assert keys == ["processed/price-lists/acme.csv.json"]
-    summary = json.loads(s3.get_object(Bucket=results, Key=keys[0])["Body"].read())["summary"]
+    summary = result_summary(s3, results, "processed/price-lists/acme.csv.json")
     assert (summary["skus"], summary["total_list_price"]) == (2, "3.50")
+
+    # The team edits its processor while the server runs: the next upload runs the new code.
+    handler = example_app / "price_lists" / "handler.py"
+    original = handler.read_text()
+    try:
+        handler.write_text(original.replace(".as_record()", '.as_record() | {"edited": True}'))
+        aws(endpoint, "s3", "cp", str(price_list), f"s3://{uploads}/price-lists/acme-2.csv")
+        assert result_summary(s3, results, "processed/price-lists/acme-2.csv.json")["edited"] is True
+    finally:
+        handler.write_text(original)
+    served.wait_for(r"\[serve\] reloaded price_lists/handler.py -> \S+ \(EventPipeline process", 5)
 
     # One line per invocation: the API function, then the validator and the processor, with their roles.
     served.wait_for(r"ApiBackend api, CatalogService/CatalogApi\)  apigateway  [\d.]+ ms  cold  OK", 5)

@@ -151,6 +151,8 @@ class DevServer:
             raise KeyboardInterrupt
 
         if threading.current_thread() is threading.main_thread():
+            # SIGINT too: a process started in the background of a shell inherits it ignored.
+            signal.signal(signal.SIGINT, interrupt)
             signal.signal(signal.SIGTERM, interrupt)
         while not self._stopped.wait(0.5):
             pass

@@ -9,12 +9,13 @@ Any access key is accepted (``testing``); the account is the local cloud's.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
+
+from serverless_patterns.local.serve.listening import Listening
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -24,7 +25,7 @@ class _QuietHandler(MotoRequestHandler):
         """No access log: the invocations the requests cause have their own lines."""
 
 
-class AwsEndpoint:
+class AwsEndpoint(Listening):
     """moto's server on ``host:port`` in a thread; ``before`` runs before each request."""
 
     def __init__(self, host: str, port: int, before: Callable[[], None], *, verbose: bool = False) -> None:
@@ -35,20 +36,5 @@ class AwsEndpoint:
             return application(environ, start_response)
 
         handler = MotoRequestHandler if verbose else _QuietHandler
-        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True, request_handler=handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="aws-endpoint", daemon=True)
-
-    @property
-    def url(self) -> str:
-        """The endpoint URL for ``--endpoint-url``."""
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        if self._thread.is_alive():
-            self._server.shutdown()
-            self._thread.join(timeout=10)
-        self._server.server_close()
+        server: BaseWSGIServer = make_server(host, port, app, threaded=True, request_handler=handler)
+        super().__init__(server, "aws-endpoint")

@@ -25,7 +25,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import threading
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from serverless_patterns.local.apigateway import ApiGateway, RestApi
 from serverless_patterns.local.cloudformation import DeploymentState
+from serverless_patterns.local.serve.listening import Listening
 from serverless_patterns.scenarios.target import HttpResponse
 
 # Gateway response type -> (status, message) for the errors the gateway raises itself.
@@ -164,30 +164,14 @@ def _json(status: int, document: Any, request_id: str) -> HttpResponse:
     )
 
 
-class ApiServer:
+class ApiServer(Listening):
     """An HTTP server on ``host:port`` answering one API; ``before`` runs before every request."""
 
     def __init__(self, api: HttpApi, host: str, port: int, before: Callable[[], None]) -> None:
         self.api = api
-        handler = _handler(api, before)
-        self._server = ThreadingHTTPServer((host, port), handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name=f"api-{api.api.name}", daemon=True)
-
-    @property
-    def url(self) -> str:
-        """The base URL, without the stage."""
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        if self._thread.is_alive():
-            self._server.shutdown()
-            self._thread.join(timeout=10)
-        self._server.server_close()
+        server = ThreadingHTTPServer((host, port), _handler(api, before))
+        server.daemon_threads = True
+        super().__init__(server, f"api-{api.api.name}")
 
 
 def _handler(api: HttpApi, before: Callable[[], None]) -> type[BaseHTTPRequestHandler]:
