@@ -50,11 +50,6 @@ class Progress:
         print(f"[{self.label}] {message}", flush=True)
 
 
-def fail(message: str, code: int = FAILURE) -> NoReturn:
-    """Stop the command with a one-line error."""
-    raise CliError(message, code)
-
-
 def print_error(message: str) -> None:
     """The one line an expected failure prints."""
     print(f"{PROG}: error: {message}", file=sys.stderr, flush=True)

@@ -34,6 +34,9 @@ Modules
     ``sfn_redrive``     RedriveExecution from the state that failed.
     ``apigateway``      REST API proxy events routed from the template's resources.
     ``report``          the report ``make local`` prints.
+    ``serve``           the local dev server (``serverless-patterns serve``, ``make serve``).
+    ``pytest_plugin``   the ``local_cloud`` fixture for any app's tests; ``helpers`` reads queues,
+                        buckets and executions of a running cloud.
 
 In a test::
 
