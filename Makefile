@@ -8,6 +8,9 @@ PYTHON ?= python3
 # The venv's own pip: Python 3.11's bundled 23.x cannot install `name @ git+file://` requirements.
 PIP_VERSION := 26.3
 ENV ?= dev
+# make serve: the API's port and the emulated AWS endpoint's port.
+PORT ?= 8080
+AWS_PORT ?= 4566
 
 # The CDK stage of each ENV (serverless_patterns/stacks/environments.py; tests/infrastructure/test_workflows.py
 # keeps them equal). diff and deploy select '<Stage>/*'.
@@ -93,7 +96,11 @@ check-repository:
 
 .PHONY: local
 local: install ## Deploy one environment (ENV=dev|staging|prod) into the embedded emulated cloud and drive every pattern
-	$(PY) -m serverless_patterns.local --env $(ENV)
+	$(VENV)/bin/serverless-patterns local --env $(ENV)
+
+.PHONY: serve
+serve: install ## The local dev server: ENV's API on http://127.0.0.1:$(PORT)/<stage>/, the emulated AWS on :$(AWS_PORT); Ctrl-C stops
+	$(VENV)/bin/serverless-patterns serve --env $(ENV) --port $(PORT) --aws-port $(AWS_PORT) $(if $(VERBOSE),--verbose)
 
 .PHONY: bench
 bench: install ## Cold starts, synth time, asset sizes, warm overhead as ratios; writes bench/results.json (minutes; not in make test)
@@ -101,7 +108,7 @@ bench: install ## Cold starts, synth time, asset sizes, warm overhead as ratios;
 
 .PHONY: cost
 cost: install ## Monthly cost estimate of ENV=dev|staging|prod|all from its template (PROFILE=my-traffic.json to override)
-	$(PY) -m serverless_patterns.cost --env $(ENV) $(if $(PROFILE),--profile $(PROFILE))
+	$(VENV)/bin/serverless-patterns cost --env $(ENV) $(if $(PROFILE),--profile $(PROFILE))
 
 .PHONY: capacity
 capacity: check-env install ## How far each pattern of ENV=dev|staging|prod scales, what binds first and what to raise (QUOTAS=my-quotas.json)

@@ -1,6 +1,7 @@
 """``python -m serverless_patterns.capacity --env prod``: how far each pattern scales, and what binds first.
 
-Synthesizes the environment (cdk-nag gates included) and models each pattern instance of its
+Synthesizes the environment through the app's ``cdk.json`` in the working directory (as
+``serverless-patterns cost`` does; cdk-nag gates included) and models each pattern instance of its
 template against AWS's default quotas (``quotas.json``) or yours (``--quotas my-quotas.json``,
 merged over them), with the work per function of the cost estimator's traffic profile
 (``--profile``). ``--template`` reads a template already synthesized instead. Bad input is one
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from typing import Any
 from serverless_patterns.capacity.analysis import analyse
 from serverless_patterns.capacity.quotas import Quotas
 from serverless_patterns.capacity.report import render
+from serverless_patterns.cli.common import CliError
 from serverless_patterns.cost.prices import PRICES_FILE, Prices
 from serverless_patterns.cost.profile import load_profile
 from serverless_patterns.cost.template import read_inventory
@@ -45,7 +48,8 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _template(arguments: argparse.Namespace) -> tuple[str, dict[str, Any]]:
+def _template(arguments: argparse.Namespace) -> tuple[str, dict[str, Any], dict[str, str]]:
+    """The environment's name, its one stack's template and the construct paths of its resources."""
     if arguments.template is not None:
         try:
             document: Any = json.loads(arguments.template.read_text())
@@ -53,11 +57,21 @@ def _template(arguments: argparse.Namespace) -> tuple[str, dict[str, Any]]:
             raise ValueError(f"{arguments.template}: not valid JSON (line {error.lineno}: {error.msg})") from None
         if not isinstance(document, dict) or not isinstance(document.get("Resources"), dict):
             raise ValueError(f"{arguments.template}: not a CloudFormation template (no Resources)")
-        return arguments.name or arguments.template.name.split(".")[0], document
-    from serverless_patterns.cost.synth import synthesize
+        return arguments.name or arguments.template.name.split(".")[0], document, {}
+    from serverless_patterns.cli.app_source import AppSource
+    from serverless_patterns.cli.cost import stack_templates
 
-    ((name, template),) = synthesize([arguments.env]).items()
-    return name, template
+    with tempfile.TemporaryDirectory(prefix="serverless-patterns-capacity-") as outdir:
+        directory = AppSource(env=arguments.env).synthesize(Path(outdir), _progress)
+        templates = stack_templates(directory, arguments.env)
+    if len(templates) != 1:
+        raise ValueError(f"the app's {arguments.env} has {len(templates)} stacks; model one with --template")
+    ((name, (template, paths)),) = templates.items()
+    return name, template, paths
+
+
+def _progress(message: str) -> None:
+    print(f"[capacity] {message}", file=sys.stderr, flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -67,9 +81,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         quotas = Quotas.load(arguments.quotas)
         profile = load_profile(arguments.profile)
         prices = Prices.load(arguments.prices)
-        name, template = _template(arguments)
-        analysis = analyse(read_inventory(template), quotas=quotas, profile=profile, prices=prices, environment=name)
-    except (ValueError, OSError, KeyError) as error:
+        name, template, paths = _template(arguments)
+        analysis = analyse(
+            read_inventory(template, paths=paths or None),
+            quotas=quotas,
+            profile=profile,
+            prices=prices,
+            environment=name,
+        )
+    except (ValueError, OSError, KeyError, CliError) as error:
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
         print(f"error: {message}", file=sys.stderr)
         return 2

@@ -180,11 +180,12 @@ class Context:
         return 1000 / self.quotas("lambda.requests_per_second_per_concurrency")
 
     def work(self, instance: PatternInstance, role: str) -> FunctionWork:
-        """What one invocation of ``role`` does, from the profile: by its path, else its usual path."""
+        """What one invocation of ``role`` does, from the profile: by its path, its ``Pattern/role``, its usual path."""
         spec = instance.function(role)
-        for path in (spec.path if spec else None, instance.default_paths.get(role)):
-            if path and path in self.profile.work:
-                return self.profile.work[path]
+        keys = (spec.path if spec else None, f"{instance.pattern}/{role}", instance.default_paths.get(role))
+        for key in keys:
+            if key and key in self.profile.work:
+                return self.profile.work[key]
         return FunctionWork()
 
     def where(self, setting: str) -> str:

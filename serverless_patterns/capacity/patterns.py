@@ -100,12 +100,12 @@ def recognize_patterns(inventory: Inventory) -> tuple[PatternInstance, ...]:
     how: dict[tuple[str, str], str] = {}
     unmarked: list[FunctionSpec] = []
     for spec in inventory.functions.values():
-        shape = SHAPE_BY_NAME.get(spec.pattern.get("pattern", ""))
-        if shape is None or not spec.pattern.get("role"):
+        shape = SHAPE_BY_NAME.get(spec.role.pattern) if spec.role else None
+        if shape is None or spec.role is None:
             unmarked.append(spec)
             continue
-        key = (shape.name, spec.pattern.get("instance") or shape.default_instance)
-        found.setdefault(key, {})[canonical_role(shape, spec.pattern["role"])] = spec
+        key = (shape.name, spec.role.instance)
+        found.setdefault(key, {})[canonical_role(shape, spec.role.role)] = spec
         how[key] = BY_METADATA
     for key, (functions, by) in _by_path(inventory, unmarked).items():
         if key not in found:

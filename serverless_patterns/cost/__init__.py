@@ -1,17 +1,23 @@
-"""A pre-deploy monthly cost estimate of an environment: its synthesized template, a traffic profile, list prices.
+"""A pre-deploy monthly cost estimate of any app built from the constructs: templates, traffic profile, prices.
 
-``make cost ENV=prod`` (``python -m serverless_patterns.cost --env prod``) synthesizes the
-environment and prints line items per service, the total, Lambda usage per function and
-what the processing queue's batching saves per 1,000 files. Nothing here calls AWS.
+``serverless-patterns cost`` (``make cost ENV=prod``, ``python -m serverless_patterns.cost``)
+synthesizes the app and prints, per stack, line items per service, the total, Lambda usage per
+function and what each pipeline's batching saves per 1,000 files. Nothing here calls AWS.
 
 Modules
-    ``template``  the billable inventory of a template (functions, event sources, schedules...).
+    ``inventory`` what a template holds that costs money (functions and their pattern roles...).
+    ``template``  reads a template into its inventory.
     ``workflow``  paths through a state machine definition (state transitions, tasks invoked).
     ``profile``   the traffic profile (``profile.json`` is the default; yours is merged over it).
     ``prices``    the dated list prices (``prices.json``, us-east-1).
-    ``estimate``  the model: traffic -> loads per function -> line items; the batching comparison.
-    ``report``    the tables ``make cost`` prints.
-    ``synth``     synthesizes environments for the CLI (the only module importing aws_cdk).
+    ``traffic``   the model: traffic per pattern instance -> loads per function.
+    ``services``  loads and resources -> line items per service.
+    ``results``   line items, per-function usage, the batching comparison.
+    ``estimate``  puts them together; ``report`` prints the tables.
+
+Functions are placed by the pattern role their construct records in the template
+(``serverless_patterns.roles``), never by construct ids; one the estimator cannot place is
+priced with the profile's ``unplaced`` default and named in the notes.
 
 In code::
 

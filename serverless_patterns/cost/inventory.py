@@ -2,7 +2,8 @@
 
 ``template.read_inventory`` fills these from a template; a function or a state machine is
 found by its construct path (``Api/Handler``), from the ``aws:cdk:path`` metadata when the
-template carries it, else from the logical id CDK derives from that path.
+template carries it, else from the logical id CDK derives from that path; a function's pattern
+role is what its construct recorded (``serverless_patterns.roles``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from serverless_patterns.roles import PatternRole
 
 _LOGICAL_ID_HASH = r"[0-9A-F]{8}"
 # Parts of a construct path that CDK leaves out of logical ids.
@@ -23,9 +26,7 @@ class FunctionSpec:
 
     ``reserved_concurrency`` is None for the account's unreserved pool; ``environment_references``
     maps each environment variable set from a reference to the logical ids it names (its tables,
-    queues, secrets);
-    ``pattern`` is the ``ServerlessPatterns`` metadata a construct recorded on it (pattern,
-    instance, role), empty when the template has none.
+    queues, secrets); ``role`` is the pattern role its construct recorded (``roles.recognize``).
     """
 
     logical_id: str
@@ -40,7 +41,7 @@ class FunctionSpec:
     environment: Mapping[str, str] = field(default_factory=dict)
     reserved_concurrency: int | None = None
     environment_references: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    pattern: Mapping[str, str] = field(default_factory=dict)
+    role: PatternRole | None = None
 
     @property
     def memory_gb(self) -> float:
@@ -136,6 +137,7 @@ class Inventory:
     event_buses: int = 0
     aliases: Mapping[str, str] = field(default_factory=dict)
     stages: tuple[StageSpec, ...] = ()
+    deployment_functions: frozenset[str] = frozenset()  # custom resource handlers: they run at deployment only
 
     def function(self, path: str) -> FunctionSpec | None:
         """The function whose construct path ends with ``path`` (e.g. ``"Api/Handler"``)."""

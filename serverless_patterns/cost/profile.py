@@ -4,10 +4,20 @@ One JSON file (``profile.json`` here is the default). A profile of your own only
 values that differ: it is merged over the default, and ``--set api.requests_per_day=2e6``
 changes single values. Unknown keys are errors, so a typo never silently prices the default.
 
-Per function (by construct path, e.g. ``EventPipeline/Process``), ``work`` says what one
-invocation costs beyond its request (``per_invocation``) and what each record of its batch
-adds (``per_record``): duration, DynamoDB request units (a transactional or >1 KB write counts
-its real units), S3 and SQS requests the code makes, EventBridge events, and log KB written.
+Functions are placed by the pattern role their construct records in the template
+(``serverless_patterns.roles``), in any app. The traffic sections (``api``, ``pipeline``,
+``fan_out``, ``orders``) are what each instance of a pattern receives (ApiBackend, EventPipeline,
+FanOut, OrderWorkflow); ``instances`` changes it for one instance, named by its construct path
+or the path's end (``{"Thumbnails": {"traffic": {"jobs_per_day": 5}}}``).
+
+``work`` says what one invocation costs beyond its request (``per_invocation``) and what each
+record of its batch adds (``per_record``): duration, DynamoDB request units (a transactional or
+>1 KB write counts its real units), S3 and SQS requests the code makes, EventBridge events, and
+log KB written. Its keys are ``Pattern/role`` (``FanOut/worker``: every FanOut's worker) or a
+function's construct path (``Api/Handler``: that one function, as profiles before 0.3 said);
+``instances.<name>.work.<role>`` is one instance's. A function no pattern records (your own
+``lambda.Function``) is priced with ``unplaced``: so many invocations a day of its work, with a
+note saying so; a construct-path key in ``work`` gives it its own work.
 """
 
 from __future__ import annotations
@@ -118,6 +128,22 @@ class Assumptions:
 
 
 @dataclass(frozen=True)
+class InstanceProfile:
+    """One pattern instance's traffic (fields of its pattern's section) and work per role."""
+
+    traffic: Mapping[str, float] = field(default_factory=dict)
+    work: Mapping[str, FunctionWork] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class UnplacedFunction:
+    """What a function that no pattern records is assumed to do: never nothing."""
+
+    invocations_per_day: float = 1_000.0
+    work: FunctionWork = field(default_factory=lambda: FunctionWork(per_invocation=Work(duration_ms=100.0, log_kb=1.0)))
+
+
+@dataclass(frozen=True)
 class TrafficProfile:
     """Traffic and per-function work for a month of one environment."""
 
@@ -129,6 +155,8 @@ class TrafficProfile:
     fan_out: FanOutTraffic = field(default_factory=FanOutTraffic)
     orders: OrderTraffic = field(default_factory=OrderTraffic)
     work: Mapping[str, FunctionWork] = field(default_factory=dict)
+    instances: Mapping[str, InstanceProfile] = field(default_factory=dict)
+    unplaced: UnplacedFunction = field(default_factory=UnplacedFunction)
     assumptions: Assumptions = field(default_factory=Assumptions)
 
     def __post_init__(self) -> None:
@@ -144,9 +172,9 @@ class TrafficProfile:
             if value < 0:
                 raise ValueError(f"{where} must be >= 0, got {value}")
 
-    def work_of(self, path: str) -> FunctionWork:
-        """The work of the function at construct path ``path`` (none declared: zero work)."""
-        return self.work.get(path, FunctionWork())
+    def work_of(self, key: str) -> FunctionWork:
+        """The work declared under ``key`` (``Pattern/role`` or a construct path; none declared: zero work)."""
+        return self.work.get(key, FunctionWork())
 
 
 def _numbers(value: Any, where: str = "") -> Iterable[tuple[str, float]]:

@@ -1,4 +1,4 @@
-"""What a synthesized template holds that costs money or sets a capacity, read without deploying it.
+"""What a synthesized template holds that costs money or sets a capacity (``inventory``), read without deploying it.
 
 Resources are found by type and linked through the template's own references: an event
 source mapping or a schedule names an alias, the alias names its function, a function names
@@ -25,11 +25,12 @@ from serverless_patterns.cost.inventory import (
     StateMachineSpec,
     TableSpec,
     construct_path,
+    path_matches_logical_id,
 )
 from serverless_patterns.lambdas.shared.warmup import WARMUP_SOURCE
+from serverless_patterns.roles import recognize
 
 SECONDS_PER_DAY = 86_400
-PATTERN_METADATA = "ServerlessPatterns"
 """The Metadata key under which a function records its pattern, instance and role."""
 _RATE = re.compile(r"^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$")
 _UNIT_SECONDS = {"minute": 60, "hour": 3_600, "day": 86_400}
@@ -84,14 +85,6 @@ def schedule_per_day(expression: str) -> float | None:
 
 def _int(value: Any, default: int = 0) -> int:
     return int(value) if isinstance(value, int | float | str) and str(value).isdigit() else default
-
-
-def _pattern_metadata(resource: Mapping[str, Any]) -> dict[str, str]:
-    """The ``ServerlessPatterns`` metadata a construct recorded on a resource (strings only)."""
-    recorded = resource.get("Metadata", {}).get(PATTERN_METADATA)
-    if not isinstance(recorded, Mapping):
-        return {}
-    return {str(key): value for key, value in recorded.items() if isinstance(value, str)}
 
 
 def _table_capacity(kind: str, props: Mapping[str, Any], on_demand: bool) -> tuple[int | None, int | None]:
@@ -188,9 +181,20 @@ class _Reader:
                 environment_references={
                     name: tuple(found) for name, value in variables.items() if (found := list(references(value)))
                 },
-                pattern=_pattern_metadata(resource),
+                role=recognize(resource),
             )
         return specs
+
+    def deployment_functions(self) -> frozenset[str]:
+        """Functions that serve custom resources (their ``ServiceToken``), directly or behind a provider."""
+        tokens = {
+            ref
+            for _, resource in self.resources.items()
+            if str(resource.get("Type", "")).startswith("Custom::")
+            or resource.get("Type") == "AWS::CloudFormation::CustomResource"
+            for ref in references(resource.get("Properties", {}).get("ServiceToken"))
+        }
+        return frozenset(ref for ref in tokens if self._type(ref) == "AWS::Lambda::Function")
 
     def queue_sources(self) -> tuple[QueueSource, ...]:
         sources = []
@@ -367,4 +371,22 @@ def read_inventory(template: Mapping[str, Any], *, paths: Mapping[str, str] | No
         event_buses=reader.count("AWS::Events::EventBus"),
         aliases=dict(reader.alias_function),
         stages=reader.stages(),
+        deployment_functions=reader.deployment_functions(),
     )
+
+
+__all__ = [
+    "AlarmSpec",
+    "FunctionSpec",
+    "Inventory",
+    "QueueSource",
+    "Schedule",
+    "StateMachineSpec",
+    "TableSpec",
+    "construct_path",
+    "path_matches_logical_id",
+    "read_inventory",
+    "references",
+    "render",
+    "schedule_per_day",
+]

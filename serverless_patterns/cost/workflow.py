@@ -31,7 +31,7 @@ class ExecutionPath:
         return len(self.states)
 
 
-def _task_function(state: Mapping[str, Any], resolve: Callable[[str], str | None]) -> str | None:
+def task_function(state: Mapping[str, Any], resolve: Callable[[str], str | None]) -> str | None:
     """The function a Task invokes: its Resource, or ``lambda:invoke``'s FunctionName parameter."""
     candidates = [str(state.get("Resource", ""))]
     parameters = state.get("Parameters") or state.get("Arguments") or {}
@@ -78,7 +78,7 @@ def walk(
         entered.append(name)
         kind = state.get("Type")
         if kind == "Task":
-            function = _task_function(state, resolve)
+            function = task_function(state, resolve)
             if function:
                 functions.append(function)
         elif kind == "Parallel":

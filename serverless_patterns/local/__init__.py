@@ -36,6 +36,9 @@ Modules
     ``report``          the report ``make local`` prints.
     ``permissions``     every AWS call checked against the deployed identity, resource and key
                         policies; service-to-service checks; the least-privilege report.
+    ``serve``           the local dev server (``serverless-patterns serve``, ``make serve``).
+    ``pytest_plugin``   the ``local_cloud`` fixture for any app's tests; ``helpers`` reads queues,
+                        buckets and executions of a running cloud.
 
 In a test::
 
@@ -122,6 +125,20 @@ as the clock passes an item's expiry (AWS: within days), and a long poll returns
 Each module says more.
 """
 
-from serverless_patterns.local.cloud import LocalCloud
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from serverless_patterns.local.cloud import LocalCloud
 
 __all__ = ["LocalCloud"]
+
+
+def __getattr__(name: str) -> Any:
+    """``LocalCloud`` on first use: importing a submodule (the pytest plugin, ``assets``) stays free of moto."""
+    if name == "LocalCloud":
+        from serverless_patterns.local.cloud import LocalCloud
+
+        return LocalCloud
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -44,6 +44,7 @@ class Invocation:
     error_type: str | None
     duration_ms: float
     logs: str
+    cold_start: bool = False  # the first invocation of its container
 
     @property
     def failed(self) -> bool:

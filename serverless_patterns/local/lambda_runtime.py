@@ -119,6 +119,7 @@ class LambdaRuntime:
         self.invocations: list[Invocation] = []
         self.enqueue_async: AsyncEnqueue | None = None
         self.permissions: Enforcer | None = None  # set by the cloud: each function runs as its role
+        self.listeners: list[Callable[[Invocation], None]] = []  # told of every invocation as it is recorded
         self.sandbox = Sandbox(max_containers=max_containers)
         self._capacity: dict[str, int] = {}
         self._host_environ: Mapping[str, str] = os.environ
@@ -284,6 +285,7 @@ class LambdaRuntime:
         )
         with ExitStack() as stack:
             frame = stack.enter_context(self.sandbox.running(container))
+            cold_start = container.invocations == 0
             container.invocations += 1
             started = time.perf_counter()
 
@@ -323,7 +325,7 @@ class LambdaRuntime:
         stream_arn = f"arn:aws:logs:{self.region}:{self.account_id}:log-group:{log_group}:log-stream:{log_stream}"
         if lambda_service_writes(self.permissions, fn.function_name, properties, stream_arn):
             save_logs(logs_backends[self.account_id][self.region], log_group, log_stream, logs)
-        return self._record(request, result, duration_ms=duration_ms, logs=logs)
+        return self._record(request, result, duration_ms=duration_ms, logs=logs, cold_start=cold_start)
 
     def _credentials(self, function_name: str) -> dict[str, str] | None:
         enforcer = self.permissions
@@ -347,7 +349,9 @@ class LambdaRuntime:
         except (TypeError, ValueError) as exc:
             return runtime_error("Runtime.MarshalError", f"Unable to marshal response: {exc}", request_id)
 
-    def _record(self, request: Request, result: Result, *, duration_ms: float = 0.0, logs: str = "") -> Invocation:
+    def _record(
+        self, request: Request, result: Result, *, duration_ms: float = 0.0, logs: str = "", cold_start: bool = False
+    ) -> Invocation:
         invocation = Invocation(
             request_id=request.request_id,
             function_name=request.fn.function_name,
@@ -360,8 +364,11 @@ class LambdaRuntime:
             error_type=result.error_type,
             duration_ms=duration_ms,
             logs=logs,
+            cold_start=cold_start,
         )
         self.invocations.append(invocation)
+        for listener in self.listeners:
+            listener(invocation)
         if self.echo_logs and self._stdout is not None:
             self._stdout.target.write(logs)
         return invocation

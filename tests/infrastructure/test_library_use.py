@@ -106,6 +106,33 @@ def test_functions_record_their_pattern_and_role(bare_app: tuple[App, Stack, Sta
     assert recorded == expected
 
 
+def test_the_cost_estimate_places_every_function_of_an_app_with_two_fan_outs(
+    bare_app: tuple[App, Stack, Stack],
+) -> None:
+    from serverless_patterns.cost import Prices, estimate, load_profile, read_inventory
+    from serverless_patterns.roles import METADATA_KEY as ROLES_KEY
+
+    assert ROLES_KEY == METADATA_KEY  # the tools read what the constructs write
+    _, patterns, _ = bare_app
+    inventory = read_inventory(assertions.Template.from_stack(patterns).to_json())
+    profile = load_profile(settings=['instances={"Reports": {"traffic": {"jobs_per_day": 2}}}'])
+    result = estimate(inventory, profile, Prices.load(), environment="Patterns")
+    roles = {spec.path: spec.role for spec in inventory.functions.values()}
+    assert sum(role is not None for role in roles.values()) == sum(len(c.ROLES) for c in PATTERNS.values()) + len(
+        FanOut.ROLES
+    )
+    daily = {
+        (role.instance, role.role): usage.invocations / profile.days_per_month
+        for usage in result.functions
+        if (role := roles[usage.path])
+    }
+    assert daily[("Patterns/FanOut", "master")] == pytest.approx(profile.fan_out.jobs_per_day)
+    assert daily[("Patterns/Reports", "master")] == pytest.approx(2)
+    assert daily[("Patterns/ApiBackend", "api")] == pytest.approx(profile.api.requests_per_day)
+    assert all(usage.lambda_usd > 0 for usage in result.functions if roles[usage.path] is not None)
+    assert not [note for note in result.notes if "no such function" in note or "no pattern records" in note]
+
+
 # --- clear early errors ---------------------------------------------------------------------------
 
 

@@ -1,55 +1,32 @@
 """The package as its users get it: built into a wheel, installed into a fresh venv, used from outside.
 
-The wheel is built offline from the files a clone of the repository has (tracked and
-not-ignored files, copied to a temporary directory), installed with ``--no-deps`` into a
-venv that borrows this interpreter's third-party packages (aws-cdk-lib, constructs, cdk-nag)
-through a ``.pth`` line, and then the example app in ``examples/catalog_service`` is
-synthesized by that venv's python from a directory outside the repository. Nothing from
-the working tree is importable there: what the example gets is what the wheel ships.
-
-``python -m venv --system-site-packages`` would not do here: run from this project's
-.venv, it links the *base* interpreter's site-packages (which lacks aws-cdk-lib and holds
-other versions of boto3), not the .venv's. The ``.pth`` line gives the same reuse without
-the base interpreter's packages, and without the .venv's editable install of this project
-(``.pth`` files found through a ``.pth`` line are not processed).
+The example app in ``examples/catalog_service`` is synthesized by that venv's python from a
+directory outside the repository (``conftest.py``; how the venv is made: ``wheel_env.py``).
 """
 
 from __future__ import annotations
 
 import importlib.metadata
 import json
-import os
 import shutil
-import subprocess
 import sys
-import sysconfig
-import venv
 import zipfile
 from email.parser import Parser
 from pathlib import Path
 from typing import Any
 
-import pytest
+from tests.package.wheel_env import (
+    CATALOG_TABLE,
+    EXAMPLE,
+    OPS_EMAIL,
+    PACKAGE,
+    PAGER_TOPIC,
+    ROOT,
+    new_venv,
+    probe,
+    run,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = ROOT / "examples" / "catalog_service"
-PROBE = Path(__file__).with_name("installed_probe.py")
-NODE_BIN = ROOT / "node_modules" / ".bin"
-# Where this interpreter's third-party packages live (aws-cdk-lib, constructs, cdk-nag, boto3...).
-THIRD_PARTY = Path(sysconfig.get_path("purelib"))
-PACKAGE = "serverless_patterns"
-# pyproject's build-system: SPDX license strings (77) and wheels without the separate `wheel` package (70.1).
-MIN_SETUPTOOLS = (77, 0)
-
-CATALOG_TABLE = "catalog-items-test"
-PAGER_TOPIC = "arn:aws:sns:us-east-1:111122223333:catalog-oncall"
-OPS_EMAIL = "catalog-team@example.com"
-EXAMPLE_CONTEXT = {
-    "catalog_table": CATALOG_TABLE,
-    "currency": "usd",
-    "ops_email": OPS_EMAIL,
-    "pager_topic_arn": PAGER_TOPIC,
-}
 PUBLIC_CONSTRUCTS = {
     "AlarmTopic",
     "ApiBackend",
@@ -71,126 +48,6 @@ CONFIG_TYPES = {
     "PipelineSettings",
     "WorkflowSettings",
 }
-
-
-def _run(command: list[str], *, cwd: Path, env: dict[str, str] | None = None) -> str:
-    """Run ``command``; fail the test with its output when it fails."""
-    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)  # noqa: S603
-    if result.returncode != 0:
-        pytest.fail(
-            f"{' '.join(command[:4])} ... exited {result.returncode}\n"
-            f"--- stdout\n{result.stdout[-4000:]}\n--- stderr\n{result.stderr[-4000:]}"
-        )
-    return result.stdout
-
-
-def _isolated_env(python: Path) -> dict[str, str]:
-    """The environment of a shell with ``python``'s venv activated: nothing of this checkout on the path."""
-    env = {key: value for key, value in os.environ.items() if key not in {"PYTHONPATH", "VIRTUAL_ENV"}}
-    env["PATH"] = os.pathsep.join([str(python.parent), str(NODE_BIN), env.get("PATH", "")])
-    env["VIRTUAL_ENV"] = str(python.parent.parent)
-    env["JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION"] = "1"
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    return env
-
-
-def _clone_files(destination: Path) -> Path:
-    """The files a clone would have (tracked, plus new files not ignored), copied to ``destination``."""
-    listed = _run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT)
-    for name in filter(None, listed.split("\0")):
-        source = ROOT / name
-        if source.is_file():  # a tracked file deleted in the working tree is listed too
-            target = destination / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
-    return destination
-
-
-def _new_venv(path: Path, requirement: str) -> Path:
-    """A venv at ``path`` with ``requirement`` installed offline, without dependencies; its python."""
-    venv.EnvBuilder(with_pip=False, symlinks=True).create(path)
-    python = path / "bin" / "python"
-    purelib = _run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], cwd=path).strip()
-    (Path(purelib) / "_borrowed_site_packages.pth").write_text(f"{THIRD_PARTY}\n")
-    _run(
-        [
-            sys.executable,
-            *("-m", "pip", "--python", str(python), "install", "--quiet", "--disable-pip-version-check"),
-            *("--no-index", "--no-deps", "--no-build-isolation", requirement),
-        ],
-        cwd=path,
-    )
-    return python
-
-
-def _probe(python: Path, cwd: Path, *options: str) -> dict[str, Any]:
-    command = [str(python), str(PROBE), *options]
-    facts: dict[str, Any] = json.loads(_run(command, cwd=cwd, env=_isolated_env(python)))
-    return facts
-
-
-# --- fixtures: one build, one install, one synth per module ---------------------------------------
-
-
-@pytest.fixture(scope="module")
-def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("package")
-
-
-@pytest.fixture(scope="module")
-def clone(workspace: Path) -> Path:
-    return _clone_files(workspace / "clone")
-
-
-@pytest.fixture(scope="module")
-def wheel(clone: Path, workspace: Path) -> Path:
-    # Building offline (no build isolation) uses this venv's setuptools, which must build wheels by itself.
-    setuptools_version = tuple(int(part) for part in importlib.metadata.version("setuptools").split(".")[:2])
-    if setuptools_version < MIN_SETUPTOOLS:
-        pytest.fail(f"setuptools {setuptools_version} is too old to build the wheel offline: see requirements-dev.txt")
-    dist = workspace / "dist"
-    _run(
-        [
-            *(sys.executable, "-m", "pip", "wheel", "--quiet", "--disable-pip-version-check"),
-            *("--no-index", "--no-deps", "--no-build-isolation", "--wheel-dir", str(dist), str(clone)),
-        ],
-        cwd=workspace,
-    )
-    (built,) = dist.glob("serverless_patterns-*.whl")
-    return built
-
-
-@pytest.fixture(scope="module")
-def wheel_python(wheel: Path, workspace: Path) -> Path:
-    return _new_venv(workspace / "venv-wheel", str(wheel))
-
-
-@pytest.fixture(scope="module")
-def wheel_facts(wheel_python: Path, workspace: Path) -> dict[str, Any]:
-    return _probe(wheel_python, workspace)
-
-
-@pytest.fixture(scope="module")
-def example_assembly(wheel_python: Path, workspace: Path) -> Path:
-    """The example app, copied outside the repository and synthesized with the wheel's venv."""
-    app_dir = workspace / "catalog_service"
-    shutil.copytree(EXAMPLE, app_dir, ignore=shutil.ignore_patterns("__pycache__", "cdk.out"))
-    outdir = workspace / "catalog.out"
-    cdk_json = json.loads((app_dir / "cdk.json").read_text())
-    env = _isolated_env(wheel_python)
-    # What `npx cdk synth -c name=value` hands the app: cdk.json's context plus the -c values.
-    env["CDK_CONTEXT_JSON"] = json.dumps({**cdk_json["context"], **EXAMPLE_CONTEXT})
-    env["CDK_OUTDIR"] = str(outdir)
-    command = cdk_json["app"].split()
-    assert command[0] == "python3", "the example's cdk.json runs the app with the venv's python3"
-    _run([str(wheel_python), *command[1:]], cwd=app_dir, env=env)
-    return outdir
-
-
-@pytest.fixture(scope="module")
-def template(example_assembly: Path) -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads((example_assembly / "CatalogService.template.json").read_text())
-    return loaded
 
 
 def _resources(template: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
@@ -366,16 +223,16 @@ def test_pip_install_from_the_git_repository_gives_the_same_package(
     repository = workspace / "repository"
     shutil.copytree(clone, repository)
     git = ["git", "-c", "user.name=test", "-c", "user.email=test@example.com", "-c", "init.defaultBranch=main"]
-    _run([*git, "init", "--quiet"], cwd=repository)
-    _run([*git, "add", "--all"], cwd=repository)
-    _run([*git, "commit", "--quiet", "--message", "snapshot"], cwd=repository)
-    python = _new_venv(workspace / "venv-git", f"serverless-patterns @ git+file://{repository}")
-    facts = _probe(python, workspace, "--without-cdk")
+    run([*git, "init", "--quiet"], cwd=repository)
+    run([*git, "add", "--all"], cwd=repository)
+    run([*git, "commit", "--quiet", "--message", "snapshot"], cwd=repository)
+    python = new_venv(workspace / "venv-git", f"serverless-patterns @ git+file://{repository}")
+    facts = probe(python, workspace, "--without-cdk")
     assert Path(facts["file"]).is_relative_to(python.parent.parent)
     assert facts["version"] == facts["metadata_version"]
     assert facts["py_typed"]
     assert not facts["cdk_after_package_import"]
-    from_wheel = _probe(wheel_python, workspace, "--without-cdk")
+    from_wheel = probe(wheel_python, workspace, "--without-cdk")
     assert facts["handler_modules"] == from_wheel["handler_modules"], "the git install and the wheel differ"
     for handler_package in ("api_backend", "event_pipeline", "fan_out", "order_workflow", "shared"):
         assert f"lambdas/{handler_package}/__init__.py" in facts["handler_modules"]
@@ -384,7 +241,7 @@ def test_pip_install_from_the_git_repository_gives_the_same_package(
 def test_the_examples_requirements_install_serverless_patterns_from_the_clone(tmp_path: Path) -> None:
     """``pip install -r requirements.txt`` in the example's folder resolves (it failed on PyPI before)."""
     report = tmp_path / "report.json"
-    _run(
+    run(
         [
             *(sys.executable, "-m", "pip", "install", "--dry-run", "--quiet", "--disable-pip-version-check"),
             *("--no-deps", "--no-build-isolation", "--no-index", "--report", str(report)),

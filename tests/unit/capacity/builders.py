@@ -1,5 +1,7 @@
 """Pattern-shaped templates and exact work profiles for the capacity model's hand-worked tests.
 
+Each function records its pattern role (instance: its stack-relative path), as the constructs do.
+
 The templates use the cost estimator's builders (``tests/unit/cost/builders.py``) and add what
 capacity reads on top: API stages, tables, reserved and event-source concurrency. Profiles give
 each function a round duration, so the arithmetic in the tests' docstrings is exact.
@@ -60,14 +62,29 @@ def stage(resources: Resources, alias: str, *, rate: float, burst: int) -> None:
 def api(resources: Resources, *, reserved: int | None, rate: float, burst: int = 2_000) -> None:
     """An ApiBackend: its handler (with its items table) behind a throttled stage."""
     items = table(resources, "ApiTableDB4CD73A")
-    alias = function(resources, "ApiHandlerF33F5146", reserved=reserved, references={"TABLE_NAME": items})
+    alias = function(
+        resources,
+        "ApiHandlerF33F5146",
+        reserved=reserved,
+        references={"TABLE_NAME": items},
+        role="ApiBackend/api",
+        instance="Api",
+    )
     stage(resources, alias, rate=rate, burst=burst)
 
 
 def pipeline(resources: Resources, *, max_concurrency: int, batch_size: int = 10) -> None:
     """An EventPipeline: the validator, and the processor behind its queue."""
-    function(resources, "EventPipelineValidateE1CEFF9A", environment={"UPLOAD_PREFIX": "incoming/"})
-    process = function(resources, "EventPipelineProcess8DADE1A2")
+    function(
+        resources,
+        "EventPipelineValidateE1CEFF9A",
+        environment={"UPLOAD_PREFIX": "incoming/"},
+        role="EventPipeline/validate",
+        instance="EventPipeline",
+    )
+    process = function(
+        resources, "EventPipelineProcess8DADE1A2", role="EventPipeline/process", instance="EventPipeline"
+    )
     queue_source(resources, process, "EventPipelineQueue", batch_size=batch_size, max_concurrency=max_concurrency)
 
 
@@ -77,17 +94,41 @@ def fan_out(
     """A FanOut: master (chunk size, completion shards), worker behind its queue, aggregator."""
     jobs = table(resources, "FanOutJobsF84C0504")
     environment = {"CHUNK_SIZE": str(chunk_size), "COMPLETION_SHARDS": str(shards)}
-    function(resources, "FanOutMaster354B3AB2", environment=environment, references={"TABLE_NAME": jobs})
-    worker = function(resources, "FanOutWorkerB2942983", reserved=worker_reserved, references={"TABLE_NAME": jobs})
+    function(
+        resources,
+        "FanOutMaster354B3AB2",
+        environment=environment,
+        references={"TABLE_NAME": jobs},
+        role="FanOut/master",
+        instance="FanOut",
+    )
+    worker = function(
+        resources,
+        "FanOutWorkerB2942983",
+        reserved=worker_reserved,
+        references={"TABLE_NAME": jobs},
+        role="FanOut/worker",
+        instance="FanOut",
+    )
     queue_source(resources, worker, "FanOutWorkQueue", batch_size=1, max_concurrency=max_concurrency)
-    function(resources, "FanOutAggregator45474691", references={"TABLE_NAME": jobs})
+    function(
+        resources,
+        "FanOutAggregator45474691",
+        references={"TABLE_NAME": jobs},
+        role="FanOut/aggregator",
+        instance="FanOut",
+    )
 
 
 def orders(resources: Resources, *, machine_type: str = "STANDARD", timeout_seconds: int = 300) -> None:
     """An OrderWorkflow (the cost tests' saga) whose functions name its orders table."""
     orders_table = table(resources, "OrderWorkflowOrdersTable263464D1")
     saga(
-        resources, timeout_seconds=timeout_seconds, references={"ORDERS_TABLE": orders_table}, machine_type=machine_type
+        resources,
+        timeout_seconds=timeout_seconds,
+        references={"ORDERS_TABLE": orders_table},
+        instance="OrderWorkflow",
+        machine_type=machine_type,
     )
 
 

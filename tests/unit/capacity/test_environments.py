@@ -54,7 +54,7 @@ def test_prods_api_is_held_by_its_stage_throttle_then_its_reserved_concurrency(a
 
     assert (api.first.name, api.ceiling) == ("API stage throttle", PROD.api.throttle_rate)
     assert api.second is not None
-    expected = reserved / (max(_duration_ms(PROFILE, "Api/Handler", 1), 100) / 1000)
+    expected = reserved / (max(_duration_ms(PROFILE, "ApiBackend/api", 1), 100) / 1000)
     assert (api.second.name, api.second.ceiling) == ("Lambda reserved concurrency (api)", expected)
 
 
@@ -65,10 +65,10 @@ def test_prods_pipeline_and_fan_out_are_held_by_their_event_sources(analyses: di
     pipeline, fan_out = _pattern(analyses["prod"], "EventPipeline"), _pattern(analyses["prod"], "FanOut")
     settings, chunks = PROD.pipeline, PROD.fan_out
 
-    batch_seconds = _duration_ms(PROFILE, "EventPipeline/Process", settings.batch_size) / 1000
+    batch_seconds = _duration_ms(PROFILE, "EventPipeline/process", settings.batch_size) / 1000
     assert pipeline.first.name == "SQS event source concurrency (process)"
     assert pipeline.ceiling == pytest.approx(settings.max_concurrency * settings.batch_size / batch_seconds)
-    chunk_seconds = _duration_ms(PROFILE, "FanOut/Worker", chunks.worker_batch_size) / 1000
+    chunk_seconds = _duration_ms(PROFILE, "FanOut/worker", chunks.worker_batch_size) / 1000
     assert fan_out.first.name == "SQS event source concurrency (worker)"
     assert fan_out.ceiling == pytest.approx(chunks.worker_max_concurrency * chunks.chunk_size / chunk_seconds)
     assert fan_out.second is not None

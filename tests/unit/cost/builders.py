@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from serverless_patterns.lambdas.shared.warmup import WARMUP_EVENT
+from serverless_patterns.roles import METADATA_KEY
 
 Resources = dict[str, dict[str, Any]]
 
@@ -23,13 +24,15 @@ def function(
     provisioned: int = 0,
     max_provisioned: int = 0,
     reserved: int | None = None,
-    pattern: dict[str, str] | None = None,
     references: dict[str, str] | None = None,
+    role: str | None = None,
+    instance: str | None = None,
 ) -> str:
     """A function and its ``live`` alias (CDK's ``ServerlessFunction`` shape); returns the alias id.
 
-    ``pattern`` is the ``ServerlessPatterns`` metadata a construct records; ``references`` are
-    environment variables set to a ``Ref`` of another resource (name -> logical id).
+    ``references`` are environment variables set to a ``Ref`` of another resource (name -> logical
+    id). ``role`` (``"FanOut/worker"``) records the pattern role as the constructs do, for the
+    pattern instance at construct path ``instance`` (default ``Prod/Service/<pattern>``).
     """
     properties: dict[str, Any] = {"MemorySize": memory, "Architectures": [architecture], "Timeout": 10}
     if reserved is not None:
@@ -46,8 +49,13 @@ def function(
     metadata: dict[str, Any] = {}
     if path:
         metadata["aws:cdk:path"] = f"Prod/Service/{path}/Resource"
-    if pattern:
-        metadata["ServerlessPatterns"] = pattern
+    if role:
+        pattern, role_name = role.split("/")
+        metadata[METADATA_KEY] = {
+            "pattern": pattern,
+            "instance": instance or f"Prod/Service/{pattern}",
+            "role": role_name,
+        }
     if metadata:
         resource["Metadata"] = metadata
     resources[logical_id] = resource
@@ -147,20 +155,43 @@ def template(resources: Resources) -> dict[str, Any]:
     return {"Resources": resources}
 
 
+SAGA_ROLES = {
+    "ValidateOrder": "validate_order",
+    "ChargePayment": "charge_payment",
+    "UpdateInventory": "update_inventory",
+    "SendConfirmation": "send_confirmation",
+    "RefundPayment": "refund_payment",
+}
+"""The saga's functions and the pattern roles they record."""
+
+
 def saga(
     resources: Resources,
     *,
     timeout_seconds: int | None = None,
     references: dict[str, str] | None = None,
+    roles: bool = True,
+    instance: str | None = None,
     **options: Any,
 ) -> None:
     """The order saga: four tasks in a row, the refund its inventory step falls back to, at ``OrderWorkflow/*``.
 
-    ``references`` are given to every function's environment; ``options`` to ``state_machine``.
+    ``references`` are given to every function's environment; ``roles``: the functions record their
+    pattern roles as the construct's do (False: a template without that metadata), for the instance
+    at construct path ``instance``; ``options`` go
+    to ``state_machine``.
     """
     aliases = {
-        name: function(resources, name, path=f"OrderWorkflow/{name}", memory=256, references=references)
-        for name in ("ValidateOrder", "ChargePayment", "UpdateInventory", "SendConfirmation", "RefundPayment")
+        name: function(
+            resources,
+            name,
+            path=f"OrderWorkflow/{name}",
+            memory=256,
+            references=references,
+            role=f"OrderWorkflow/{role}" if roles else None,
+            instance=instance,
+        )
+        for name, role in SAGA_ROLES.items()
     }
     definition: dict[str, Any] = {
         "StartAt": "ValidateOrder",

@@ -14,8 +14,8 @@ from tests.unit.cost.builders import Resources, function, queue_source, template
 @pytest.fixture
 def template_file(tmp_path: Path) -> Path:
     resources: Resources = {"Board": {"Type": "AWS::CloudWatch::Dashboard", "Properties": {}}}
-    function(resources, "ApiHandlerF33F5146", memory=512)
-    process = function(resources, "EventPipelineProcess8DADE1A2")
+    function(resources, "ApiHandlerF33F5146", memory=512, role="ApiBackend/api")
+    process = function(resources, "EventPipelineProcess8DADE1A2", role="EventPipeline/process")
     queue_source(resources, process, "Queue", batch_size=10, window=5)
     path = tmp_path / "Prod.template.json"
     path.write_text(json.dumps(template(resources)))
@@ -29,7 +29,7 @@ def test_tables_of_line_items_functions_and_batching(template_file: Path, capsys
     assert "Traffic: 1,000 API requests/day" in out
     assert any(line.split()[:2] == ["CloudWatch", "Dashboards"] for line in out.splitlines())
     assert "ApiHandlerF33F5146" in out  # the per-function table
-    assert "Batching: EventPipeline/Process, per 1,000 files" in out
+    assert "Batching: EventPipelineProcess8DADE1A2, per 1,000 files" in out
     assert "Batching saves 90% of the invocations" in out
 
 

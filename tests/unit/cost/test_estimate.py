@@ -98,7 +98,7 @@ def quantity(result: Estimate, service: str, item: str) -> float:
 
 def test_an_api_function_costs_requests_duration_api_calls_and_logs() -> None:
     resources: Resources = {"Api": {"Type": "AWS::ApiGateway::RestApi", "Properties": {}}}
-    function(resources, "ApiHandlerF33F5146", log_group="ApiLogs")  # 1024 MB; logs kept 30 days
+    function(resources, "ApiHandlerF33F5146", log_group="ApiLogs", role="ApiBackend/api")  # 1024 MB; logs kept 30 days
     work = FunctionWork(per_invocation=Work(duration_ms=100, dynamodb_read_units=1, log_kb=1))
     result = run(resources, profile(api=ApiTraffic(10_000), work={"Api/Handler": work}))
 
@@ -121,7 +121,7 @@ def test_an_api_function_costs_requests_duration_api_calls_and_logs() -> None:
 
 def test_provisioned_concurrency_is_paid_all_month_and_serves_what_fits() -> None:
     resources: Resources = {}
-    function(resources, "ApiHandlerF33F5146", provisioned=2, max_provisioned=10)
+    function(resources, "ApiHandlerF33F5146", provisioned=2, max_provisioned=10, role="ApiBackend/api")
     work = FunctionWork(per_invocation=Work(duration_ms=200))
     result = run(resources, profile(api=ApiTraffic(1_000_000), work={"Api/Handler": work}))
 
@@ -156,8 +156,8 @@ def test_records_per_batch_are_those_arriving_within_one_window(
 def pipeline(resources: Resources) -> None:
     resources["Uploads"] = {"Type": "AWS::S3::Bucket", "Properties": {}}
     resources["Table"] = {"Type": "AWS::DynamoDB::Table", "Properties": {"BillingMode": "PAY_PER_REQUEST"}}
-    function(resources, "Validate", path="EventPipeline/Validate", memory=256)
-    process = function(resources, "Process", path="EventPipeline/Process")
+    function(resources, "Validate", path="EventPipeline/Validate", memory=256, role="EventPipeline/validate")
+    process = function(resources, "Process", path="EventPipeline/Process", role="EventPipeline/process")
     queue_source(resources, process, "Queue", batch_size=10, window=5)
 
 
@@ -224,11 +224,11 @@ def test_batching_against_one_invocation_per_file() -> None:
 
 def test_fan_out_jobs_become_chunks_for_the_workers() -> None:
     resources: Resources = {}
-    function(resources, "Master", path="FanOut/Master", environment={"CHUNK_SIZE": "100"})
-    worker = function(resources, "Worker", path="FanOut/Worker")
+    function(resources, "Master", path="FanOut/Master", environment={"CHUNK_SIZE": "100"}, role="FanOut/master")
+    worker = function(resources, "Worker", path="FanOut/Worker", role="FanOut/worker")
     queue_source(resources, worker, "Chunks", batch_size=1)
-    function(resources, "Aggregator", path="FanOut/Aggregator")
-    function(resources, "Status", path="FanOut/Status")
+    function(resources, "Aggregator", path="FanOut/Aggregator", role="FanOut/aggregator")
+    function(resources, "Status", path="FanOut/Status", role="FanOut/status")
     traffic = FanOutTraffic(jobs_per_day=10, items_per_job=1_001, status_polls_per_job=5)
     result = run(resources, profile(fan_out=traffic))
 
@@ -291,8 +291,8 @@ def test_express_workflows_pay_per_execution_and_duration() -> None:
 
 def test_keep_warm_pings_and_schedules_invoke_their_functions() -> None:
     resources: Resources = {}
-    warm = function(resources, "Api", path="Api/Handler", memory=512)
-    sweeper = function(resources, "Sweeper", path="FanOut/Sweeper", memory=256)
+    warm = function(resources, "Api", path="Api/Handler", memory=512, role="ApiBackend/api")
+    sweeper = function(resources, "Sweeper", path="FanOut/Sweeper", memory=256, role="FanOut/sweeper")
     schedule(resources, "KeepWarm", warm, "rate(5 minutes)", keep_warm=True)
     schedule(resources, "Sweep", sweeper, "rate(1 hour)")
     sweep = FunctionWork(per_invocation=Work(duration_ms=40, dynamodb_read_units=0.5))
@@ -317,7 +317,7 @@ def test_monitoring_is_priced_per_alarm_metric_dashboard_and_custom_metric() -> 
         "Board": {"Type": "AWS::CloudWatch::Dashboard", "Properties": {}},
         "Key": {"Type": "AWS::KMS::Key", "Properties": {}},
     }
-    function(resources, "Idle")
+    function(resources, "Idle", role="ApiBackend/api")  # no requests: its requests and duration cost nothing
     result = run(resources, profile(assumptions=Assumptions(custom_metrics=10)))
     assert usd(result, "CloudWatch", "Alarm metrics (standard") == pytest.approx(0.20)
     assert usd(result, "CloudWatch", "Alarm metrics (high") == pytest.approx(0.30)
@@ -330,7 +330,7 @@ def test_monitoring_is_priced_per_alarm_metric_dashboard_and_custom_metric() -> 
 
 def test_traces_follow_the_default_sampling_rule() -> None:
     resources: Resources = {}
-    function(resources, "ApiHandlerF33F5146", traced=True)
+    function(resources, "ApiHandlerF33F5146", traced=True, role="ApiBackend/api")
     result = run(resources, profile(api=ApiTraffic(172_800)))
     # Two a second: the first each second (86,400) and 5 % of the other 86,400 = 90,720 a day.
     assert quantity(result, "X-Ray", "Traces recorded") == pytest.approx(90_720 * 30)
@@ -356,7 +356,7 @@ def test_storage_and_point_in_time_recovery_follow_the_tables() -> None:
 
 def test_what_the_model_cannot_price_is_said() -> None:
     resources: Resources = {"Http": {"Type": "AWS::ApiGatewayV2::Api", "Properties": {}}}
-    alias = function(resources, "Nightly")
+    alias = function(resources, "Nightly", role="FanOut/sweeper")
     schedule(resources, "Cron", alias, "cron(0 3 * * ? *)")
     result = run(resources, profile(work={"Api/Handler": FunctionWork()}))
     notes = "\n".join(result.notes)

@@ -10,26 +10,19 @@ import pytest
 from serverless_patterns.cost.profile import PROFILE_FILE, FunctionWork, Work, load_profile, merge, parse_setting
 
 
-def test_the_default_profile_loads_with_work_for_every_function_of_the_app() -> None:
+def test_the_default_profile_loads_with_work_for_every_role_of_every_pattern() -> None:
+    from serverless_patterns import ApiBackend, EventPipeline, FanOut, OrderWorkflow
+
     profile = load_profile()
     assert profile.name == "default"
     assert profile.api.requests_per_day > 0
-    assert {
-        "Api/Handler",
-        "EventPipeline/Validate",
-        "EventPipeline/Process",
-        "FanOut/Master",
-        "FanOut/Worker",
-        "FanOut/Aggregator",
-        "FanOut/Status",
-        "FanOut/Sweeper",
-        "OrderWorkflow/ValidateOrder",
-        "OrderWorkflow/ChargePayment",
-        "OrderWorkflow/UpdateInventory",
-        "OrderWorkflow/SendConfirmation",
-        "OrderWorkflow/RefundPayment",
-    } <= set(profile.work)
+    roles = {
+        f"{cls.__name__}/{role}" for cls in (ApiBackend, EventPipeline, FanOut, OrderWorkflow) for role in cls.ROLES
+    }
+    assert roles == set(profile.work)
     assert all(work.invocation(1).duration_ms > 0 for work in profile.work.values())
+    assert profile.unplaced.invocations_per_day > 0
+    assert profile.unplaced.work.invocation(1).duration_ms > 0
 
 
 def test_an_override_file_is_merged_over_the_default(tmp_path: Path) -> None:
@@ -52,7 +45,8 @@ def test_an_override_file_is_merged_over_the_default(tmp_path: Path) -> None:
     assert profile.pipeline == default.pipeline
     api = profile.work_of("Api/Handler").per_invocation
     assert api.duration_ms == 25
-    assert api.dynamodb_read_units == default.work_of("Api/Handler").per_invocation.dynamodb_read_units
+    assert default.work_of("ApiBackend/api").per_invocation.dynamodb_read_units > 0
+    assert api.dynamodb_read_units == 0  # a construct-path key replaces the work of that one function
 
 
 def test_settings_become_nested_overrides() -> None:
