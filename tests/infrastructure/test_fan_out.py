@@ -229,11 +229,12 @@ def test_least_privilege(built: dict[str, tuple[FanOut, assertions.Template]]) -
         for role in ("FanOutMaster", "FanOutWorker", "FanOutAggregator", "FanOutSweeper", "FanOutStatus")
     }
     assert dynamodb == {
-        "FanOutMaster": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+        # BatchGetItem: a job's status reads its open completion shards' progress in one request.
+        "FanOutMaster": ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
         "FanOutWorker": ["dynamodb:ConditionCheckItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
-        "FanOutAggregator": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"],
-        "FanOutSweeper": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"],
-        "FanOutStatus": ["dynamodb:GetItem"],
+        "FanOutAggregator": ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"],
+        "FanOutSweeper": ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"],
+        "FanOutStatus": ["dynamodb:BatchGetItem", "dynamodb:GetItem"],
     }
     for policy in template.find_resources("AWS::IAM::Policy").values():
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
