@@ -141,6 +141,7 @@ def test_a_reader_never_sees_a_new_version_beside_old_fields(
         while not done.is_set():
             row = products.get("p") or {}
             seen.append((row["version"], row["label"]))
+            time.sleep(0.0005)  # yield the GIL: a spinning reader starves the writer (minutes under load)
 
     reader = threading.Thread(target=read)
     reader.start()
