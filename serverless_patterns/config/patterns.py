@@ -12,6 +12,7 @@ from serverless_patterns.config.common import ApiAuth
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
 _STAGE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 # An S3 folder that an IAM resource ARN can name exactly: no wildcards, no leading slash.
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$")  # an RFC 9110 token
 _PREFIX = re.compile(r"^(?!/)[^*?]{0,510}[^/*?]/$")
 
 
@@ -24,6 +25,10 @@ class ApiSettings:
     :param cors_origins: browser origins allowed to call the API: exact ``https://host[:port]``
         values, or ``*`` alone. ``*`` and ``http://`` origins are for development environments
         only. Empty: no CORS (same-origin and server callers).
+    :param cors_allow_headers: request headers your routes read that browsers must be allowed to
+        send (e.g. ``X-Tenant-Id``), besides the ones the pattern's helpers read (``Idempotency-Key``,
+        ``If-Match``) and CORS's own defaults; API Gateway's preflight and the handler's CORS both
+        allow them (the handler gets them as ``CORS_ALLOW_HEADERS``).
     :param throttle_rate: the stage's steady requests per second (every method).
     :param throttle_burst: the stage's burst bucket.
     :param stage_name: the deployed stage, the first path segment of the URL.
@@ -39,6 +44,7 @@ class ApiSettings:
 
     auth: ApiAuth = ApiAuth.IAM
     cors_origins: tuple[str, ...] = ()
+    cors_allow_headers: tuple[str, ...] = ()
     throttle_rate: int = 100
     throttle_burst: int = 200
     stage_name: str = "v1"
@@ -59,6 +65,9 @@ class ApiSettings:
                 )
         if len(set(origins)) != len(origins):
             raise ValueError(f"ApiSettings.cors_origins lists an origin twice: {origins}")
+        for header in self.cors_allow_headers:
+            if not _HEADER_NAME.fullmatch(header):
+                raise ValueError(f"ApiSettings.cors_allow_headers: {header!r} is not an HTTP header name")
         if self.throttle_rate < 1 or self.throttle_burst < 1:
             raise ValueError("ApiSettings.throttle_rate and throttle_burst must be >= 1")
         if not _STAGE_NAME.fullmatch(self.stage_name):

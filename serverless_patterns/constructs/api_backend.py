@@ -112,9 +112,9 @@ class ApiBackend(Construct):
             stay within API Gateway's 29 s integration timeout.
         :param handlers: your code per role: ``{"api": HandlerCode.from_package(...)}`` serves your
             own routes (built with ``serverless_patterns.lambdas.api_backend.custom``). The function
-            gets ``TABLE_NAME``, ``IDEMPOTENCY_TABLE_NAME``, ``CURSOR_SECRET_ARN``, ``CORS_ORIGINS``
-            and ``IDEMPOTENCY_TTL_SECONDS`` (read by the runtime, see its ``resources``), plus the
-            variables of your ``HandlerCode``; ``table_props`` may then give the table another key.
+            gets ``TABLE_NAME``, ``IDEMPOTENCY_TABLE_NAME``, ``CURSOR_SECRET_ARN``, ``CORS_ORIGINS``,
+            ``CORS_ALLOW_HEADERS`` (when set) and ``IDEMPOTENCY_TTL_SECONDS`` (read by the runtime, see
+            its ``resources``), plus the variables of your ``HandlerCode``; ``table_props`` may then give the table another key.
         :param existing_table: an existing table for the items (partition key ``id``, string, for the
             items API); the handler may read, write and scan it.
         :param table_props: ``dynamodb.TablePropsV2`` merged over the created table's defaults.
@@ -197,6 +197,11 @@ class ApiBackend(Construct):
                     "IDEMPOTENCY_TABLE_NAME": self.idempotency_table.table_name,
                     "CURSOR_SECRET_ARN": self.cursor_secret.secret_arn,
                     "CORS_ORIGINS": ",".join(settings.cors_origins),
+                    **(
+                        {"CORS_ALLOW_HEADERS": ",".join(settings.cors_allow_headers)}
+                        if settings.cors_allow_headers
+                        else {}
+                    ),
                     "IDEMPOTENCY_TTL_SECONDS": str(settings.idempotency_hours * 3600),
                 },
                 code,
@@ -221,7 +226,7 @@ class ApiBackend(Construct):
             cloud_watch_role=False,
             min_compression_size=Size.kibibytes(1),
             fail_on_warnings=True,
-            default_cors_preflight_options=preflight(settings.cors_origins),
+            default_cors_preflight_options=preflight(settings.cors_origins, settings.cors_allow_headers),
             deploy_options=apigw.StageOptions(
                 stage_name=settings.stage_name,
                 throttling_rate_limit=settings.throttle_rate,

@@ -47,14 +47,18 @@ ACCESS_LOG_FIELDS = {
 }
 
 
-def preflight(origins: Sequence[str]) -> apigw.CorsOptions | None:
-    """Browser preflights answered by API Gateway itself (they carry no credentials to authorize)."""
+def preflight(origins: Sequence[str], allow_headers: Sequence[str] = ()) -> apigw.CorsOptions | None:
+    """Browser preflights answered by API Gateway itself (they carry no credentials to authorize).
+
+    Every method is allowed: the routes, not the preflight, decide what a path serves (your
+    ``PATCH`` route answers; a method no route has is still the handler's 405).
+    """
     if not origins:
         return None
     return apigw.CorsOptions(
         allow_origins=list(origins),
-        allow_methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
-        allow_headers=list(CORS_ALLOW_HEADERS),
+        allow_methods=apigw.Cors.ALL_METHODS,
+        allow_headers=list(dict.fromkeys((*CORS_ALLOW_HEADERS, *allow_headers))),
         max_age=CORS_MAX_AGE,
     )
 

@@ -436,6 +436,7 @@ def with_existing_resources(cdk_context: dict[str, Any], tmp_path_factory: pytes
         settings=ApiSettings(
             auth=ApiAuth.COGNITO,
             cors_origins=("https://a.example.com", "https://b.example.com"),
+            cors_allow_headers=("X-Tenant-Id",),
             stage_name="live",
         ),
         existing_user_pool=pool,
@@ -462,6 +463,7 @@ def test_existing_tables_secret_and_pool_are_used_not_created(with_existing_reso
     assert variables["TABLE_NAME"] == "existing-items"
     assert variables["IDEMPOTENCY_TABLE_NAME"] == "existing-idempotency"
     assert variables["CORS_ORIGINS"] == "https://a.example.com,https://b.example.com"
+    assert variables["CORS_ALLOW_HEADERS"] == "X-Tenant-Id"
     template.has_resource_properties(
         "AWS::ApiGateway::Authorizer", {"Type": "COGNITO_USER_POOLS", "ProviderARNs": [Match.any_value()]}
     )
@@ -598,3 +600,24 @@ def test_your_own_handler_package_is_staged_beside_the_runtime_with_the_patterns
         for action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
     }
     assert {"dynamodb:Scan", "dynamodb:UpdateItem", "dynamodb:Query", "secretsmanager:GetSecretValue"} <= actions
+
+
+def test_the_preflight_allows_every_method_and_your_headers(with_existing_resources: Built) -> None:
+    """A PATCH route of your own, or a header it reads, must not be refused by API Gateway's preflight."""
+    options = [
+        method
+        for method in _resources(with_existing_resources.template, "AWS::ApiGateway::Method").values()
+        if method["Properties"]["HttpMethod"] == "OPTIONS"
+    ]
+    assert options
+    for method in options:
+        (response,) = method["Properties"]["Integration"]["IntegrationResponses"]
+        headers = response["ResponseParameters"]
+        assert "PATCH" in headers["method.response.header.Access-Control-Allow-Methods"]
+        assert "X-Tenant-Id" in headers["method.response.header.Access-Control-Allow-Headers"]
+
+
+@pytest.mark.parametrize("header", ["X Tenant", "", "Tenant:Id"])
+def test_a_cors_header_that_is_not_a_header_name_is_refused(header: str) -> None:
+    with pytest.raises(ValueError, match="cors_allow_headers"):
+        ApiSettings(cors_allow_headers=(header,))

@@ -61,7 +61,8 @@ LIMITS_HEADING = "Limits, checked before any parsing, on every request that carr
 class ApiApp:
     """Powertools ``Router``s on one REST resolver, with the ApiBackend's plumbing; ``handler`` is the entry point.
 
-    Build it at import, in the module Lambda calls (CORS is read from ``CORS_ORIGINS`` then)::
+    Build it at import, in the module Lambda calls (CORS is read from ``CORS_ORIGINS`` and
+    ``CORS_ALLOW_HEADERS``, which the construct sets from ``ApiSettings``, then)::
 
         api = ApiApp(orders.router, title="Orders API", version="1.2.0")
         handler = api.handler
@@ -93,7 +94,11 @@ class ApiApp:
         self.guard = RequestGuard(limits)
         self.cors = cors_config(
             os.environ.get("CORS_ORIGINS", ""),
-            allow_headers=(*CORS_ALLOW_HEADERS, *cors_allow_headers),
+            allow_headers=(
+                *CORS_ALLOW_HEADERS,
+                *_listed(os.environ.get("CORS_ALLOW_HEADERS", "")),
+                *cors_allow_headers,
+            ),
             expose_headers=(*CORS_EXPOSE_HEADERS, *cors_expose_headers),
         )
         self.resolver = APIGatewayRestResolver(
@@ -185,6 +190,11 @@ class ApiApp:
             return self._domain_error(StorageThrottledError())
         logger.exception("unhandled error")  # the trace goes to the logs, never to the caller
         return self._error(HTTPStatus.INTERNAL_SERVER_ERROR, "internal error; quote the request id to support")
+
+
+def _listed(value: str) -> list[str]:
+    """A comma-separated environment variable's items."""
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 def _throttled(error: Exception) -> bool:
