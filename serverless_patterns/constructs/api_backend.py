@@ -114,7 +114,8 @@ class ApiBackend(Construct):
             own routes (built with ``serverless_patterns.lambdas.api_backend.custom``). The function
             gets ``TABLE_NAME``, ``IDEMPOTENCY_TABLE_NAME``, ``CURSOR_SECRET_ARN``, ``CORS_ORIGINS``,
             ``CORS_ALLOW_HEADERS`` (when set) and ``IDEMPOTENCY_TTL_SECONDS`` (read by the runtime, see
-            its ``resources``), plus the variables of your ``HandlerCode``; ``table_props`` may then give the table another key.
+            its ``resources``), plus the variables of your ``HandlerCode``; ``table_props`` may then
+            give the table another key.
         :param existing_table: an existing table for the items (partition key ``id``, string, for the
             items API); the handler may read, write and scan it.
         :param table_props: ``dynamodb.TablePropsV2`` merged over the created table's defaults.

@@ -8,8 +8,8 @@ for ``FanOut``'s worker::
     # my_jobs/worker.py
     from serverless_patterns.lambdas.fan_out.custom import build_worker_handler
 
-    def score(items, chunk):               # your logic
-        ...
+    def score(items, first_item, parallelism):   # your logic: a chunk's items -> its result
+        return {"scored": len(items)}
 
     handler = build_worker_handler(score)
 

@@ -55,6 +55,11 @@ def test_your_roles_keep_the_patterns_metadata_and_the_rest_stay_built_in(templa
         "refund_payment": "shop_extensions.payments.refund",
         "validate": "shop_extensions.uploads.handler",
         "process": "serverless_patterns.lambdas.event_pipeline.process.handler",
+        "master": "serverless_patterns.lambdas.fan_out.master.handler",
+        "worker": "shop_extensions.words.worker",
+        "aggregator": "shop_extensions.words.aggregator",
+        "sweeper": "serverless_patterns.lambdas.fan_out.sweeper.handler",
+        "status": "serverless_patterns.lambdas.fan_out.status.handler",
     }
 
 

@@ -145,3 +145,30 @@ def test_uploads_pass_your_rules_are_parked_by_them_or_kept_when_a_rule_crashes(
     assert failed["requestContext"]["condition"] == "RetriesExhausted"
     assert [record["s3"]["object"]["key"] for record in failed["requestPayload"]["Records"]] == [f"{prefix}undated.csv"]
     assert failed["responsePayload"]["errorType"] == "ValidationIncompleteError"
+
+
+def test_a_word_count_job_runs_your_worker_and_aggregator_once(cloud: LocalCloud, rid: str) -> None:
+    """FanOut with the guide's word counter (``shop_extensions.words``): every chunk counted once, one result."""
+    texts = [{"text": " ".join(["word"] * (index % 4 + 1))} for index in range(250)]
+    job_id = f"words-{rid}"
+    submitted = cloud.invoke(cloud.outputs["WordsMasterFunction"], {"job_id": job_id, "items": texts})
+    assert submitted.function_error is None, submitted.payload
+    assert not cloud.drain().exhausted
+    status = cloud.invoke(cloud.outputs["WordsStatusFunction"], {"job_id": job_id}).payload
+    assert isinstance(status, dict)
+    assert (status["status"], status["result"]) == ("SUCCEEDED", {"words": sum(i % 4 + 1 for i in range(250))})
+    aggregator = cloud.client("lambda").get_function(FunctionName=cloud.outputs["WordsAggregatorFunction"])
+    name = aggregator["Configuration"]["FunctionName"]
+    assert len([run for run in cloud.invocations if run.function_name == name]) == 1
+
+
+def test_an_item_your_worker_rejects_fails_the_job_with_your_reason(cloud: LocalCloud, rid: str) -> None:
+    texts: list[dict[str, Any]] = [{"text": "a b"} for _ in range(150)]
+    texts[120] = {"text": None}
+    job_id = f"words-bad-{rid}"
+    cloud.invoke(cloud.outputs["WordsMasterFunction"], {"job_id": job_id, "items": texts})
+    assert not cloud.drain().exhausted
+    status = cloud.invoke(cloud.outputs["WordsStatusFunction"], {"job_id": job_id}).payload
+    assert isinstance(status, dict)
+    assert status["status"] == "FAILED"
+    assert "item 120: 'text' must be a string" in status["failure_reason"]

@@ -3,11 +3,16 @@
 A failed chunk goes back to the queue; SQS redelivers it up to the queue's maxReceiveCount and
 then moves it to the DLQ. On the last attempt the worker records the failure first, so the job
 is FAILED with the reason by the time the chunk lands in the DLQ.
+
+``build_handler(chunk_processor)`` is the worker with another chunk processor (your own code:
+``lambdas.fan_out.custom.build_worker_handler``); ``handler`` is the built-in one, which
+summarises numeric ``value`` fields (``processing.summarize_chunk``).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -17,35 +22,37 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from serverless_patterns.lambdas.fan_out import contract, data_access, logic
 from serverless_patterns.lambdas.fan_out.models import ChunkMessage, WorkerSettings
+from serverless_patterns.lambdas.fan_out.processing import ChunkProcessor, summarize_chunk
 from serverless_patterns.lambdas.shared.observability import CorrelationKey, correlated, logger, metrics, observed
 from serverless_patterns.lambdas.shared.settings import load_settings
 from serverless_patterns.lambdas.shared.warmup import warmup_aware
 
-processor = BatchProcessor(event_type=EventType.SQS)
+LambdaHandler = Callable[[dict[str, Any], LambdaContext], PartialItemFailureResponse]
 
 
 def _count(name: str) -> None:
     metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
 
 
-def process_record(record: SQSRecord) -> None:
-    """Process one chunk delivery; raising marks the record failed (SQS retries it)."""
+def process_record(record: SQSRecord, chunk_processor: ChunkProcessor = summarize_chunk) -> None:
+    """Process one chunk delivery with ``chunk_processor``; raising marks the record failed (SQS retries it)."""
     settings = load_settings(WorkerSettings)
     message = ChunkMessage.model_validate_json(record.body)
     with correlated(CorrelationKey.JOB_ID, message.job_id):
         logger.append_keys(chunk_index=message.chunk_index)
         try:
-            _process(message, record, settings)
+            _process(message, record, settings, chunk_processor)
         finally:
             logger.remove_keys(["chunk_index"])
 
 
-def _process(message: ChunkMessage, record: SQSRecord, settings: WorkerSettings) -> None:
+def _process(message: ChunkMessage, record: SQSRecord, settings: WorkerSettings, chunk: ChunkProcessor) -> None:
     store = data_access.job_store(settings.table_name)
     try:
         outcome = logic.process_chunk(
             message,
             store=store,
+            processor=chunk,
             trigger=data_access.aggregator_invoker(settings.aggregator_function),
             parallelism=settings.parallelism,
             deadline_seconds=settings.job_deadline_seconds,
@@ -69,8 +76,20 @@ def _process(message: ChunkMessage, record: SQSRecord, settings: WorkerSettings)
         logger.info("last chunk completed; aggregation started")
 
 
-@warmup_aware
-@observed()
-def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    """Process a batch of chunk deliveries; only the failed ones are returned to the queue."""
-    return process_partial_response(event=event, record_handler=process_record, processor=processor, context=context)
+def build_handler(chunk_processor: ChunkProcessor) -> LambdaHandler:
+    """A worker handler that runs ``chunk_processor`` on each chunk, with every guarantee of the pattern's."""
+    batch = BatchProcessor(event_type=EventType.SQS)
+
+    def record_handler(record: SQSRecord) -> None:
+        process_record(record, chunk_processor)
+
+    @warmup_aware
+    @observed()
+    def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+        """Process a batch of chunk deliveries; only the failed ones are returned to the queue."""
+        return process_partial_response(event=event, record_handler=record_handler, processor=batch, context=context)
+
+    return cast(LambdaHandler, handler)
+
+
+handler = build_handler(summarize_chunk)

@@ -84,6 +84,9 @@ class FanOutCloud:
     queue_url: str
     dlq_url: str
     aggregator_runs: list[str]
+    # The handlers that run: the built-in ones, or the ones built around your code (``custom``).
+    worker_handler: Callable[[dict[str, Any], Any], Any] = worker.handler
+    aggregator_handler: Callable[[dict[str, Any], Any], Any] = aggregator.handler
 
     @property
     def table(self) -> Any:
@@ -159,7 +162,7 @@ class FanOutCloud:
         """One worker invocation with ``messages``; the ids it reported failed."""
         event = {"Records": [sqs_record(message, self.queue_url) for message in messages]}
         try:
-            response = worker.handler(event, lambda_context())
+            response = self.worker_handler(event, lambda_context())
             failed = {str(failure["itemIdentifier"]) for failure in response["batchItemFailures"]}
         except BatchProcessingError:
             failed = {message["MessageId"] for message in messages}
@@ -276,14 +279,15 @@ def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[FanOutCloud]:
 
         runs: list[str] = []
         invoke = data_access.AggregatorInvoker.__call__
+        deployed = FanOutCloud(queue_url=queue_url, dlq_url=dlq_url, aggregator_runs=runs)
 
         def invoke_and_run(self: data_access.AggregatorInvoker, job_id: str) -> None:
             invoke(self, job_id)  # the real Lambda API call (moto accepts it, runs nothing)
             runs.append(job_id)
-            aggregator.handler({"job_id": job_id}, lambda_context())
+            deployed.aggregator_handler({"job_id": job_id}, lambda_context())
 
         monkeypatch.setattr(data_access.AggregatorInvoker, "__call__", invoke_and_run)
-        yield FanOutCloud(queue_url=queue_url, dlq_url=dlq_url, aggregator_runs=runs)
+        yield deployed
     clear_caches()
 
 
