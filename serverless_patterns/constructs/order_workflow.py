@@ -23,7 +23,6 @@ from constructs import Construct
 
 from serverless_patterns.config import FunctionSettings, PatternDefaults, WorkflowSettings
 from serverless_patterns.config.checks import check_type
-from serverless_patterns.constructs.alarms import threshold_alarm
 from serverless_patterns.constructs.circuit_breaker import CircuitBreakers
 from serverless_patterns.constructs.compliance import (
     LOG_DELIVERY_ACTIONS,
@@ -42,6 +41,7 @@ from serverless_patterns.constructs.order_workflow_definition import (
     gateway_unavailable_retry,
 )
 from serverless_patterns.constructs.order_workflow_handlers import has_own_provider
+from serverless_patterns.constructs.order_workflow_monitoring import create_alarms, dashboard_widgets
 from serverless_patterns.constructs.props import (
     existing_or_props,
     owner_name,
@@ -338,95 +338,7 @@ class OrderWorkflow(Construct):
 
     def dashboard_widgets(self) -> Sequence[cloudwatch.IWidget]:
         """Executions, business outcomes, the functions, the queues and the tables."""
-        machine = self.state_machine
-        functions = list(self.functions.items())
-        tables: list[tuple[str, dynamodb.ITable]] = [
-            ("orders", self.orders_table),
-            ("inventory", self.inventory_table),
-            ("payments", self.payments_table),
-            ("idempotency", self.idempotency_table),
-        ]
-        return [
-            cloudwatch.GraphWidget(
-                title="Order executions",
-                left=[
-                    machine.metric_started(period=self._period),
-                    machine.metric_succeeded(period=self._period),
-                    machine.metric_failed(period=self._period),
-                    machine.metric_timed_out(period=self._period),
-                    machine.metric_throttled(period=self._period),
-                ],
-                right=[machine.metric_time(statistic="p99", period=self._period)],
-                width=8,
-            ),
-            cloudwatch.GraphWidget(
-                title="Orders and payments",
-                left=[
-                    self.metric_business(metric)
-                    for metric in (
-                        names.ORDERS_CONFIRMED,
-                        names.PAYMENTS_CHARGED,
-                        names.PAYMENTS_DECLINED,
-                        names.GATEWAY_UNAVAILABLE,
-                        names.ORDERS_OUT_OF_STOCK,
-                        names.PAYMENTS_REFUNDED,
-                        names.ORDERS_REJECTED,
-                    )
-                ],
-                width=8,
-            ),
-            cloudwatch.GraphWidget(
-                title="Order workflow queues",
-                left=[
-                    self.confirmation_queue.metric_approximate_number_of_messages_visible(label="confirmations"),
-                    self.confirmation_dlq.metric_approximate_number_of_messages_visible(label="confirmation DLQ"),
-                    self.entry_dlq.metric_approximate_number_of_messages_visible(label="OrderPlaced DLQ"),
-                ],
-                right=[self.confirmation_queue.metric_approximate_age_of_oldest_message(label="oldest confirmation")],
-                width=8,
-            ),
-            cloudwatch.GraphWidget(
-                title="Order functions: errors and throttles",
-                left=[fn.function.metric_errors(label=f"{role} errors") for role, fn in functions],
-                right=[fn.function.metric_throttles(label=f"{role} throttles") for role, fn in functions],
-                width=8,
-            ),
-            cloudwatch.GraphWidget(
-                title="Order functions: p99 duration and invocations",
-                left=[fn.function.metric_duration(statistic="p99", label=role) for role, fn in functions],
-                right=[fn.function.metric_invocations(label=role) for role, fn in functions],
-                width=8,
-            ),
-            cloudwatch.GraphWidget(
-                title="Order functions: concurrency and spillover",
-                left=[
-                    fn.function.metric("ConcurrentExecutions", statistic="Maximum", label=role)
-                    for role, fn in functions
-                ],
-                right=[fn.metric_spillover() for _, fn in functions],
-                width=8,
-            ),
-            cloudwatch.GraphWidget(
-                title="Order tables: throttles and latency",
-                left=[
-                    table.metric("ThrottledRequests", statistic="Sum", period=self._period, label=f"{name} throttled")
-                    for name, table in tables
-                ],
-                right=[
-                    table.metric(
-                        "SuccessfulRequestLatency",
-                        statistic="p99",
-                        period=self._period,
-                        dimensions_map={"TableName": table.table_name, "Operation": operation},
-                        label=f"{name} {operation} p99",
-                    )
-                    for (name, table), operation in zip(
-                        tables, ("UpdateItem", "TransactWriteItems", "PutItem", "PutItem"), strict=True
-                    )
-                ],
-                width=8,
-            ),
-        ]
+        return dashboard_widgets(self)
 
     # -- construction -----------------------------------------------------------------------
 
@@ -563,51 +475,7 @@ class OrderWorkflow(Construct):
         resource.node.add_dependency(policy)
 
     def _create_alarms(self) -> list[cloudwatch.Alarm]:
-        thresholds = self.defaults.thresholds
-        machine = self.state_machine
-        period = self._period
-        specs: list[tuple[str, cloudwatch.IMetric, float, str]] = [
-            (
-                "ExecutionsFailedAlarm",
-                machine.metric_failed(period=period, statistic="Sum"),
-                self.settings.failed_executions_threshold,
-                "order executions failed (declines and out-of-stock count too)",
-            ),
-            (
-                "ExecutionsTimedOutAlarm",
-                machine.metric_timed_out(period=period, statistic="Sum"),
-                1,
-                "order executions timed out",
-            ),
-            (
-                "ExecutionsThrottledAlarm",
-                machine.metric_throttled(period=period, statistic="Sum"),
-                1,
-                "order executions throttled",
-            ),
-            (
-                "ConfirmationDlqAlarm",
-                self.confirmation_dlq.metric_approximate_number_of_messages_visible(period=period),
-                thresholds.dlq_visible_messages,
-                "paid, reserved orders whose confirmation kept failing (redrive the DLQ)",
-            ),
-            (
-                "ConfirmationAgeAlarm",
-                self.confirmation_queue.metric_approximate_age_of_oldest_message(period=period),
-                thresholds.queue_oldest_message_seconds,
-                "deferred confirmations are not being processed",
-            ),
-            (
-                "OrderPlacedDlqAlarm",
-                self.entry_dlq.metric_approximate_number_of_messages_visible(period=period),
-                thresholds.dlq_visible_messages,
-                "OrderPlaced events that could not start an execution (redrive them)",
-            ),
-        ]
-        return [
-            threshold_alarm(self, alarm_id, metric, threshold, f"{self.node.path}: {what}", thresholds)
-            for alarm_id, metric, threshold, what in specs
-        ]
+        return create_alarms(self)
 
 
 def _pascal(role: str) -> str:
