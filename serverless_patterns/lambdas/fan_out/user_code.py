@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from serverless_patterns.lambdas.fan_out import aggregator, worker
 from serverless_patterns.lambdas.fan_out.processing import ChunkProcessor, JsonObject, ResultCombiner, map_bounded
+
+if TYPE_CHECKING:
+    from serverless_patterns.lambdas.fan_out import aggregator, worker
 
 ResultT = TypeVar("ResultT")
 
@@ -56,6 +58,7 @@ def map_items(
 
 def build_worker_handler(processor: ChunkProcessor) -> worker.LambdaHandler:
     """The worker's Lambda handler running ``processor`` on each chunk (see ``custom``)."""
+    from serverless_patterns.lambdas.fan_out import worker  # each role loads only its own handler module
 
     def checked(items: Sequence[JsonObject], first_item: int, parallelism: int) -> JsonObject:
         return storable(processor(items, first_item, parallelism), "chunk processor")
@@ -65,6 +68,7 @@ def build_worker_handler(processor: ChunkProcessor) -> worker.LambdaHandler:
 
 def build_aggregator_handler(combiner: ResultCombiner) -> aggregator.LambdaHandler:
     """The aggregator's Lambda handler combining a job's chunk results with ``combiner`` (see ``custom``)."""
+    from serverless_patterns.lambdas.fan_out import aggregator
 
     def checked(chunk_results: Sequence[Mapping[str, Any]]) -> JsonObject:
         return storable(combiner(chunk_results), "result combiner")
