@@ -1,10 +1,9 @@
-"""The wheel built once, installed once, the example synthesized once, for every test of tests/package."""
+"""The wheel built once, installed once, each example synthesized once, for every test of tests/package."""
 
 from __future__ import annotations
 
 import importlib.metadata
 import json
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,14 +11,16 @@ from typing import Any
 import pytest
 
 from tests.package.wheel_env import (
+    BOX_OFFICE,
     EXAMPLE,
     EXAMPLE_CONTEXT,
     MIN_SETUPTOOLS,
     clone_files,
-    isolated_env,
+    copy_example,
     new_venv,
     probe,
     run,
+    synthesize_example,
 )
 
 
@@ -63,28 +64,35 @@ def wheel_facts(wheel_python: Path, workspace: Path) -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def example_app(workspace: Path) -> Path:
-    """The example app, copied outside the repository (its cdk.json, stack, own package and tests)."""
-    app_dir = workspace / "catalog_service"
-    shutil.copytree(EXAMPLE, app_dir, ignore=shutil.ignore_patterns("__pycache__", "cdk.out", ".pytest_cache"))
-    return app_dir
+    """The catalog example, copied outside the repository (its cdk.json, stack, own package and tests)."""
+    return copy_example(EXAMPLE, workspace)
 
 
 @pytest.fixture(scope="session")
 def example_assembly(wheel_python: Path, workspace: Path, example_app: Path) -> Path:
-    """The example app synthesized with the wheel's venv."""
-    outdir = workspace / "catalog.out"
-    cdk_json = json.loads((example_app / "cdk.json").read_text())
-    env = isolated_env(wheel_python)
-    # What `npx cdk synth -c name=value` hands the app: cdk.json's context plus the -c values.
-    env["CDK_CONTEXT_JSON"] = json.dumps({**cdk_json["context"], **EXAMPLE_CONTEXT})
-    env["CDK_OUTDIR"] = str(outdir)
-    command = cdk_json["app"].split()
-    assert command[0] == "python3", "the example's cdk.json runs the app with the venv's python3"
-    run([str(wheel_python), *command[1:]], cwd=example_app, env=env)
-    return outdir
+    """The catalog example synthesized with the wheel's venv."""
+    return synthesize_example(wheel_python, example_app, workspace / "catalog.out", EXAMPLE_CONTEXT)
 
 
 @pytest.fixture(scope="session")
 def template(example_assembly: Path) -> dict[str, Any]:
     loaded: dict[str, Any] = json.loads((example_assembly / "CatalogService.template.json").read_text())
+    return loaded
+
+
+@pytest.fixture(scope="session")
+def box_office_app(workspace: Path) -> Path:
+    """The box office example (all five patterns, its own code in every role), copied outside the repository."""
+    return copy_example(BOX_OFFICE, workspace)
+
+
+@pytest.fixture(scope="session")
+def box_office_assembly(wheel_python: Path, workspace: Path, box_office_app: Path) -> Path:
+    """The box office synthesized with the wheel's venv, with no context at all (its cdk.json sets no flags)."""
+    return synthesize_example(wheel_python, box_office_app, workspace / "box_office.out", {})
+
+
+@pytest.fixture(scope="session")
+def box_office_template(box_office_assembly: Path) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((box_office_assembly / "BoxOffice.template.json").read_text())
     return loaded

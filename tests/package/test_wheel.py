@@ -15,7 +15,10 @@ from email.parser import Parser
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.package.wheel_env import (
+    BOX_OFFICE,
     CATALOG_TABLE,
     EXAMPLE,
     OPS_EMAIL,
@@ -238,8 +241,9 @@ def test_pip_install_from_the_git_repository_gives_the_same_package(
         assert f"lambdas/{handler_package}/__init__.py" in facts["handler_modules"]
 
 
-def test_the_examples_requirements_install_serverless_patterns_from_the_clone(tmp_path: Path) -> None:
-    """``pip install -r requirements.txt`` in the example's folder resolves (it failed on PyPI before)."""
+@pytest.mark.parametrize("example", [EXAMPLE, BOX_OFFICE], ids=lambda path: path.name)
+def test_the_examples_requirements_install_serverless_patterns_from_the_clone(tmp_path: Path, example: Path) -> None:
+    """``pip install -r requirements.txt`` in an example's folder resolves (it failed on PyPI before)."""
     report = tmp_path / "report.json"
     run(
         [
@@ -247,7 +251,7 @@ def test_the_examples_requirements_install_serverless_patterns_from_the_clone(tm
             *("--no-deps", "--no-build-isolation", "--no-index", "--report", str(report)),
             *("-r", "requirements.txt"),
         ],
-        cwd=EXAMPLE,
+        cwd=example,
     )
     installs = json.loads(report.read_text())["install"]
     assert [(item["metadata"]["name"], item["metadata"]["version"]) for item in installs] == [

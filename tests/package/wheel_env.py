@@ -29,6 +29,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "catalog_service"
+BOX_OFFICE = ROOT / "examples" / "box_office"
 PROBE = Path(__file__).with_name("installed_probe.py")
 NODE_BIN = ROOT / "node_modules" / ".bin"
 # Where this interpreter's third-party packages live (aws-cdk-lib, constructs, cdk-nag, boto3...).
@@ -102,3 +103,23 @@ def probe(python: Path, cwd: Path, *options: str) -> dict[str, Any]:
     command = [str(python), str(PROBE), *options]
     facts: dict[str, Any] = json.loads(run(command, cwd=cwd, env=isolated_env(python)))
     return facts
+
+
+def copy_example(example: Path, workspace: Path) -> Path:
+    """``example``'s folder copied into ``workspace``, outside the repository (no caches, no cdk.out)."""
+    app_dir = workspace / example.name
+    shutil.copytree(example, app_dir, ignore=shutil.ignore_patterns("__pycache__", "cdk.out", ".pytest_cache"))
+    return app_dir
+
+
+def synthesize_example(python: Path, app_dir: Path, outdir: Path, context: dict[str, str]) -> Path:
+    """Run the app in ``app_dir`` as ``npx cdk synth -c ...`` would, with ``python``: its cloud assembly."""
+    cdk_json = json.loads((app_dir / "cdk.json").read_text())
+    env = isolated_env(python)
+    # What `npx cdk synth -c name=value` hands the app: cdk.json's context plus the -c values.
+    env["CDK_CONTEXT_JSON"] = json.dumps({**cdk_json.get("context", {}), **context})
+    env["CDK_OUTDIR"] = str(outdir)
+    command = cdk_json["app"].split()
+    assert command[0] == "python3", "the example's cdk.json runs the app with the venv's python3"
+    run([str(python), *command[1:]], cwd=app_dir, env=env)
+    return outdir
