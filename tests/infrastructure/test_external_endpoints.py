@@ -1,7 +1,7 @@
 """OrderWorkflow with the ``http`` payment gateway and EventPipeline with enrichment, behind CircuitBreakers.
 
 No environment calls an external service yet, so ServiceStack does not wire this; these stacks
-compose it as an environment would (see the README's "Configuration reference": ``CircuitBreakers``
+compose it as an environment would (see docs/configuration.md: ``CircuitBreakers``
 under "Building blocks", ``enrichment_url`` under "EventPipeline and PipelineSettings", the ``http``
 payment gateway under "OrderWorkflow and WorkflowSettings"): each environment's config with a
 gateway URL, an enrichment URL and secret names, under the compliance gates.
