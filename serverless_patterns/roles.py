@@ -1,7 +1,8 @@
 """Which pattern, instance and role a function of a synthesized template plays.
 
 Every pattern records on each of its ``AWS::Lambda::Function`` resources
-``Metadata.ServerlessPatterns = {"pattern": "FanOut", "instance": "<construct path>", "role": "worker"}``
+``Metadata.ServerlessPatterns = {"pattern": "FanOut", "instance": "<construct path>", "role": "worker",
+"cold_start": "none"}`` (the cold-start strategy: ``provisioned``, ``snapstart``, ``keep_warm`` or ``none``)
 (``constructs/function.py``). The tools that read templates (the cost estimate, the capacity
 model, the local dev server's log lines) recognise functions by that record, in any app, never
 by construct ids: ``recognize`` is the one place that reads it. A function without it (your own

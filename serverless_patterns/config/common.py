@@ -27,11 +27,17 @@ class ApiAuth(StrEnum):
 
 @dataclass(frozen=True)
 class FunctionSettings:
-    """Sizing of one Lambda function.
+    """Sizing of one Lambda function, and its cold-start strategy.
 
     ``provisioned_concurrency`` > 0 publishes a ``live`` alias with that many
     pre-initialised environments and scales it between that value and
     ``max_provisioned_concurrency`` on utilisation.
+
+    The cold-start strategies (``ServerlessFunction.cold_start``): ``provisioned`` (environments kept
+    initialised, billed while idle), ``snapstart`` (Lambda initialises each published version
+    once and restores new environments from its snapshot: cache and restore charges, no idle
+    environments), ``keep_warm`` (the environment's 5-minute pings, ``PatternDefaults.keep_warm``)
+    or ``none``. SnapStart and provisioned concurrency exclude each other, as Lambda requires.
 
     :param memory_mb: memory, 128..10240 MB. CPU share grows with it, so a CPU-bound handler can
         get both faster and cheaper with more (measure with Lambda Power Tuning).
@@ -44,6 +50,11 @@ class FunctionSettings:
     :param reserved_concurrency: caps the function's concurrent executions and sets them aside
         from the account's pool (protects both the function and its neighbours). None:
         the unreserved pool.
+    :param snap_start: Lambda SnapStart on the published versions the ``live`` alias points to
+        (Python 3.12+, which the patterns' runtime is). Not with provisioned concurrency; the
+        function's ephemeral storage must stay at most 512 MB and it may mount no EFS file system
+        (the compliance gates check the template). The handlers' runtime hooks keep restored
+        environments apart (``serverless_patterns.lambdas.shared.snapstart``).
     """
 
     memory_mb: int = 256
@@ -51,6 +62,7 @@ class FunctionSettings:
     provisioned_concurrency: int = 0
     max_provisioned_concurrency: int = 0
     reserved_concurrency: int | None = None
+    snap_start: bool = False
 
     def __post_init__(self) -> None:
         check_fields(self)
@@ -62,6 +74,11 @@ class FunctionSettings:
             raise ValueError("FunctionSettings.provisioned_concurrency and max_provisioned_concurrency must be >= 0")
         if self.max_provisioned_concurrency and (self.max_provisioned_concurrency < self.provisioned_concurrency):
             raise ValueError("FunctionSettings.max_provisioned_concurrency must be >= provisioned_concurrency")
+        if self.snap_start and (self.provisioned_concurrency or self.max_provisioned_concurrency):
+            raise ValueError(
+                "FunctionSettings.snap_start cannot be combined with provisioned_concurrency: Lambda refuses "
+                "SnapStart on a function with provisioned concurrency; choose one cold-start strategy"
+            )
         if self.reserved_concurrency is not None:
             if self.reserved_concurrency < 0:
                 raise ValueError(f"FunctionSettings.reserved_concurrency must be >= 0, got {self.reserved_concurrency}")

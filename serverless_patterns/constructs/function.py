@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 
 from aws_cdk import (
     Duration,
+    Stack,
+    Token,
     aws_cloudwatch as cloudwatch,
     aws_events as events,
     aws_events_targets as targets,
@@ -28,6 +30,8 @@ ALIAS_NAME = "live"
 # The template metadata key under which a pattern's function records its pattern, instance and role.
 METADATA_KEY = "ServerlessPatterns"
 UTILIZATION_TARGET = 0.7
+# Commercial Regions without Lambda SnapStart (Asia Pacific (New Zealand), Asia Pacific (Taipei)).
+SNAPSTART_UNAVAILABLE_REGIONS = frozenset({"ap-southeast-6", "ap-east-2"})
 DASHBOARD_WIDTH = 24
 RUNTIME_REASON = (
     "python3.13 is the runtime the handlers and the Powertools layer are built and tested for; "
@@ -42,9 +46,13 @@ class ServerlessFunction(Construct):
     and JSON logs, X-Ray active tracing, an execution role with no managed
     policies, a ``live`` alias that every caller should invoke (provisioned
     concurrency and its auto scaling live there), optional reserved concurrency,
-    optional keep-warm schedule, optional bounded async retries with an SQS
-    on-failure destination, and alarms on errors, throttles, p99 duration near
+    optional keep-warm schedule or SnapStart, optional bounded async retries with an
+    SQS on-failure destination, and alarms on errors, throttles, p99 duration near
     the timeout and provisioned-concurrency spillover.
+
+    ``cold_start`` names the strategy it got: ``provisioned``, ``snapstart``, ``keep_warm``
+    (``defaults.keep_warm``, for a function with neither of the others) or ``none``; the
+    template records it in ``Metadata.ServerlessPatterns`` with the pattern role.
     """
 
     def __init__(
@@ -94,6 +102,10 @@ class ServerlessFunction(Construct):
         log_level = defaults.log_level.upper()
         self.settings = settings
         self.timeout = Duration.seconds(settings.timeout_seconds)
+        self.cold_start = _cold_start(settings, defaults)
+        region = Stack.of(scope).region
+        if settings.snap_start and not Token.is_unresolved(region) and region in SNAPSTART_UNAVAILABLE_REGIONS:
+            raise ValueError(f"{owner}: settings.snap_start: Lambda SnapStart is not available in {region}")
 
         self.log_group = logs.LogGroup(
             self, "LogGroup", retention=defaults.log_retention, removal_policy=defaults.removal_policy
@@ -129,6 +141,7 @@ class ServerlessFunction(Construct):
             # Tracing is set on the L1 below: CDK's own X-Ray grant would share a policy with every other grant.
             tracing=lambda_.Tracing.DISABLED,
             reserved_concurrent_executions=settings.reserved_concurrency,
+            snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if settings.snap_start else None,
             environment={
                 "POWERTOOLS_SERVICE_NAME": service,
                 "POWERTOOLS_METRICS_NAMESPACE": defaults.metrics_namespace,
@@ -140,7 +153,13 @@ class ServerlessFunction(Construct):
         self.pattern_role = role
         if role is not None:
             self.cfn_function.add_metadata(
-                METADATA_KEY, {"pattern": type(scope).__name__, "instance": scope.node.path, "role": role}
+                METADATA_KEY,
+                {
+                    "pattern": type(scope).__name__,
+                    "instance": scope.node.path,
+                    "role": role,
+                    "cold_start": self.cold_start,
+                },
             )
         acknowledge(
             self,
@@ -203,7 +222,7 @@ class ServerlessFunction(Construct):
                 max_event_age=async_max_event_age or Duration.hours(1),
             )
 
-        if defaults.keep_warm and not settings.provisioned_concurrency:
+        if self.cold_start == "keep_warm":
             keep_warm_rule = events.Rule(
                 self,
                 "KeepWarm",
@@ -325,3 +344,12 @@ class ServerlessFunction(Construct):
             threshold_alarm(self, alarm_id, metric, threshold, f"{self.node.path}: {what}", thresholds)
             for alarm_id, metric, threshold, what in specs
         ]
+
+
+def _cold_start(settings: FunctionSettings, defaults: PatternDefaults) -> str:
+    """The function's cold-start strategy: provisioned concurrency, SnapStart, keep-warm pings or none."""
+    if settings.provisioned_concurrency:
+        return "provisioned"
+    if settings.snap_start:
+        return "snapstart"
+    return "keep_warm" if defaults.keep_warm else "none"

@@ -26,7 +26,8 @@ class FunctionSpec:
 
     ``reserved_concurrency`` is None for the account's unreserved pool; ``environment_references``
     maps each environment variable set from a reference to the logical ids it names (its tables,
-    queues, secrets); ``role`` is the pattern role its construct recorded (``roles.recognize``).
+    queues, secrets); ``role`` is the pattern role its construct recorded (``roles.recognize``);
+    ``snap_start`` is SnapStart on its published versions.
     """
 
     logical_id: str
@@ -42,6 +43,7 @@ class FunctionSpec:
     reserved_concurrency: int | None = None
     environment_references: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     role: PatternRole | None = None
+    snap_start: bool = False
 
     @property
     def memory_gb(self) -> float:

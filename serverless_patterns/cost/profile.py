@@ -112,6 +112,7 @@ class Assumptions:
     """Constants of the model that are not traffic; each one is a named, overridable guess."""
 
     keep_warm_ping_ms: float = 2.0
+    snapstart_restore_share: float = 0.01
     platform_log_kb_per_invocation: float = 0.5
     api_access_log_kb_per_request: float = 0.6
     state_machine_log_kb_per_transition: float = 0.8

@@ -26,6 +26,7 @@ def lambda_items(
     on_demand: dict[str, float] = defaultdict(float)
     provisioned: dict[str, float] = defaultdict(float)
     on_provisioned: dict[str, float] = defaultdict(float)
+    snapshot_cache_gbs = restored_gb = 0.0
     usages = []
     total = Work()
     log_kb: dict[str, float] = defaultdict(float)
@@ -59,6 +60,14 @@ def lambda_items(
         else:
             on_demand[arch] += gb_seconds
             usd += gb_seconds * price
+        if spec.snap_start:
+            # The live version's snapshot is cached all month; a share of invocations restores one.
+            cache_gbs = spec.memory_gb * seconds
+            restores_gb = invocations * profile.assumptions.snapstart_restore_share * spec.memory_gb
+            snapshot_cache_gbs += cache_gbs
+            restored_gb += restores_gb
+            usd += cache_gbs * prices("lambda", "snapstart_cache_gb_second")
+            usd += restores_gb * prices("lambda", "snapstart_restore_gb")
         group = spec.log_group or f"/aws/lambda/{logical_id}"
         log_kb[group] += work.log_kb + invocations * profile.assumptions.platform_log_kb_per_invocation
         usages.append(
@@ -75,6 +84,28 @@ def lambda_items(
             )
         )
     items = []
+    if snapshot_cache_gbs:
+        items.append(
+            LineItem(
+                "Lambda",
+                "SnapStart snapshot cache",
+                snapshot_cache_gbs,
+                "GB-s",
+                prices("lambda", "snapstart_cache_gb_second"),
+                note="the live version's snapshot; each code change publishes a version whose snapshot is "
+                "billed until it has gone 14 days without an invocation",
+            )
+        )
+        items.append(
+            LineItem(
+                "Lambda",
+                "SnapStart restores",
+                restored_gb,
+                "GB",
+                prices("lambda", "snapstart_restore_gb"),
+                note="a share of invocations (assumptions.snapstart_restore_share) starts a new environment",
+            )
+        )
     for arch in sorted(set(requests) | set(provisioned)):
         items.append(
             LineItem(

@@ -182,6 +182,7 @@ class _Reader:
                     name: tuple(found) for name, value in variables.items() if (found := list(references(value)))
                 },
                 role=recognize(resource),
+                snap_start=(props.get("SnapStart") or {}).get("ApplyOn") == "PublishedVersions",
             )
         return specs
 

@@ -89,6 +89,7 @@ from serverless_patterns.local.sandbox import (
     extract_code,
     top_level_names,
 )
+from serverless_patterns.local.snapstart import SnapStartHookError
 
 if TYPE_CHECKING:
     from serverless_patterns.local.permissions.enforcer import Enforcer
@@ -336,6 +337,8 @@ class LambdaRuntime:
         """Import and call the handler; return its JSON-ready result or the runtime's error payload."""
         try:
             handler = container.handler(handler_spec)
+        except SnapStartHookError as exc:
+            return runtime_error("SnapStartException", str(exc), request_id)
         except Exception as exc:
             kind = "Runtime.ImportModuleError" if isinstance(exc, ImportError) else "Runtime.HandlerNotFound"
             return runtime_error(kind, f"Unable to import module '{handler_spec}': {exc}", request_id)
@@ -401,6 +404,11 @@ class LambdaRuntime:
     def _new_container(self, fn: LambdaFunction) -> Container:
         """A cold container: the version's code extracted once (shared), with a module namespace of its own."""
         code_dir = extract_code(self.code_root, fn.code_bytes, str(fn.code_sha_256))
+        snap_start = self.function_properties(fn.function_name).get("SnapStart") or {}
         return Container(
-            key=self._container_key(fn), code_dir=code_dir, roots=top_level_names(code_dir) | LAYER_PACKAGES
+            key=self._container_key(fn),
+            code_dir=code_dir,
+            roots=top_level_names(code_dir) | LAYER_PACKAGES,
+            # SnapStart restores published versions only; $LATEST initialises as usual.
+            snap_start=snap_start.get("ApplyOn") == "PublishedVersions" and str(fn.version) != "$LATEST",
         )

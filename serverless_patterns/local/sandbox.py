@@ -21,7 +21,12 @@ Two things make one Python process behave like many Lambda sandboxes at once:
     state, such as its metric set and cold-start flags, is per container as on AWS), and
     its own ``logging`` registry (``logging.getLogger`` while its code runs), so a
     Powertools Logger's appended keys and correlation id live in that container's logger
-    and never show in another invocation's log lines, however they overlap.
+    and never show in another invocation's log lines, however they overlap. It also has its
+    own ``snapshot_restore_py`` (the SnapStart runtime-hooks library of Lambda's Python
+    runtimes): for a function with SnapStart, the first import of its handler is the init
+    Lambda snapshots, so the container then runs the before-snapshot hooks (in reverse order
+    of registration) and the after-restore hooks (in order), as every restored environment
+    on AWS does; a hook that raises fails the invocation with ``SnapStartException``.
 (DynamoDB's part, one request at a time, is in ``dynamodb``.)
 """
 
@@ -46,6 +51,8 @@ from typing import Any
 from unittest import mock
 
 from moto.core.botocore_stubber import BotocoreStubber
+
+from serverless_patterns.local.snapstart import RUNTIME_HOOKS_MODULE, runtime_hooks_module, snapshot_and_restore
 
 LOCK_TIMEOUT_SECONDS = 120.0
 # What a Lambda layer would bring into each sandbox: imported per container, not shared with the process.
@@ -186,7 +193,10 @@ def take_modules(roots: frozenset[str]) -> dict[str, ModuleType]:
 
 @dataclass(eq=False)
 class Container:
-    """One sandbox of a deployed code version: its extracted code and its own loaded modules."""
+    """One sandbox of a deployed code version: its extracted code and its own loaded modules.
+
+    ``snap_start``: the version has SnapStart, so its init ends with the runtime hooks.
+    """
 
     key: str
     code_dir: Path
@@ -196,9 +206,15 @@ class Container:
     invocations: int = 0
     busy: bool = False
     logging_manager: logging.Manager = field(default_factory=lambda: logging.Manager(logging.root))
+    snap_start: bool = False
+    restored: bool = False
+
+    def __post_init__(self) -> None:
+        self.roots = self.roots | {RUNTIME_HOOKS_MODULE}
+        self.modules.setdefault(RUNTIME_HOOKS_MODULE, runtime_hooks_module())
 
     def handler(self, spec: str) -> Callable[..., Any]:
-        """Import ``module.function`` (only while installed)."""
+        """Import ``module.function`` (only while installed); with SnapStart, then snapshot and restore."""
         if spec not in self.handlers:
             module_name, _, function_name = spec.rpartition(".")
             if not module_name:
@@ -207,6 +223,9 @@ class Container:
             handler = getattr(module, function_name, None)
             if not callable(handler):
                 raise AttributeError(f"Handler '{function_name}' missing on module '{module_name}'")
+            if self.snap_start and not self.restored:
+                snapshot_and_restore(sys.modules[RUNTIME_HOOKS_MODULE])
+                self.restored = True
             self.handlers[spec] = handler
         return self.handlers[spec]
 

@@ -5,6 +5,10 @@
   on every replica, must have point-in-time recovery and deletion protection. A development
   environment's tables are acknowledged where they are created (``storage.secure_table``), so the
   rules hold everywhere else.
+- **SnapStart that deploys.** A function with SnapStart on its published versions runs a runtime
+  SnapStart supports (Python 3.12+), keeps ephemeral storage at most 512 MB and mounts no EFS
+  file system: Lambda refuses anything else at deployment (``FunctionSettings`` refuses
+  SnapStart with provisioned concurrency already).
 - **Service principals in resource policies.** A statement that lets an AWS service act on a key,
   queue, topic, bucket, event bus, secret or log group, and a Lambda permission for a service,
   must say on whose behalf (``aws:SourceAccount`` or ``aws:SourceArn``): otherwise any account's
@@ -17,6 +21,7 @@ acknowledged the same way, e.g. ``ServerlessPatterns::ServerlessPatterns-DynamoD
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -44,6 +49,9 @@ POLICY_DOCUMENTS: Mapping[str, str] = {
     "AWS::Events::EventBus": "Policy",
 }
 TABLE_TYPES = ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable")
+SNAPSTART_MAX_EPHEMERAL_MB = 512
+# Runtimes Lambda SnapStart supports, by prefix and lowest version: Java 11+, Python 3.12+, .NET 8+.
+SNAPSTART_RUNTIMES: Mapping[str, tuple[int, ...]] = {"java": (11,), "python": (3, 12), "dotnet": (8,)}
 
 Resource = Mapping[str, Any]
 Rule = Callable[[Resource], str | None]
@@ -76,6 +84,33 @@ def deletion_protection(resource: Resource) -> str | None:
     for enabled in _table_settings(resource, "DeletionProtectionEnabled"):
         if enabled is not True:
             return "deletion protection is off"
+    return None
+
+
+def _snapstart_runtime(runtime: Any) -> bool:
+    """Whether Lambda SnapStart supports ``runtime`` (``python3.13``, ``java21``, ``dotnet8``...)."""
+    match = re.fullmatch(r"([a-z]+)(\d+(?:\.\d+)*)", str(runtime))
+    if match is None or match.group(1) not in SNAPSTART_RUNTIMES:
+        return False
+    version = tuple(int(part) for part in match.group(2).split("."))
+    return version >= SNAPSTART_RUNTIMES[match.group(1)]
+
+
+def snapstart_compatible(resource: Resource) -> str | None:
+    """A function with SnapStart has what Lambda requires of one (runtime, ephemeral storage, no EFS)."""
+    properties = resource.get("Properties", {})
+    snap_start = properties.get("SnapStart")
+    if resource["Type"] != "AWS::Lambda::Function" or not isinstance(snap_start, dict):
+        return None
+    if snap_start.get("ApplyOn") != "PublishedVersions":
+        return None
+    if not _snapstart_runtime(properties.get("Runtime")):
+        return f"SnapStart does not support the runtime {properties.get('Runtime')!r} (Python 3.12+, Java 11+, .NET 8+)"
+    size = (properties.get("EphemeralStorage") or {}).get("Size", SNAPSTART_MAX_EPHEMERAL_MB)
+    if isinstance(size, int) and size > SNAPSTART_MAX_EPHEMERAL_MB:
+        return f"SnapStart allows at most {SNAPSTART_MAX_EPHEMERAL_MB} MB of ephemeral storage, the function has {size}"
+    if properties.get("FileSystemConfigs"):
+        return "SnapStart does not support an Amazon EFS file system"
     return None
 
 
@@ -135,6 +170,13 @@ RULES: Mapping[str, tuple[Rule, str, str]] = {
         deletion_protection,
         "DynamoDB tables (GlobalTable included) cannot be deleted by a stack change or a stray call.",
         "Enable deletion protection on the table and every replica (PatternDefaults.removal_policy=RETAIN).",
+    ),
+    "SnapStartCompatible": (
+        snapstart_compatible,
+        "A function with SnapStart deploys: Lambda refuses SnapStart with other runtimes, more than 512 MB of "
+        "ephemeral storage or an EFS file system.",
+        "Turn FunctionSettings.snap_start off, or keep the function on Python 3.12+ with at most 512 MB of "
+        "ephemeral storage and no file system.",
     ),
     "ServicePrincipalCondition": (
         service_principal_conditions,

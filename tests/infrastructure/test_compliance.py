@@ -126,6 +126,14 @@ def test_a_new_wildcard_grant_to_a_function_role_fails_synth(cdk_context: dict[s
 RESOURCE = dict[str, Any]
 
 
+def _snapstart_function(**properties: Any) -> RESOURCE:
+    """A function with SnapStart on its published versions, on python3.13 unless ``properties`` say otherwise."""
+    return {
+        "Type": "AWS::Lambda::Function",
+        "Properties": {"Runtime": "python3.13", "SnapStart": {"ApplyOn": "PublishedVersions"}, **properties},
+    }
+
+
 @pytest.mark.parametrize(
     ("resource", "rule"),
     [
@@ -161,6 +169,9 @@ RESOURCE = dict[str, Any]
             },
             "ServicePrincipalCondition",
         ),
+        (_snapstart_function(Runtime="python3.11"), "SnapStartCompatible"),
+        (_snapstart_function(EphemeralStorage={"Size": 1024}), "SnapStartCompatible"),
+        (_snapstart_function(FileSystemConfigs=[{"Arn": "arn", "LocalMountPath": "/mnt/data"}]), "SnapStartCompatible"),
     ],
 )
 def test_each_rule_finds_what_it_names(resource: RESOURCE, rule: str) -> None:
@@ -186,6 +197,9 @@ def test_each_rule_finds_what_it_names(resource: RESOURCE, rule: str) -> None:
             "Properties": {"Principal": "s3.amazonaws.com", "SourceAccount": "1", "SourceArn": "arn"},
         },
         {"Type": "AWS::Lambda::Permission", "Properties": {"Principal": "123456789012"}},
+        _snapstart_function(EphemeralStorage={"Size": 512}),
+        _snapstart_function(Runtime="java21"),
+        {"Type": "AWS::Lambda::Function", "Properties": {"Runtime": "python3.11", "SnapStart": {"ApplyOn": "None"}}},
         {
             "Type": "AWS::KMS::Key",
             "Properties": {

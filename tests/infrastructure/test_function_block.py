@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
-from aws_cdk import App, Stack, Stage, assertions, aws_lambda as lambda_
+from aws_cdk import App, Environment, Stack, Stage, assertions, aws_lambda as lambda_
 
 from serverless_patterns.config import EnvironmentConfig, FunctionSettings
 from serverless_patterns.constructs.function import ServerlessFunction
@@ -52,7 +53,7 @@ def prod(cdk_context: dict[str, Any]) -> assertions.Template:
 @pytest.fixture(scope="module")
 def staging(cdk_context: dict[str, Any]) -> assertions.Template:
     config = environment("staging")
-    return _template(cdk_context, config, config.function("api"))
+    return _template(cdk_context, config, config.default_function)
 
 
 def test_runtime_architecture_layer_logging_and_tracing(dev: assertions.Template) -> None:
@@ -171,6 +172,78 @@ def test_staging_keep_warm_targets_the_alias_with_the_warmup_event(staging: asse
 
 
 def _compact(event: dict[str, str]) -> str:
-    import json
-
     return json.dumps(event, separators=(",", ":"))
+
+
+# --- SnapStart: a cold-start strategy of its own ------------------------------------------------------
+
+
+def test_staging_api_starts_from_a_snapshot_and_is_not_pinged(cdk_context: dict[str, Any]) -> None:
+    """Staging keeps its functions warm, except the API, which SnapStart restores (no pings, no provisioning)."""
+    config = environment("staging")
+    assert config.keep_warm
+    template = _template(cdk_context, config, config.function("api"))
+    template.has_resource_properties("AWS::Lambda::Function", {"SnapStart": {"ApplyOn": "PublishedVersions"}})
+    template.resource_count_is("AWS::Events::Rule", 0)
+    (alias,) = template.find_resources("AWS::Lambda::Alias").values()
+    assert "ProvisionedConcurrencyConfig" not in alias["Properties"]
+    assert "Version" in json.dumps(alias["Properties"]["FunctionVersion"])  # a published version
+
+
+@pytest.mark.parametrize(
+    ("env", "role", "strategy"),
+    [
+        ("staging", "api", "snapstart"),
+        ("staging", "worker", "keep_warm"),
+        ("prod", "api", "provisioned"),
+        ("dev", "api", "none"),
+    ],
+)
+def test_every_function_names_its_cold_start_strategy(env: str, role: str, strategy: str) -> None:
+    config = environment(env)
+    stack = Stack(App(), "Strategies")
+    function = ServerlessFunction(
+        stack,
+        "Fn",
+        code=lambda_.Code.from_inline("def handler(event, context):\n    return event\n"),
+        handler="index.handler",
+        settings=config.function(role),
+        service="strategy-test",
+        defaults=config.defaults,
+    )
+    assert function.cold_start == strategy
+
+
+def test_snapstart_with_provisioned_concurrency_is_refused_naming_both() -> None:
+    with pytest.raises(ValueError, match="snap_start cannot be combined with provisioned_concurrency"):
+        FunctionSettings(snap_start=True, provisioned_concurrency=2)
+
+
+def test_snapstart_in_a_region_without_it_is_refused() -> None:
+    stack = Stack(App(), "Taipei", env=Environment(account="111122223333", region="ap-east-2"))
+    with pytest.raises(ValueError, match=r"settings\.snap_start: Lambda SnapStart is not available in ap-east-2"):
+        ServerlessFunction(
+            stack,
+            "Fn",
+            code=lambda_.Code.from_inline("def handler(event, context):\n    return event\n"),
+            handler="index.handler",
+            settings=FunctionSettings(snap_start=True),
+            service="region-test",
+        )
+
+
+def test_snapstart_with_more_ephemeral_storage_than_it_allows_fails_synth(cdk_context: dict[str, Any]) -> None:
+    app = App(context=cdk_context)
+    stage = Stage(app, "Gated")
+    add_compliance_checks(stage)
+    function = ServerlessFunction(
+        Stack(stage, "Block"),
+        "Fn",
+        code=lambda_.Code.from_inline("def handler(event, context):\n    return event\n"),
+        handler="index.handler",
+        settings=FunctionSettings(snap_start=True),
+        service="storage-test",
+    )
+    function.cfn_function.add_property_override("EphemeralStorage.Size", 1024)  # an escape hatch
+    with pytest.raises(RuntimeError, match=r"(?s)more than 512 MB of ephemeral storage.*SnapStartCompatible"):
+        app.synth()

@@ -159,3 +159,29 @@ def test_one_invocations_log_context_never_shows_in_anothers(cloud: LocalCloud) 
         values = [m["LoggedJobs"] for m in metrics if "LoggedJobs" in m]
         assert values in ([1], [[1]], [1.0], [[1.0]]), values  # its own metric, once
     assert cold_starts == len(containers)  # each container's first invocation, as each has its own Powertools
+
+
+# --- SnapStart: each container is a restored environment ---------------------------------------------
+
+
+def test_a_snapstart_version_runs_its_hooks_after_init_and_before_its_first_invocation(cloud: LocalCloud) -> None:
+    first = cloud.invoke(cloud.outputs["SnapAlias"], {})
+    again = cloud.invoke(cloud.outputs["SnapAlias"], {})
+
+    assert first.function_error is None, first.payload
+    # Before-snapshot hooks in reverse order of registration, after-restore hooks in order, as on AWS.
+    restored = ["init", "before:second", "before:first", "after:first", "after:second"]
+    assert first.payload["events"] == restored
+    assert again.payload["events"] == [*restored, "invoked"]  # the same environment: no second restore
+
+
+def test_latest_is_not_restored_from_a_snapshot(cloud: LocalCloud) -> None:
+    unqualified = cloud.invoke(cloud.outputs["SnapFunction"], {})
+    assert unqualified.payload["events"] == ["init"]
+
+
+def test_a_failing_after_restore_hook_fails_the_invocation_with_snapstart_exception(cloud: LocalCloud) -> None:
+    failed = cloud.invoke(cloud.outputs["BrokenSnapAlias"], {})
+    assert failed.function_error is not None
+    assert failed.payload["errorType"] == "SnapStartException"
+    assert "after-restore runtime hook reconnect raised ConnectionError" in failed.payload["errorMessage"]

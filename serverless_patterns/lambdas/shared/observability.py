@@ -27,6 +27,8 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
+from serverless_patterns.lambdas.shared.snapstart import after_restore, restore_uniqueness
+
 __all__ = [
     "API_REQUEST_ID",
     "REDACTED",
@@ -115,6 +117,8 @@ def _honour_powertools_level(target: Logger) -> None:
 logger = Logger(log_uncaught_exceptions=True, use_rfc3339=True, json_serializer=_serialize)
 _honour_powertools_level(logger)
 metrics = Metrics()
+# SnapStart: each environment restored from the snapshot reseeds random and samples debug logs on its own.
+after_restore(restore_uniqueness, logger.refresh_sample_rate_calculation)
 
 
 def observed(*, correlation_id_path: str | None = None) -> Callable[[HandlerT], HandlerT]:

@@ -27,6 +27,7 @@ def function(
     references: dict[str, str] | None = None,
     role: str | None = None,
     instance: str | None = None,
+    snap_start: bool = False,
 ) -> str:
     """A function and its ``live`` alias (CDK's ``ServerlessFunction`` shape); returns the alias id.
 
@@ -39,6 +40,8 @@ def function(
         properties["ReservedConcurrentExecutions"] = reserved
     if traced:
         properties["TracingConfig"] = {"Mode": "Active"}
+    if snap_start:
+        properties["SnapStart"] = {"ApplyOn": "PublishedVersions"}
     if log_group:
         properties["LoggingConfig"] = {"LogGroup": {"Ref": log_group}, "LogFormat": "JSON"}
         resources[log_group] = {"Type": "AWS::Logs::LogGroup", "Properties": {"RetentionInDays": 30}}

@@ -40,6 +40,8 @@ PRICES = Prices(
             "arm64_gb_second": 0.00001,
             "arm64_provisioned_gb_second": 0.000004,
             "arm64_provisioned_duration_gb_second": 0.000008,
+            "snapstart_cache_gb_second": 0.000002,
+            "snapstart_restore_gb": 0.0002,
         },
         "apigateway": {"rest_requests_per_million": 3.50},
         "sqs": {"standard_requests_per_million": 0.40},
@@ -134,6 +136,22 @@ def test_provisioned_concurrency_is_paid_all_month_and_serves_what_fits() -> Non
     assert usd(result, "Lambda", "Duration, on demand") == pytest.approx(816_000 * 0.00001)
     (usage,) = result.functions
     assert usage.lambda_usd == pytest.approx(6.00 + 20.736 + 41.472 + 8.16)
+
+
+def test_snapstart_pays_the_snapshot_cache_all_month_and_a_restore_per_new_environment() -> None:
+    resources: Resources = {}
+    function(resources, "ApiHandlerF33F5146", memory=512, snap_start=True, role="ApiBackend/api")
+    work = FunctionWork(per_invocation=Work(duration_ms=100))
+    result = run(resources, profile(api=ApiTraffic(100_000), work={"Api/Handler": work}))
+
+    # Cache: 0.5 GB x 2,592,000 s = 1,296,000 GB-s at $0.000002. Restores: 1 % of 3 M invocations
+    # (assumptions.snapstart_restore_share) restore 0.5 GB each = 15,000 GB at $0.0002.
+    assert quantity(result, "Lambda", "SnapStart snapshot cache") == pytest.approx(1_296_000)
+    assert usd(result, "Lambda", "SnapStart snapshot cache") == pytest.approx(2.592)
+    assert quantity(result, "Lambda", "SnapStart restores") == pytest.approx(15_000)
+    assert usd(result, "Lambda", "SnapStart restores") == pytest.approx(3.00)
+    (usage,) = result.functions
+    assert usage.lambda_usd == pytest.approx(0.60 + 150_000 * 0.00001 + 2.592 + 3.00)
 
 
 @pytest.mark.parametrize(
