@@ -142,7 +142,8 @@ class OrderWorkflow(Construct):
         :param service: Powertools service name (the business metrics' dimension); unique per metrics
             namespace in a Stage; by default the construct id in kebab case.
         :param circuit_breakers: the service's breakers, declaring ``payment-gateway``; required with
-            the ``http`` gateway, whose calls they guard (shared state, opened-alarm, timeouts).
+            the ``http`` gateway, whose calls they guard (shared state, opened-alarm, timeouts), and
+            refused with any other gateway or your own provider, where they would guard nothing.
         :param existing_payment_gateway_secret: the secret with the provider's HTTP headers (a JSON object
             such as ``{"Authorization": "Bearer ..."}``), when it is not found by
             ``settings.payment_gateway_secret_name`` (e.g. one created in the same app). Only
@@ -411,6 +412,13 @@ class OrderWorkflow(Construct):
                 raise ValueError(
                     f"a payment gateway URL or secret is given, but payment_gateway is {settings.payment_gateway!r}; "
                     f"set payment_gateway={names.HTTP_PAYMENT_GATEWAY!r} to call it"
+                )
+            if breakers is not None:
+                gateway = "your own payment provider" if self._own_provider else repr(settings.payment_gateway)
+                raise ValueError(
+                    f"{owner_name(self)}: circuit_breakers guards the calls of the built-in "
+                    f"{names.HTTP_PAYMENT_GATEWAY!r} payment gateway only, and the workflow charges through "
+                    f"{gateway}: it would do nothing; remove it (or set payment_gateway={names.HTTP_PAYMENT_GATEWAY!r})"
                 )
             return None
         if not settings.payment_gateway_url:

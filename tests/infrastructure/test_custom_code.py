@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from aws_cdk import App, Stack, assertions, aws_secretsmanager as secretsmanager
 
-from serverless_patterns import OrderWorkflow, WorkflowSettings
+from serverless_patterns import CircuitBreakers, OrderWorkflow, WorkflowSettings
 from serverless_patterns.lambdas.order_workflow import names
 from tests.integration.fixtures.custom_code_stack import BOOKS_TABLE_ENV, shop_code, synthesized
 
@@ -118,4 +118,13 @@ def test_the_http_adapters_secret_is_refused_beside_your_provider() -> None:
             "Orders",
             handlers={"charge_payment": CHARGE, "refund_payment": REFUND},
             existing_payment_gateway_secret=secret,
+        )
+
+
+def test_circuit_breakers_beside_your_provider_are_refused_as_guarding_nothing() -> None:
+    stack = Stack(App(), "Refused")
+    breakers = CircuitBreakers(stack, "Breakers", breakers=(names.PAYMENT_GATEWAY_BREAKER,))
+    with pytest.raises(ValueError, match="charges through your own payment provider: it would do nothing"):
+        OrderWorkflow(
+            stack, "Orders", handlers={"charge_payment": CHARGE, "refund_payment": REFUND}, circuit_breakers=breakers
         )

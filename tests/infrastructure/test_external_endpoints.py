@@ -312,6 +312,12 @@ def _workflow(cdk_context: dict[str, Any], breakers: tuple[str, ...] | None, **s
         (("payment-gateway",), {"payment_gateway_url": GATEWAY_URL}, "payment_gateway is 'ledger'"),
         (
             ("payment-gateway",),
+            {},
+            r"circuit_breakers guards the calls of the built-in 'http' payment gateway only, and the workflow "
+            r"charges through 'ledger': it would do nothing",
+        ),
+        (
+            ("payment-gateway",),
             {"payment_gateway": "http", "payment_gateway_url": "http://payments.example.com"},
             "https",
         ),
