@@ -7,7 +7,6 @@ from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
 from aws_cdk import (
-    Duration,
     Names,
     Size,
     aws_apigateway as apigw,
@@ -26,15 +25,18 @@ from serverless_patterns.config import ApiAuth, ApiSettings, FunctionSettings, P
 from serverless_patterns.config.checks import check_type
 from serverless_patterns.constructs import storage
 from serverless_patterns.constructs.api_backend_monitoring import ApiMonitoring
+from serverless_patterns.constructs.api_backend_wiring import (
+    acknowledge_stage_findings,
+    add_proxy_methods,
+    create_cursor_secret,
+    grant_handler_access,
+)
 from serverless_patterns.constructs.api_gateway_parts import (
     ACCESS_LOG_FIELDS,
     add_gateway_responses,
-    app_client,
     execution_log_level as default_execution_log_level,
-    hardened_user_pool,
     preflight,
 )
-from serverless_patterns.constructs.compliance import acknowledge
 from serverless_patterns.constructs.function import ServerlessFunction
 from serverless_patterns.constructs.handler_code import HandlerCode, merged_environment
 from serverless_patterns.constructs.lambda_code import handler_code, handler_path
@@ -176,8 +178,8 @@ class ApiBackend(Construct):
         self.idempotency_table: dynamodb.ITable = existing_idempotency_table or storage.idempotency_table(
             self, "IdempotencyTable", defaults=defaults
         )
-        self.cursor_secret: secretsmanager.ISecret = existing_cursor_signing_secret or self._create_cursor_secret(
-            defaults
+        self.cursor_secret: secretsmanager.ISecret = existing_cursor_signing_secret or create_cursor_secret(
+            self, defaults
         )
 
         code = custom.get("api")
@@ -211,7 +213,7 @@ class ApiBackend(Construct):
         self.functions: Mapping[str, ServerlessFunction] = {"api": self.handler}
         self.function: lambda_.Function = self.handler.function
         self.alias: lambda_.Alias = self.handler.alias
-        self._grant_handler_access()
+        grant_handler_access(self)
 
         self.access_logs = logs.LogGroup(
             self, "AccessLogs", retention=defaults.log_retention, removal_policy=defaults.removal_policy
@@ -245,10 +247,10 @@ class ApiBackend(Construct):
             # The stage turns on execution logging, which needs the account's role set first.
             self.stage.node.add_dependency(api_gateway_account(self))
         self.url: str = self.api.url
-        self.user_pool: cognito.IUserPool | None = None
-        self.user_pool_client: cognito.UserPoolClient | None = None
         add_gateway_responses(self.api, settings.cors_origins)
-        self._add_proxy_methods(settings.auth, existing_user_pool)
+        self.user_pool: cognito.IUserPool | None
+        self.user_pool_client: cognito.UserPoolClient | None
+        self.user_pool, self.user_pool_client = add_proxy_methods(self, settings.auth, existing_user_pool, defaults)
         self.web_acl: ApiWebAcl | None = None
         if existing_web_acl_arn:
             wafv2.CfnWebACLAssociation(
@@ -263,7 +265,7 @@ class ApiBackend(Construct):
                 thresholds=defaults.thresholds,
             )
         self.web_acl_arn: str | None = existing_web_acl_arn or (self.web_acl.arn if self.web_acl else None)
-        self._acknowledge_stage_findings(defaults.tracing)
+        acknowledge_stage_findings(self, defaults.tracing)
 
         self._monitoring = ApiMonitoring(
             self,
@@ -316,129 +318,3 @@ class ApiBackend(Construct):
     def dashboard_widgets(self) -> Sequence[cloudwatch.IWidget]:
         """Requests, errors, latency, DynamoDB, the items API's business metrics, the web ACL's; the function's row."""
         return self._monitoring.dashboard_widgets()
-
-    # --- construction -------------------------------------------------------------------------------
-
-    def _create_cursor_secret(self, defaults: PatternDefaults) -> secretsmanager.Secret:
-        secret = secretsmanager.Secret(
-            self,
-            "CursorSigningKey",
-            description=f"HMAC key that signs the page cursors of {self.node.path}",
-            generate_secret_string=secretsmanager.SecretStringGenerator(password_length=64, exclude_punctuation=True),
-            removal_policy=defaults.removal_policy,
-        )
-        acknowledge(
-            secret,
-            (
-                "AwsSolutions::AwsSolutions-SMG4",
-                "The key only signs short-lived page cursors; rotating it just makes clients restart a listing "
-                "from the first page (400 on an old cursor). Rotate on demand with put-secret-value; warm "
-                "containers pick the new key up when they are recycled.",
-            ),
-        )
-        return secret
-
-    def _grant_handler_access(self) -> None:
-        """Exactly the calls the handler makes: no BatchWrite, Query, or table-level admin."""
-        role = self.handler.role
-        self.table.grant(
-            role,
-            "dynamodb:GetItem",
-            "dynamodb:PutItem",
-            "dynamodb:UpdateItem",
-            "dynamodb:DeleteItem",
-            "dynamodb:Scan",
-        )
-        self.idempotency_table.grant(
-            role, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"
-        )
-        # GetSecretValue only: Secret.grant_read adds DescribeSecret, which Powertools' get_secret never calls.
-        secret = self.cursor_secret
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["secretsmanager:GetSecretValue"],
-                resources=[secret.secret_full_arn or f"{secret.secret_arn}-??????"],
-            )
-        )
-        if secret.encryption_key is not None:
-            secret.encryption_key.grant_decrypt(role)
-
-    def _add_proxy_methods(self, auth: ApiAuth, existing_user_pool: cognito.IUserPool | None) -> None:
-        """``ANY /`` and ``ANY /{proxy+}`` to the alias, authenticated and validated."""
-        integration = apigw.LambdaIntegration(self.alias, proxy=True, allow_test_invoke=False)
-        validator = self.api.add_request_validator(
-            "RequestValidator", validate_request_body=True, validate_request_parameters=True
-        )
-        authorizer: apigw.IAuthorizer | None = None
-        authorization_type = apigw.AuthorizationType.IAM
-        if auth is ApiAuth.COGNITO:
-            if existing_user_pool is None:
-                pool = hardened_user_pool(self, "UserPool", defaults=self._defaults)
-                self.user_pool_client = app_client(pool)
-            self.user_pool = existing_user_pool or pool
-            authorizer = apigw.CognitoUserPoolsAuthorizer(
-                self, "Authorizer", cognito_user_pools=[self.user_pool], results_cache_ttl=Duration.minutes(5)
-            )
-            authorization_type = apigw.AuthorizationType.COGNITO
-        elif auth is ApiAuth.NONE:
-            authorization_type = apigw.AuthorizationType.NONE
-
-        methods = [
-            self.api.root.add_method(
-                "ANY",
-                integration,
-                authorization_type=authorization_type,
-                authorizer=authorizer,
-                request_validator=validator,
-            ),
-            self.api.root.add_resource("{proxy+}").add_method(
-                "ANY",
-                integration,
-                authorization_type=authorization_type,
-                authorizer=authorizer,
-                request_validator=validator,
-                request_parameters={"method.request.path.proxy": True},
-            ),
-        ]
-        for method in methods:
-            if auth is ApiAuth.IAM:
-                acknowledge(
-                    method,
-                    (
-                        "AwsSolutions::AwsSolutions-COG4",
-                        "IAM (SigV4) authorization is this environment's choice: callers are AWS principals.",
-                    ),
-                )
-            elif auth is ApiAuth.NONE:
-                reason = "An open API in a development environment (PatternDefaults.development); refused elsewhere."
-                acknowledge(
-                    method,
-                    ("AwsSolutions::AwsSolutions-APIG4", reason),
-                    ("AwsSolutions::AwsSolutions-COG4", reason),
-                )
-
-    def _acknowledge_stage_findings(self, tracing: bool) -> None:
-        if not self.web_acl_arn:
-            settings = self.settings
-            why = (
-                "turned off (ApiSettings.web_acl=False)"
-                if settings.web_acl is False
-                else "a development environment (PatternDefaults.development), where none is created by default"
-            )
-            callers = {
-                ApiAuth.IAM: "every method needs SigV4 (IAM) credentials",
-                ApiAuth.COGNITO: "every method needs a Cognito user pool token",
-                ApiAuth.NONE: "the API is open (ApiAuth.NONE, development environments only)",
-            }[settings.auth]
-            acknowledge(
-                self.stage,
-                (
-                    "AwsSolutions::AwsSolutions-APIG3",
-                    f"No web ACL: {why}. The stage is throttled ({settings.throttle_rate} requests/s) and {callers}.",
-                ),
-            )
-        if not tracing:
-            acknowledge(
-                self.stage,
-                ("Serverless::Serverless-APIGWXrayEnabled", "Tracing is disabled by this environment's config."),
-            )

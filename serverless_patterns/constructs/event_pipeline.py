@@ -7,14 +7,12 @@ from typing import ClassVar
 
 from aws_cdk import (
     Duration,
-    Stack,
     aws_cloudwatch as cloudwatch,
     aws_dynamodb as dynamodb,
     aws_iam as iam,
     aws_lambda as lambda_,
     aws_lambda_event_sources as event_sources,
     aws_s3 as s3,
-    aws_s3_notifications as s3n,
     aws_secretsmanager as secretsmanager,
     aws_sqs as sqs,
 )
@@ -22,9 +20,28 @@ from constructs import Construct
 
 from serverless_patterns.config import FunctionSettings, PatternDefaults, PipelineSettings
 from serverless_patterns.config.checks import check_type
-from serverless_patterns.constructs.alarms import threshold_alarm
 from serverless_patterns.constructs.circuit_breaker import CircuitBreakers
-from serverless_patterns.constructs.compliance import acknowledge, wildcard_finding
+from serverless_patterns.constructs.compliance import acknowledge
+from serverless_patterns.constructs.event_pipeline_monitoring import (
+    OUTCOME_METRICS as OUTCOME_METRICS,
+    create_alarms,
+    dashboard_widgets,
+)
+from serverless_patterns.constructs.event_pipeline_storage import (
+    MULTIPART_ABORT_DAYS as MULTIPART_ABORT_DAYS,
+    access_logs_bucket,
+    noncurrent_rule,
+    upload_lifecycle,
+)
+from serverless_patterns.constructs.event_pipeline_wiring import (
+    NOTIFICATIONS_HANDLER_ID as NOTIFICATIONS_HANDLER_ID,
+    READ_UPLOAD_ACTIONS as READ_UPLOAD_ACTIONS,
+    RECORD_ACTIONS as RECORD_ACTIONS,
+    TAG_UPLOAD_ACTIONS as TAG_UPLOAD_ACTIONS,
+    connect_enrichment,
+    grant_handler_access,
+    notify_validator,
+)
 from serverless_patterns.constructs.function import ServerlessFunction
 from serverless_patterns.constructs.handler_code import HandlerCode, merged_environment
 from serverless_patterns.constructs.lambda_code import handler_code, handler_path
@@ -38,27 +55,14 @@ from serverless_patterns.constructs.props import (
 )
 from serverless_patterns.constructs.scope import claim_service, pin_feature_flags
 from serverless_patterns.constructs.storage import idempotency_table, queue_with_dlq, secure_bucket
-from serverless_patterns.constructs.widgets import table_widget
 from serverless_patterns.lambdas.event_pipeline.layout import (
-    ENRICHMENT_BREAKER,
     PROCESSED_PREFIX,
     REJECTED_PREFIX,
-    STATUS_PROCESSED,
-    STATUS_REJECTED,
-    STATUS_TAG,
     Env,
-    Metric,
 )
 
 HANDLER_PACKAGE = "event_pipeline"
 VISIBILITY_TIMEOUT_FACTOR = 6
-MULTIPART_ABORT_DAYS = 7
-# The singleton Lambda CDK deploys to apply bucket notifications (Custom::S3BucketNotifications).
-NOTIFICATIONS_HANDLER_ID = "BucketNotificationsHandler050a0587b7544547bf325f094a3db834"
-READ_UPLOAD_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging", "s3:GetObjectVersionTagging")
-TAG_UPLOAD_ACTIONS = ("s3:PutObjectTagging", "s3:PutObjectVersionTagging")
-RECORD_ACTIONS = ("s3:GetObject", "s3:PutObject")
-OUTCOME_METRICS = (Metric.UPLOADS_ACCEPTED, Metric.FILES_PROCESSED, Metric.FILES_REJECTED, Metric.DUPLICATES_SKIPPED)
 
 
 class EventPipeline(Construct):
@@ -189,13 +193,13 @@ class EventPipeline(Construct):
 
         needs_logs_bucket = existing_upload_bucket is None or existing_results_bucket is None
         self.access_logs_bucket: s3.IBucket | None = existing_access_logs_bucket or (
-            self._create_access_logs_bucket(defaults, settings) if needs_logs_bucket else None
+            access_logs_bucket(self, defaults, settings) if needs_logs_bucket else None
         )
         self.upload_bucket: s3.IBucket = existing_upload_bucket or secure_bucket(
             self,
             "Uploads",
             defaults=defaults,
-            lifecycle_rules=self._upload_lifecycle(settings),
+            lifecycle_rules=upload_lifecycle(settings),
             server_access_logs_bucket=self.access_logs_bucket,
             server_access_logs_prefix="uploads/",
             props=upload_bucket_props,
@@ -205,7 +209,7 @@ class EventPipeline(Construct):
             self,
             "Results",
             defaults=defaults,
-            lifecycle_rules=[self._noncurrent_rule(settings)],
+            lifecycle_rules=[noncurrent_rule(settings)],
             server_access_logs_bucket=self.access_logs_bucket,
             server_access_logs_prefix="results/",
             props=results_bucket_props,
@@ -285,9 +289,9 @@ class EventPipeline(Construct):
         assert self.validate_function.failure_queue is not None  # async_invocation=True creates it
         self.validate_failure_queue: sqs.Queue = self.validate_function.failure_queue
         self.circuit_breakers = circuit_breakers
-        self.enrichment_secret = self._connect_enrichment(settings, circuit_breakers, existing_enrichment_secret)
+        self.enrichment_secret = connect_enrichment(self, settings, circuit_breakers, existing_enrichment_secret)
 
-        self._grant_handler_access()
+        grant_handler_access(self)
         self.event_source = event_sources.SqsEventSource(
             self.queue,
             batch_size=settings.batch_size,
@@ -311,8 +315,8 @@ class EventPipeline(Construct):
                 "to the DLQ after maxReceiveCount receives.",
             ),
         )
-        self._notify_validator(settings)
-        self._alarms = self._create_alarms(defaults)
+        notify_validator(self, settings)
+        self._alarms = create_alarms(self, defaults)
 
     # --- public API ---------------------------------------------------------------------------
 
@@ -380,189 +384,9 @@ class EventPipeline(Construct):
 
     def dashboard_widgets(self) -> Sequence[cloudwatch.IWidget]:
         """Outcomes, queue depths, oldest message age, retries, the idempotency table, both functions."""
-        validate, process = self.validate_function.function, self.process_function.function
-        return [
-            cloudwatch.GraphWidget(
-                title="Pipeline outcomes", left=[self.metric_outcome(name) for name in OUTCOME_METRICS], width=6
-            ),
-            cloudwatch.GraphWidget(
-                title="Pipeline queue",
-                left=[
-                    self.queue.metric_approximate_number_of_messages_visible(period=self._period()),
-                    self.queue.metric_approximate_number_of_messages_not_visible(period=self._period()),
-                ],
-                right=[self.metric_dead_letters()],
-                width=6,
-            ),
-            cloudwatch.GraphWidget(
-                title="Pipeline oldest message (s)", left=[self.metric_oldest_message_age()], width=6
-            ),
-            cloudwatch.GraphWidget(
-                title="Pipeline functions",
-                left=[validate.metric_errors(), process.metric_errors()],
-                right=[self.metric_outcome(Metric.PROCESSING_RETRIED), self.metric_outcome(Metric.PROCESSING_DEFERRED)],
-                width=6,
-            ),
-            table_widget(self.idempotency_table, title="Pipeline idempotency table", period=self._period()),
-            *self.validate_function.dashboard_widgets(),
-            *self.process_function.dashboard_widgets(),
-        ]
+        return dashboard_widgets(self, self._period())
 
     # --- building blocks ------------------------------------------------------------------------
 
     def _period(self) -> Duration:
         return Duration.seconds(self._defaults.thresholds.period_seconds)
-
-    def _create_access_logs_bucket(self, defaults: PatternDefaults, settings: PipelineSettings) -> s3.Bucket:
-        return secure_bucket(
-            self,
-            "AccessLogs",
-            defaults=defaults,
-            lifecycle_rules=[
-                s3.LifecycleRule(
-                    id="ExpireLogs",
-                    expiration=Duration.days(settings.access_log_retention_days),
-                    noncurrent_version_expiration=Duration.days(1),
-                )
-            ],
-        )
-
-    @staticmethod
-    def _noncurrent_rule(settings: PipelineSettings) -> s3.LifecycleRule:
-        return s3.LifecycleRule(
-            id="NoncurrentVersions",
-            noncurrent_version_expiration=Duration.days(settings.noncurrent_retention_days),
-            abort_incomplete_multipart_upload_after=Duration.days(MULTIPART_ABORT_DAYS),
-            expired_object_delete_marker=True,
-        )
-
-    @classmethod
-    def _upload_lifecycle(cls, settings: PipelineSettings) -> list[s3.LifecycleRule]:
-        return [
-            s3.LifecycleRule(
-                id="ExpireProcessed",
-                prefix=settings.upload_prefix,
-                tag_filters={STATUS_TAG: STATUS_PROCESSED},
-                expiration=Duration.days(settings.processed_retention_days),
-            ),
-            s3.LifecycleRule(
-                id="ExpireRejected",
-                prefix=settings.upload_prefix,
-                tag_filters={STATUS_TAG: STATUS_REJECTED},
-                expiration=Duration.days(settings.rejected_retention_days),
-            ),
-            cls._noncurrent_rule(settings),
-        ]
-
-    def _connect_enrichment(
-        self,
-        settings: PipelineSettings,
-        breakers: CircuitBreakers | None,
-        secret: secretsmanager.ISecret | None,
-    ) -> secretsmanager.ISecret | None:
-        """Connect the processor to the enrichment service, if there is one; the secret it reads."""
-        if not settings.enrichment_url:
-            if secret is not None:
-                raise ValueError("enrichment_secret is given but settings.enrichment_url is not")
-            return None
-        if breakers is None:
-            raise ValueError(
-                f"settings.enrichment_url needs circuit_breakers declaring {ENRICHMENT_BREAKER!r}: "
-                "every external call goes through a breaker"
-            )
-        if secret is None and settings.enrichment_secret_name:
-            secret = secretsmanager.Secret.from_secret_name_v2(
-                self, "EnrichmentCredentials", settings.enrichment_secret_name
-            )
-        breakers.connect(self.process_function, ENRICHMENT_BREAKER, url=settings.enrichment_url, secret=secret)
-        return secret
-
-    def _grant_handler_access(self) -> None:
-        uploads = self.upload_bucket.arn_for_objects(f"{self.settings.upload_prefix}*")
-        record_prefixes = (
-            (self.validate_function, (REJECTED_PREFIX,)),
-            (self.process_function, (PROCESSED_PREFIX, REJECTED_PREFIX)),
-        )
-        for function, prefixes in record_prefixes:
-            records = [self.results_bucket.arn_for_objects(f"{prefix}*") for prefix in prefixes]
-            role = function.role
-            role.add_to_principal_policy(
-                iam.PolicyStatement(actions=[*READ_UPLOAD_ACTIONS, *TAG_UPLOAD_ACTIONS], resources=[uploads])
-            )
-            role.add_to_principal_policy(iam.PolicyStatement(actions=list(RECORD_ACTIONS), resources=records))
-            # Listing only the keys the function reads tells a missing key (gone) from a denied one
-            # (lambdas/shared/s3_objects.py); nothing else in either bucket can be listed.
-            for bucket, listed in (
-                (self.upload_bucket, (self.settings.upload_prefix,)),
-                (self.results_bucket, prefixes),
-            ):
-                role.add_to_principal_policy(
-                    iam.PolicyStatement(
-                        actions=["s3:ListBucket"],
-                        resources=[bucket.bucket_arn],
-                        conditions={"StringLike": {"s3:prefix": [f"{prefix}*" for prefix in listed]}},
-                    )
-                )
-            self.queue.grant_send_messages(role)
-            acknowledge(
-                role,
-                (
-                    wildcard_finding(self, uploads),
-                    "Upload keys are unknown at deploy time; access is limited to the upload prefix.",
-                ),
-                *(
-                    (
-                        wildcard_finding(self, arn),
-                        "Record keys follow the upload keys; access is limited to the records' prefix.",
-                    )
-                    for arn in records
-                ),
-            )
-        # Exactly Powertools idempotency's calls (as ApiBackend grants them): no batches, queries or scans.
-        self.idempotency_table.grant(
-            self.process_function.role,
-            "dynamodb:GetItem",
-            "dynamodb:PutItem",
-            "dynamodb:UpdateItem",
-            "dynamodb:DeleteItem",
-        )
-
-    def _notify_validator(self, settings: PipelineSettings) -> None:
-        destination = s3n.LambdaDestination(self.validate_function.alias)
-        for suffix in settings.upload_suffixes or (None,):
-            self.upload_bucket.add_event_notification(
-                s3.EventType.OBJECT_CREATED,
-                destination,
-                s3.NotificationKeyFilter(prefix=settings.upload_prefix, suffix=suffix),
-            )
-        handler = Stack.of(self).node.try_find_child(NOTIFICATIONS_HANDLER_ID)
-        if handler is not None:
-            acknowledge(
-                handler,
-                (
-                    "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
-                    "CDK's bucket-notifications handler (a deployment-time custom resource) comes with this role.",
-                ),
-            )
-
-    def _create_alarms(self, defaults: PatternDefaults) -> list[cloudwatch.Alarm]:
-        thresholds = defaults.thresholds
-        path = self.node.path
-        return [
-            threshold_alarm(
-                self,
-                "DeadLettersAlarm",
-                self.metric_dead_letters(),
-                thresholds.dlq_visible_messages,
-                f"{path}: poison messages in the DLQ (fix, then redrive with serverless_patterns.ops)",
-                thresholds,
-            ),
-            threshold_alarm(
-                self,
-                "OldestMessageAlarm",
-                self.metric_oldest_message_age(),
-                thresholds.queue_oldest_message_seconds,
-                f"{path}: uploads wait too long for processing",
-                thresholds,
-            ),
-        ]

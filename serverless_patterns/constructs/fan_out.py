@@ -48,8 +48,9 @@ from constructs import Construct
 
 from serverless_patterns.config import FanOutSettings, FunctionSettings, PatternDefaults
 from serverless_patterns.config.checks import check_type
-from serverless_patterns.constructs.alarms import threshold_alarm
-from serverless_patterns.constructs.compliance import acknowledge, wildcard_finding
+from serverless_patterns.constructs.compliance import acknowledge
+from serverless_patterns.constructs.fan_out_monitoring import create_alarms, dashboard_widgets
+from serverless_patterns.constructs.fan_out_wiring import grant_function_access
 from serverless_patterns.constructs.function import ServerlessFunction
 from serverless_patterns.constructs.handler_code import HandlerCode, merged_environment
 from serverless_patterns.constructs.lambda_code import handler_code, handler_path
@@ -63,7 +64,6 @@ from serverless_patterns.constructs.props import (
 )
 from serverless_patterns.constructs.scope import claim_service, pin_feature_flags
 from serverless_patterns.constructs.storage import queue_with_dlq, secure_bucket, secure_table
-from serverless_patterns.constructs.widgets import table_widget
 from serverless_patterns.lambdas.fan_out import contract
 
 HANDLER_PACKAGE = "fan_out"
@@ -314,27 +314,7 @@ class FanOut(Construct):
             description="FanOut: a job's status, progress, result or failure reason",
         )
 
-        # BatchGetItem: a job's status reads the progress of its open completion shards in one request.
-        self._grant_table(
-            self.master, "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem"
-        )
-        self._grant_table(
-            self.worker, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"
-        )
-        self._grant_table(
-            self.aggregator, "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:UpdateItem"
-        )
-        self._grant_table(self.sweeper, "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem")
-        self.sweeper.role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["dynamodb:Query"],
-                resources=[f"{self.table.table_arn}/index/{contract.OPEN_JOBS_INDEX}"],
-            )
-        )
-        self._grant_table(self.status_reader, "dynamodb:GetItem", "dynamodb:BatchGetItem")
-        self.work_queue.grant_send_messages(self.master.role)
-        self._grant_input_reads(settings.input_prefix)
-        self.aggregator.grant_invoke(self.worker.role)
+        grant_function_access(self, settings.input_prefix)
 
         self.sweep_rule = events.Rule(
             self,
@@ -351,7 +331,7 @@ class FanOut(Construct):
             ),
         )
 
-        self._alarms = self._create_alarms()
+        self._alarms = create_alarms(self, self._defaults)
 
     # --- public API ---------------------------------------------------------------------------
 
@@ -405,48 +385,7 @@ class FanOut(Construct):
 
     def dashboard_widgets(self) -> Sequence[cloudwatch.IWidget]:
         """Jobs, chunks, the work queue and its DLQ, the workers' concurrency, the jobs table, every function."""
-        period = Duration.seconds(self._defaults.thresholds.period_seconds)
-        return [
-            cloudwatch.GraphWidget(
-                title=f"{self.node.id} jobs",
-                left=[
-                    self.metric(name)
-                    for name in (
-                        contract.METRIC_JOBS_SUBMITTED,
-                        contract.METRIC_JOBS_SUCCEEDED,
-                        contract.METRIC_JOBS_REJECTED,
-                    )
-                ],
-                right=[self.metric_jobs_stuck(), self.metric(contract.METRIC_CHUNKS_FAILED)],
-                width=6,
-            ),
-            cloudwatch.GraphWidget(
-                title=f"{self.node.id} chunks",
-                left=[
-                    self.metric(name)
-                    for name in (contract.METRIC_CHUNKS_COMPLETED, contract.METRIC_DUPLICATE_DELIVERIES)
-                ],
-                right=[self.metric_chunk_attempts_failed()],
-                width=6,
-            ),
-            cloudwatch.GraphWidget(
-                title=f"{self.node.id} queue",
-                left=[
-                    self.work_queue.metric_approximate_number_of_messages_visible(statistic="Maximum"),
-                    self.dead_letter_queue.metric_approximate_number_of_messages_visible(statistic="Maximum"),
-                ],
-                right=[self.work_queue.metric_approximate_age_of_oldest_message(statistic="Maximum")],
-                width=6,
-            ),
-            cloudwatch.GraphWidget(
-                title=f"{self.node.id} workers",
-                left=[self.worker.function.metric("ConcurrentExecutions", statistic="Maximum")],
-                right=[self.worker.function.metric_duration(statistic="p99")],
-                width=6,
-            ),
-            table_widget(self.table, title=f"{self.node.id} jobs table", period=period),
-            *(widget for function in self.functions.values() for widget in function.dashboard_widgets()),
-        ]
+        return dashboard_widgets(self, self._defaults)
 
     # --- internals ----------------------------------------------------------------------------
 
@@ -459,79 +398,3 @@ class FanOut(Construct):
                 s3.LifecycleRule(expiration=ACCESS_LOG_RETENTION, noncurrent_version_expiration=Duration.days(1))
             ],
         )
-
-    def _grant_table(self, function: ServerlessFunction, *actions: str) -> None:
-        """Exactly ``actions`` on the table itself: no index wildcard (only the sweeper queries an index)."""
-        function.role.add_to_principal_policy(
-            iam.PolicyStatement(actions=list(actions), resources=[self.table.table_arn])
-        )
-
-    def _grant_input_reads(self, prefix: str) -> None:
-        """The master reads items objects under ``prefix`` only; it may list just those keys (a 404, not a 403)."""
-        items = self.input_bucket.arn_for_objects(f"{prefix}*")
-        role = self.master.role
-        role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["s3:GetObject", "s3:GetObjectVersion"], resources=[items])
-        )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["s3:ListBucket"],
-                resources=[self.input_bucket.bucket_arn],
-                conditions={"StringLike": {"s3:prefix": [f"{prefix}*"]}},
-            )
-        )
-        acknowledge(
-            role,
-            (
-                wildcard_finding(self, items),
-                f"Job input keys are chosen at submission; the master reads only under the input prefix {prefix!r}.",
-            ),
-        )
-
-    def _create_alarms(self) -> list[cloudwatch.Alarm]:
-        thresholds = self._defaults.thresholds
-        period = Duration.seconds(thresholds.period_seconds)
-        path = self.node.path
-        alarms = [
-            threshold_alarm(
-                self,
-                "ChunkFailuresAlarm",
-                self.metric(contract.METRIC_CHUNK_ATTEMPTS_FAILED, period=period),
-                thresholds.lambda_errors,
-                f"{path}: chunk deliveries failing (workers' errors, incl. partial batch failures)",
-                thresholds,
-            ),
-            threshold_alarm(
-                self,
-                "DlqNotEmptyAlarm",
-                self.dead_letter_queue.metric_approximate_number_of_messages_visible(
-                    period=period, statistic="Maximum"
-                ),
-                thresholds.dlq_visible_messages,
-                f"{path}: chunks exhausted their retries and wait in the DLQ; their jobs are FAILED",
-                thresholds,
-            ),
-            threshold_alarm(
-                self,
-                "OldestChunkAlarm",
-                self.work_queue.metric_approximate_age_of_oldest_message(period=period, statistic="Maximum"),
-                thresholds.queue_oldest_message_seconds,
-                f"{path}: workers are not keeping up with the queued chunks",
-                thresholds,
-            ),
-        ]
-        # One stuck job is an incident: alarm on the first sweep that finds one.
-        alarms.append(
-            cloudwatch.Alarm(
-                self,
-                "JobsStuckAlarm",
-                metric=self.metric_jobs_stuck(),
-                threshold=1,
-                evaluation_periods=1,
-                datapoints_to_alarm=1,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                alarm_description=f"{path}: jobs were still open past their deadline and were failed",
-            )
-        )
-        return alarms

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import decimal
 import io
+import json
 import sys
 import threading
 import time
@@ -18,9 +19,14 @@ import traceback
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO, cast
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from moto.awslambda.models import LambdaFunction
+
+from serverless_patterns.local.snapstart import SnapStartHookError
+
+if TYPE_CHECKING:
+    from serverless_patterns.local.sandbox import Container
 
 # Host variables a Lambda sandbox also has; everything else is dropped while a handler runs.
 _KEPT_HOST_VARIABLES = ("PATH", "HOME", "TMPDIR", "LANG", "PYTEST_CURRENT_TEST", "SYSTEMROOT")
@@ -108,6 +114,28 @@ def json_default(value: Any) -> Any:
     if isinstance(value, decimal.Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def call_handler(
+    container: Container, handler_spec: str, event: Any, context: LambdaContext, request_id: str
+) -> Result:
+    """Import and call the handler; return its JSON-ready result or the runtime's error payload."""
+    try:
+        handler = container.handler(handler_spec)
+    except SnapStartHookError as exc:
+        return runtime_error("SnapStartException", str(exc), request_id)
+    except Exception as exc:
+        kind = "Runtime.ImportModuleError" if isinstance(exc, ImportError) else "Runtime.HandlerNotFound"
+        return runtime_error(kind, f"Unable to import module '{handler_spec}': {exc}", request_id)
+    try:
+        returned = handler(event, context)
+    except Exception as exc:
+        traceback.print_exception(exc)  # the runtime logs unhandled errors too
+        return Result(error_payload(exc, request_id), type(exc).__name__)
+    try:
+        return Result(json.loads(json.dumps(returned, default=json_default)), None)
+    except (TypeError, ValueError) as exc:
+        return runtime_error("Runtime.MarshalError", f"Unable to marshal response: {exc}", request_id)
 
 
 class LambdaContext:

@@ -50,7 +50,6 @@ import json
 import os
 import threading
 import time
-import traceback
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack
@@ -71,7 +70,7 @@ from serverless_patterns.local.invocation import (
     OutputRouter,
     Request,
     Result,
-    error_payload,
+    call_handler,
     json_default,
     lambda_environment,
     runtime_error,
@@ -89,7 +88,6 @@ from serverless_patterns.local.sandbox import (
     extract_code,
     top_level_names,
 )
-from serverless_patterns.local.snapstart import SnapStartHookError
 
 if TYPE_CHECKING:
     from serverless_patterns.local.permissions.enforcer import Enforcer
@@ -311,7 +309,7 @@ class LambdaRuntime:
                     stack.enter_context(router.capture(buffer))
             if self._environ is not None:
                 stack.enter_context(self._environ.overlay(environment))
-            result = self._call(container, str(fn.handler), request.event, context, request.request_id)
+            result = call_handler(container, str(fn.handler), request.event, context, request.request_id)
             output = buffer.getvalue()
             duration_ms = elapsed() * 1000
             if duration_ms > timeout * 1000:
@@ -331,26 +329,6 @@ class LambdaRuntime:
     def _credentials(self, function_name: str) -> dict[str, str] | None:
         enforcer = self.permissions
         return enforcer.credentials_for(function_name) if enforcer is not None and enforcer.enabled else None
-
-    @staticmethod
-    def _call(container: Container, handler_spec: str, event: Any, context: LambdaContext, request_id: str) -> Result:
-        """Import and call the handler; return its JSON-ready result or the runtime's error payload."""
-        try:
-            handler = container.handler(handler_spec)
-        except SnapStartHookError as exc:
-            return runtime_error("SnapStartException", str(exc), request_id)
-        except Exception as exc:
-            kind = "Runtime.ImportModuleError" if isinstance(exc, ImportError) else "Runtime.HandlerNotFound"
-            return runtime_error(kind, f"Unable to import module '{handler_spec}': {exc}", request_id)
-        try:
-            returned = handler(event, context)
-        except Exception as exc:
-            traceback.print_exception(exc)  # the runtime logs unhandled errors too
-            return Result(error_payload(exc, request_id), type(exc).__name__)
-        try:
-            return Result(json.loads(json.dumps(returned, default=json_default)), None)
-        except (TypeError, ValueError) as exc:
-            return runtime_error("Runtime.MarshalError", f"Unable to marshal response: {exc}", request_id)
 
     def _record(
         self, request: Request, result: Result, *, duration_ms: float = 0.0, logs: str = "", cold_start: bool = False

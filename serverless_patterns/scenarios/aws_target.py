@@ -45,31 +45,48 @@ Usage::
 
 from __future__ import annotations
 
-import base64
-import datetime as dt
-import hashlib
-import hmac
 import json
-import secrets
-import struct
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from email.message import Message
-from pathlib import Path
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol
+from dataclasses import dataclass
+from typing import Any
 
 import boto3
-import botocore.session
-from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
+from serverless_patterns.scenarios.aws_cognito import (
+    SRP_G as SRP_G,
+    SRP_MULTIPLIER as SRP_MULTIPLIER,
+    SRP_N as SRP_N,
+    CognitoTestUser as CognitoTestUser,
+    SrpClient as SrpClient,
+    cognito_timestamp as cognito_timestamp,
+    srp_hex_hash as srp_hex_hash,
+    srp_pad_hex as srp_pad_hex,
+    srp_session_key as srp_session_key,
+    totp as totp,
+)
+from serverless_patterns.scenarios.aws_http import (
+    ApiAuthorization as ApiAuthorization,
+    IdToken as IdToken,
+    SigV4 as SigV4,
+    TokenRequired as TokenRequired,
+    Transport as Transport,
+    Unauthenticated as Unauthenticated,
+    api_authorization_types as api_authorization_types,
+    default_authorization as default_authorization,
+    send as send,
+)
+from serverless_patterns.scenarios.aws_session import (
+    FAKE_ACCESS_KEY_IDS as FAKE_ACCESS_KEY_IDS,
+    caller_session as caller_session,
+    has_account_credentials as has_account_credentials,
+    session_region,
+)
+from serverless_patterns.scenarios.aws_stack import StackResource as StackResource, SynthesizedStack as SynthesizedStack
 from serverless_patterns.scenarios.target import (
     ExecutionResult,
     HttpResponse,
@@ -78,114 +95,16 @@ from serverless_patterns.scenarios.target import (
     path_matches,
 )
 
-if TYPE_CHECKING:
-    from aws_cdk import Stage
-
 USER_AGENT = "serverless-patterns-e2e/1"
 # Stack states in which the stage's resources are all there and stable.
 USABLE_STACK_STATUSES = frozenset(
     {"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE", "IMPORT_ROLLBACK_COMPLETE"}
 )
-# What tests/conftest.py, moto and LocalStack put in the environment: never an account's credentials.
-FAKE_ACCESS_KEY_IDS = frozenset({"testing", "test", "FOOBARKEY"})
 _ENDED = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
 
 
 class StageNotDeployedError(LookupError):
     """The stage's service stack is not in the account and region, or not in a usable state."""
-
-
-# -- what was synthesized ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SynthesizedStack:
-    """One stack of a locally synthesized cloud assembly: what the stage deploys, and where in the construct tree.
-
-    ``construct_paths`` maps each logical id to its construct path (``/Dev/Service/Api/...``):
-    the join key between a scenario's ``resource("Api/Handler/LiveAlias")`` and the deployed
-    stack's physical ids.
-    """
-
-    stack_name: str
-    template: dict[str, Any]
-    construct_paths: dict[str, str]
-
-    @classmethod
-    def from_assembly(cls, directory: Path, stack_name: str | None = None) -> SynthesizedStack:
-        """Read the stack (``stack_name`` or display name; the only one when not given) of an assembly directory."""
-        manifest: dict[str, Any] = json.loads((directory / "manifest.json").read_text())
-        stacks = [
-            (artifact_id, artifact)
-            for artifact_id, artifact in manifest.get("artifacts", {}).items()
-            if artifact.get("type") == "aws:cloudformation:stack"
-            and stack_name
-            in (None, artifact.get("properties", {}).get("stackName", artifact_id), artifact.get("displayName"))
-        ]
-        if len(stacks) != 1:
-            names = [artifact_id for artifact_id, _ in stacks]
-            raise LookupError(f"{directory}: expected one stack named {stack_name!r}, found {names or 'none'}")
-        artifact_id, artifact = stacks[0]
-        properties = artifact.get("properties", {})
-        template: dict[str, Any] = json.loads((directory / properties["templateFile"]).read_text())
-        paths: dict[str, str] = {}
-        for logical_id, resource in template.get("Resources", {}).items():
-            cdk_path = (resource.get("Metadata") or {}).get("aws:cdk:path")
-            if isinstance(cdk_path, str):
-                paths[logical_id] = "/" + cdk_path.strip("/")
-        entries: dict[str, Any] = dict(artifact.get("metadata") or {})
-        metadata_file = artifact.get("additionalMetadataFile")
-        if metadata_file and (directory / metadata_file).is_file():
-            entries.update(json.loads((directory / metadata_file).read_text()))
-        for path, items in entries.items():
-            for item in items:
-                if item.get("type") == "aws:cdk:logicalId" and isinstance(item.get("data"), str):
-                    paths.setdefault(item["data"], "/" + path.strip("/"))
-        return cls(str(properties.get("stackName", artifact_id)), template, paths)
-
-    @classmethod
-    def from_stage(cls, stage: Stage, stack_name: str | None = None) -> SynthesizedStack:
-        """Synthesize ``stage`` (offline; the CDK app's own compliance gates run) and read its stack."""
-        return cls.from_assembly(Path(stage.synth().directory), stack_name)
-
-    @property
-    def resources(self) -> dict[str, Any]:
-        """The template's resources by logical id."""
-        resources: dict[str, Any] = self.template.get("Resources", {})
-        return resources
-
-
-def api_authorization_types(template: Mapping[str, Any]) -> set[str]:
-    """The ``AuthorizationType`` of the REST API methods that carry traffic (CORS preflights excluded)."""
-    return {
-        str(resource.get("Properties", {}).get("AuthorizationType", "NONE"))
-        for resource in template.get("Resources", {}).values()
-        if resource.get("Type") == "AWS::ApiGateway::Method"
-        and str(resource.get("Properties", {}).get("HttpMethod", "")).upper() != "OPTIONS"
-    }
-
-
-# -- what a scenario gets back ----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StackResource:
-    """A deployed resource: physical id and status from CloudFormation, the rest from the synthesized template.
-
-    ``properties`` are as synthesized: intrinsic functions (Ref, Fn::GetAtt) are not resolved.
-    """
-
-    stack_name: str
-    logical_id: str
-    resource_type: str
-    path: str
-    physical_id: str
-    status: str
-    properties: dict[str, Any] = field(default_factory=dict)
-
-
-Transport = Callable[[AWSRequest, bytes | None, float], HttpResponse]
-"""Sends an authorized request (its body as bytes, a timeout in seconds) and returns the response."""
 
 
 # -- waiting on a real stage ------------------------------------------------------------------
@@ -218,366 +137,6 @@ class Polling:
             interval = min(interval * self.backoff, self.max_interval_seconds)
 
 
-# -- API authorization ------------------------------------------------------------------------
-
-
-class ApiAuthorization(Protocol):
-    """Adds what the API's authorizer expects to a request (called last, just before sending)."""
-
-    def apply(self, request: AWSRequest) -> None:
-        """Authorize ``request`` in place."""
-        ...
-
-
-@dataclass(frozen=True)
-class Unauthenticated:
-    """An open API (Dev's ``ApiAuth.NONE``): nothing to add."""
-
-    def apply(self, request: AWSRequest) -> None:
-        """Leave the request as it is."""
-
-
-@dataclass(frozen=True)
-class SigV4:
-    """IAM auth: Signature Version 4 over method, URL, signed headers and body, for ``execute-api``.
-
-    Credentials are read at every request, so refreshed (assumed-role, SSO) credentials are used.
-    """
-
-    session: boto3.Session
-    region: str
-    service: str = "execute-api"
-
-    def apply(self, request: AWSRequest) -> None:
-        """Add ``Authorization``, ``X-Amz-Date`` and, for temporary credentials, ``X-Amz-Security-Token``."""
-        credentials = self.session.get_credentials()
-        if credentials is None:
-            raise RuntimeError("no AWS credentials to sign the API request with")
-        SigV4Auth(credentials.get_frozen_credentials(), self.service, self.region).add_auth(request)
-
-
-@dataclass(frozen=True)
-class IdToken:
-    """Cognito user pool auth: the user's ID token in ``Authorization`` (no ``Bearer`` prefix for REST APIs)."""
-
-    token: str
-
-    def apply(self, request: AWSRequest) -> None:
-        """Set the ``Authorization`` header to the token."""
-        del request.headers["Authorization"]
-        request.headers["Authorization"] = self.token
-
-
-@dataclass(frozen=True)
-class TokenRequired:
-    """A Cognito-protected API for which no token was given: say how to get one instead of sending a 401."""
-
-    def apply(self, request: AWSRequest) -> None:
-        """Refuse to send the request."""
-        raise RuntimeError(
-            "the API authorizes with a Cognito user pool: give AwsTarget authorization=IdToken(token) "
-            "(the aws suite takes SP_E2E_ID_TOKEN, or signs in a temporary CognitoTestUser)"
-        )
-
-
-def default_authorization(template: Mapping[str, Any], session: boto3.Session) -> ApiAuthorization:
-    """What the synthesized API's methods require: SigV4 for IAM, a token for Cognito, nothing for an open API."""
-    types = api_authorization_types(template)
-    if "AWS_IAM" in types:
-        return SigV4(session, _region(session))
-    if "COGNITO_USER_POOLS" in types:
-        return TokenRequired()
-    return Unauthenticated()
-
-
-# -- Cognito sign-in (SRP, TOTP MFA) ----------------------------------------------------------
-
-# RFC 5054's 3072-bit group, the one Cognito's SRP uses (generator 2).
-SRP_N = int(
-    "FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74020BBEA63B139B22514A08798E3404DD"
-    "EF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245E485B576625E7EC6F44C42E9A637ED6B0BFF5CB6F406B7ED"
-    "EE386BFB5A899FA5AE9F24117C4B1FE649286651ECE45B3DC2007CB8A163BF0598DA48361C55D39A69163FA8FD24CF5F"
-    "83655D23DCA3AD961C62F356208552BB9ED529077096966D670C354E4ABC9804F1746C08CA18217C32905E462E36CE3B"
-    "E39E772C180E86039B2783A2EC07A28FB5C55DF06F4C52C9DE2BCBF6955817183995497CEA956AE515D2261898FA0510"
-    "15728E5A8AAAC42DAD33170D04507A33A85521ABDF1CBA64ECFB850458DBEF0A8AEA71575D060C7DB3970F85A6E1E4C7"
-    "ABF5AE8CDB0933D71E8C94E04A25619DCEE3D2261AD2EE6BF12FFA06D98A0864D87602733EC86A64521F2B18177B200C"
-    "BBE117577A615D6C770988C0BAD946E208E24FA074E5AB3143DB5BFCE0FD108E4B82D120A93AD2CAFFFFFFFFFFFFFFFF",
-    16,
-)
-SRP_G = 2
-_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def srp_pad_hex(value: int | str) -> str:
-    """Hex of ``value`` as SRP hashes it: even length, and a leading 00 when the top bit is set (never negative)."""
-    digits = value if isinstance(value, str) else f"{value:x}"
-    if len(digits) % 2:
-        return "0" + digits
-    return "00" + digits if digits[0] in "89abcdefABCDEF" else digits
-
-
-def srp_hex_hash(hex_string: str) -> str:
-    """SHA-256 of the bytes a hex string spells, as 64 hex digits."""
-    return hashlib.sha256(bytes.fromhex(hex_string)).hexdigest()
-
-
-SRP_MULTIPLIER = int(srp_hex_hash(srp_pad_hex(SRP_N) + srp_pad_hex(SRP_G)), 16)
-
-
-def cognito_timestamp(moment: dt.datetime) -> str:
-    """``Tue Jan 7 09:05:03 UTC 2025``: the format Cognito signs (day not zero-padded, English names)."""
-    utc = moment.astimezone(dt.UTC)
-    return (
-        f"{_WEEKDAYS[utc.weekday()]} {_MONTHS[utc.month - 1]} {utc.day} "
-        f"{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d} UTC {utc.year}"
-    )
-
-
-class SrpClient:
-    """The client side of Cognito's SRP-6a (``USER_SRP_AUTH``): the password never leaves the process."""
-
-    def __init__(self, user_pool_id: str, *, private_value: int | None = None) -> None:
-        self.pool_name = user_pool_id.split("_", 1)[1]
-        self._private = private_value if private_value is not None else secrets.randbits(1024) % SRP_N
-        self.public_value = pow(SRP_G, self._private, SRP_N)
-        if self.public_value % SRP_N == 0:
-            raise ValueError("SRP public value A must not be 0 mod N")
-
-    @property
-    def public_hex(self) -> str:
-        """``SRP_A`` for InitiateAuth."""
-        return f"{self.public_value:x}"
-
-    def password_signature(
-        self,
-        *,
-        user_id: str,
-        password: str,
-        salt_hex: str,
-        server_public_hex: str,
-        secret_block: str,
-        timestamp: str,
-    ) -> str:
-        """``PASSWORD_CLAIM_SIGNATURE``: HMAC of pool, user, secret block and time under the session key."""
-        server_public = int(server_public_hex, 16)
-        if server_public % SRP_N == 0:
-            raise ValueError("SRP_B from Cognito is 0 mod N")
-        scrambler = int(srp_hex_hash(srp_pad_hex(self.public_value) + srp_pad_hex(server_public)), 16)
-        if scrambler == 0:
-            raise ValueError("SRP scrambling parameter u is 0")
-        identity = hashlib.sha256(f"{self.pool_name}{user_id}:{password}".encode()).hexdigest()
-        exponent = int(srp_hex_hash(srp_pad_hex(salt_hex) + identity), 16)
-        base = server_public - SRP_MULTIPLIER * pow(SRP_G, exponent, SRP_N)
-        shared = pow(base, self._private + scrambler * exponent, SRP_N)
-        key = srp_session_key(shared, scrambler)
-        message = self.pool_name.encode() + user_id.encode() + base64.b64decode(secret_block) + timestamp.encode()
-        return base64.b64encode(hmac.new(key, message, hashlib.sha256).digest()).decode()
-
-
-def srp_session_key(shared_secret: int, scrambler: int) -> bytes:
-    """HKDF-SHA256 of the shared secret S, salted with u, info ``Caldera Derived Key``: 16 bytes."""
-    pseudo_random = hmac.new(
-        bytes.fromhex(srp_pad_hex(scrambler)), bytes.fromhex(srp_pad_hex(shared_secret)), hashlib.sha256
-    ).digest()
-    return hmac.new(pseudo_random, b"Caldera Derived Key\x01", hashlib.sha256).digest()[:16]
-
-
-def totp(secret: str, at: float, *, digits: int = 6, step_seconds: int = 30) -> str:
-    """RFC 6238 time-based one-time password (HMAC-SHA1) for a base32 secret, as authenticator apps compute it."""
-    key = base64.b32decode(secret.upper() + "=" * (-len(secret) % 8))
-    digest = hmac.new(key, struct.pack(">Q", int(at // step_seconds)), "sha1").digest()
-    offset = digest[-1] & 0x0F
-    code = (struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF) % 10**digits
-    return f"{code:0{digits}d}"
-
-
-class CognitoTestUser:
-    """A throw-away user of a user pool, signed in as the app's client signs in; deleted on exit.
-
-    The pool's app client allows SRP only and the pool requires TOTP MFA, so the sign-in is
-    ``USER_SRP_AUTH`` -> ``PASSWORD_VERIFIER`` -> ``MFA_SETUP`` (a software token is associated
-    and verified with a TOTP code computed here) -> tokens. Needs ``cognito-idp:AdminCreateUser``,
-    ``AdminSetUserPassword`` and ``AdminDeleteUser`` on the pool. No e-mail is sent
-    (``MessageAction=SUPPRESS``); the address is on example.com.
-
-    ::
-
-        with CognitoTestUser(session.client("cognito-idp"), user_pool_id=..., client_id=...) as user:
-            target = AwsTarget(stack, session=session, authorization=IdToken(user.id_token))
-    """
-
-    def __init__(
-        self,
-        client: Any,
-        *,
-        user_pool_id: str,
-        client_id: str,
-        now: Callable[[], float] = time.time,
-    ) -> None:
-        self.client = client
-        self.user_pool_id = user_pool_id
-        self.client_id = client_id
-        self._now = now
-        self.email = f"e2e-{uuid.uuid4().hex[:12]}@example.com"
-        # Meets the pool's policy (12+ characters, upper, lower, digit, symbol) whatever the random part holds.
-        self._password = f"{secrets.token_urlsafe(24)}Aa1!"
-        self._mfa_secret: str | None = None
-        self.created = False
-        self.tokens: dict[str, Any] = {}
-
-    def __enter__(self) -> CognitoTestUser:
-        self.create()
-        try:
-            self.sign_in()
-        except BaseException:
-            self.delete()
-            raise
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.delete()
-
-    @property
-    def id_token(self) -> str:
-        """The ID token the API's Cognito authorizer validates."""
-        token = self.tokens.get("IdToken")
-        if not isinstance(token, str):
-            raise RuntimeError("the test user has not signed in")
-        return token
-
-    def create(self) -> None:
-        """Create the user, confirmed, with a verified address and a permanent password."""
-        self.client.admin_create_user(
-            UserPoolId=self.user_pool_id,
-            Username=self.email,
-            UserAttributes=[{"Name": "email", "Value": self.email}, {"Name": "email_verified", "Value": "true"}],
-            MessageAction="SUPPRESS",
-        )
-        self.created = True
-        self.client.admin_set_user_password(
-            UserPoolId=self.user_pool_id, Username=self.email, Password=self._password, Permanent=True
-        )
-
-    def sign_in(self) -> dict[str, Any]:
-        """Sign in with SRP, setting up (first time) or answering TOTP MFA; return the tokens."""
-        srp = SrpClient(self.user_pool_id)
-        response = self.client.initiate_auth(
-            ClientId=self.client_id,
-            AuthFlow="USER_SRP_AUTH",
-            AuthParameters={"USERNAME": self.email, "SRP_A": srp.public_hex},
-        )
-        username = self.email
-        for _ in range(5):
-            if "AuthenticationResult" in response:
-                self.tokens = dict(response["AuthenticationResult"])
-                return self.tokens
-            challenge = str(response.get("ChallengeName"))
-            parameters = response.get("ChallengeParameters") or {}
-            username = str(parameters.get("USERNAME", username))
-            session = response.get("Session")
-            if challenge == "PASSWORD_VERIFIER":
-                user_id = str(parameters["USER_ID_FOR_SRP"])
-                timestamp = cognito_timestamp(dt.datetime.fromtimestamp(self._now(), dt.UTC))
-                signature = srp.password_signature(
-                    user_id=user_id,
-                    password=self._password,
-                    salt_hex=str(parameters["SALT"]),
-                    server_public_hex=str(parameters["SRP_B"]),
-                    secret_block=str(parameters["SECRET_BLOCK"]),
-                    timestamp=timestamp,
-                )
-                response = self._respond(
-                    challenge,
-                    session,
-                    {
-                        "USERNAME": username,
-                        "TIMESTAMP": timestamp,
-                        "PASSWORD_CLAIM_SECRET_BLOCK": str(parameters["SECRET_BLOCK"]),
-                        "PASSWORD_CLAIM_SIGNATURE": signature,
-                    },
-                )
-            elif challenge == "MFA_SETUP":
-                associated = self.client.associate_software_token(Session=session)
-                self._mfa_secret = str(associated["SecretCode"])
-                verified = self.client.verify_software_token(
-                    Session=associated.get("Session", session),
-                    UserCode=totp(self._mfa_secret, self._now()),
-                    FriendlyDeviceName="serverless-patterns-e2e",
-                )
-                response = self._respond(challenge, verified.get("Session"), {"USERNAME": username})
-            elif challenge == "SOFTWARE_TOKEN_MFA" and self._mfa_secret is not None:
-                code = totp(self._mfa_secret, self._now())
-                response = self._respond(challenge, session, {"USERNAME": username, "SOFTWARE_TOKEN_MFA_CODE": code})
-            else:
-                raise RuntimeError(f"Cognito asked for {challenge}, which a test user cannot answer")
-        raise RuntimeError("Cognito sign-in did not finish within 5 challenges")
-
-    def _respond(self, challenge: str, session: Any, responses: dict[str, str]) -> Any:
-        kwargs: dict[str, Any] = {
-            "ClientId": self.client_id,
-            "ChallengeName": challenge,
-            "ChallengeResponses": responses,
-        }
-        if session:
-            kwargs["Session"] = session
-        return self.client.respond_to_auth_challenge(**kwargs)
-
-    def delete(self) -> None:
-        """Delete the user (idempotent)."""
-        if self.created:
-            self.client.admin_delete_user(UserPoolId=self.user_pool_id, Username=self.email)
-            self.created = False
-
-
-# -- credentials ------------------------------------------------------------------------------
-
-
-def caller_session(
-    environment: Mapping[str, str], *, profile: str | None = None, region: str | None = None
-) -> boto3.Session:
-    """A session with the caller's credentials as ``environment`` (their shell's) describes them.
-
-    Test processes replace ``AWS_*`` in ``os.environ`` with fakes, so the caller's are passed in:
-    an explicit ``profile`` wins, then access keys from ``environment``, then its ``AWS_PROFILE``,
-    then the default chain without environment variables (shared files, SSO, web identity,
-    container, instance metadata). Region: ``region``, the environment's, then the profile's.
-    """
-    region = region or environment.get("AWS_REGION") or environment.get("AWS_DEFAULT_REGION")
-    access_key = environment.get("AWS_ACCESS_KEY_ID")
-    secret_key = environment.get("AWS_SECRET_ACCESS_KEY")
-    if profile is None and access_key and secret_key:
-        return boto3.Session(
-            aws_access_key_id=access_key,
-            aws_secret_access_key=secret_key,
-            aws_session_token=environment.get("AWS_SESSION_TOKEN"),
-            region_name=region,
-        )
-    profile = profile or environment.get("AWS_PROFILE")
-    core = botocore.session.Session(profile=profile)
-    if profile is None:
-        core.get_component("credential_provider").remove("env")
-    region = region or core.get_scoped_config().get("region")
-    return boto3.Session(botocore_session=core, region_name=region)
-
-
-def has_account_credentials(session: boto3.Session) -> bool:
-    """True when the session resolves credentials that are not the test suite's or moto's fakes."""
-    try:
-        credentials = session.get_credentials()
-    except BotoCoreError:
-        return False
-    return credentials is not None and credentials.get_frozen_credentials().access_key not in FAKE_ACCESS_KEY_IDS
-
-
-def _region(session: boto3.Session) -> str:
-    if not session.region_name:
-        raise ValueError("the session has no region: give region_name (or AWS_REGION / the profile's region)")
-    return session.region_name
-
-
 # -- the target -------------------------------------------------------------------------------
 
 
@@ -606,7 +165,7 @@ class AwsTarget:
         """
         self.stack = stack
         self.session = session
-        self.region = _region(session)
+        self.region = session_region(session)
         self.polling = polling or Polling()
         self.authorization = authorization or default_authorization(stack.template, session)
         self.http_timeout_seconds = http_timeout_seconds
@@ -896,27 +455,3 @@ def _execution_result(execution_arn: str, described: Mapping[str, Any]) -> Execu
         error=described.get("error"),
         cause=described.get("cause"),
     )
-
-
-def send(request: AWSRequest, data: bytes | None, timeout_seconds: float) -> HttpResponse:
-    """Send a (signed) request exactly as prepared; an HTTP error status is a response, not an exception."""
-    url = str(request.url)
-    if urllib.parse.urlsplit(url).scheme not in ("https", "http"):
-        raise ValueError(f"not an HTTP(S) URL: {url}")
-    outgoing = urllib.request.Request(  # noqa: S310 (scheme checked above)
-        url, data=data, headers=dict(request.headers.items()), method=request.method
-    )
-    try:
-        with urllib.request.urlopen(outgoing, timeout=timeout_seconds) as response:  # noqa: S310
-            return _http_response(response.status, response.headers, response.read())
-    except urllib.error.HTTPError as error:
-        with error:
-            return _http_response(error.code, error.headers, error.read())
-
-
-def _http_response(status: int, headers: Message, body: bytes) -> HttpResponse:
-    merged: dict[str, str] = {}
-    for name, value in headers.items():
-        key = name.lower()
-        merged[key] = f"{merged[key]},{value}" if key in merged else value
-    return HttpResponse(status, merged, body.decode(errors="replace"))

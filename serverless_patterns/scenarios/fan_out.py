@@ -23,18 +23,37 @@ integration tests drive the same jobs and add assertions only the local cloud ca
 
 from __future__ import annotations
 
-import json
-import math
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from serverless_patterns.lambdas.fan_out import contract
-from serverless_patterns.lambdas.fan_out.models import ChunkMessage
 from serverless_patterns.scenarios import ScenarioRun, scenario
+from serverless_patterns.scenarios.fan_out_app import (
+    MEAN_PLACES as MEAN_PLACES,
+    SETTLE_MARGIN_SECONDS as SETTLE_MARGIN_SECONDS,
+    FanOutApp as FanOutApp,
+    JsonObject as JsonObject,
+    expected_result as expected_result,
+    item_value as item_value,
+    json_lines as json_lines,
+    numbered_items as numbered_items,
+    result_decimals as result_decimals,
+)
+from serverless_patterns.scenarios.fan_out_calls import (
+    DLQ_RECEIVE_VISIBILITY_SECONDS as DLQ_RECEIVE_VISIBILITY_SECONDS,
+    EMPTY_RECEIVES_TO_STOP as EMPTY_RECEIVES_TO_STOP,
+    TERMINAL as TERMINAL,
+    dead_letters as dead_letters,
+    job_item as job_item,
+    job_status as job_status,
+    log_records as log_records,
+    resend_chunks as resend_chunks,
+    settle_job as settle_job,
+    submit as submit,
+    table_records as table_records,
+)
 
 if TYPE_CHECKING:
     from serverless_patterns.scenarios.target import Target
@@ -42,259 +61,11 @@ if TYPE_CHECKING:
 GOOD_ITEMS = 2_000
 POISON_ITEMS = 300
 POISON_POSITION = 150
-MEAN_PLACES = Decimal("0.000001")
-TERMINAL = frozenset({"SUCCEEDED", "FAILED"})
 AGGREGATION_FINISHED = "aggregation finished"
 AGGREGATION_STARTED = "last chunk completed; aggregation started"
 ATTEMPT_FAILED = "chunk attempt failed"
 LOG_SETTLE_SECONDS = 120.0
 LOG_CLOCK_SKEW_SECONDS = 300  # job ids are unique: a wide window costs nothing and forgives a skewed clock
-SETTLE_MARGIN_SECONDS = 300.0
-DLQ_RECEIVE_VISIBILITY_SECONDS = 30
-EMPTY_RECEIVES_TO_STOP = 2
-
-JsonObject = dict[str, Any]
-
-
-# --- the deployed pattern -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FanOutApp:
-    """The deployed FanOut's entry points and the sizes it was deployed with."""
-
-    master: str
-    status: str
-    table_name: str
-    input_bucket: str
-    work_queue_url: str
-    dlq_url: str
-    aggregator_log_group: str
-    worker_log_group: str
-    chunk_size: int
-    max_receive_count: int
-    visibility_timeout_seconds: int
-
-    @classmethod
-    def of(cls, cloud: Target) -> FanOutApp:
-        """Find the pattern through the stack's outputs and construct paths."""
-        outputs = cloud.outputs
-        master = outputs["FanOutMasterFunction"]
-        lambda_client, sqs = cloud.client("lambda"), cloud.client("sqs")
-        variables = lambda_client.get_function_configuration(FunctionName=master)["Environment"]["Variables"]
-        work_queue_url = cloud.resource("FanOut/WorkQueue", "AWS::SQS::Queue").physical_id
-        attributes = sqs.get_queue_attributes(
-            QueueUrl=work_queue_url, AttributeNames=["RedrivePolicy", "VisibilityTimeout"]
-        )["Attributes"]
-        return cls(
-            master=master,
-            status=outputs["FanOutStatusFunction"],
-            table_name=outputs["FanOutTableName"],
-            input_bucket=outputs["FanOutInputBucketName"],
-            work_queue_url=work_queue_url,
-            dlq_url=cloud.resource("FanOut/WorkQueueDlq", "AWS::SQS::Queue").physical_id,
-            aggregator_log_group=cloud.resource("FanOut/Aggregator/LogGroup", "AWS::Logs::LogGroup").physical_id,
-            worker_log_group=cloud.resource("FanOut/Worker/LogGroup", "AWS::Logs::LogGroup").physical_id,
-            chunk_size=int(variables["CHUNK_SIZE"]),
-            max_receive_count=int(json.loads(attributes["RedrivePolicy"])["maxReceiveCount"]),
-            visibility_timeout_seconds=int(attributes["VisibilityTimeout"]),
-        )
-
-    def chunks_of(self, item_count: int) -> int:
-        """How many chunks the master makes of ``item_count`` items."""
-        return math.ceil(item_count / self.chunk_size)
-
-    @property
-    def retries_settle_seconds(self) -> float:
-        """How long a real stage may take to park a poison chunk: every attempt's visibility timeout, and a margin."""
-        return self.visibility_timeout_seconds * (self.max_receive_count + 1) + SETTLE_MARGIN_SECONDS
-
-
-# --- items and the result they must give ---------------------------------------------------------
-
-
-def item_value(position: int) -> Decimal:
-    """A deterministic value with two decimal places, negative and positive, for the item at ``position``."""
-    return Decimal((position * 7_919) % 20_011) / 100 - 50
-
-
-def numbered_items(count: int, *, poison_at: Iterable[int] = ()) -> list[JsonObject]:
-    """``count`` items ``{"id", "value"}``; the positions in ``poison_at`` get a value the workers must refuse."""
-    poisoned = set(poison_at)
-    return [
-        {"id": position, "value": "not a number" if position in poisoned else float(item_value(position))}
-        for position in range(count)
-    ]
-
-
-def json_lines(items: Sequence[JsonObject]) -> str:
-    """Items as the input bucket takes them: one JSON object per line."""
-    return "".join(json.dumps(item) + "\n" for item in items)
-
-
-def expected_result(items: Sequence[JsonObject]) -> dict[str, Decimal]:
-    """The job result the items must give, computed independently: exact sums, mean to 6 places."""
-    values = [Decimal(repr(item["value"])) for item in items]
-    total = sum(values, Decimal(0))
-    return {
-        "count": Decimal(len(values)),
-        "sum": total,
-        "min": min(values),
-        "max": max(values),
-        "mean": (total / len(values)).quantize(MEAN_PLACES),
-    }
-
-
-def result_decimals(result: Mapping[str, Any] | None) -> dict[str, Decimal]:
-    """A job result from the status function, as exact decimals (JSON numbers read back by their text)."""
-    return {name: Decimal(repr(value)) for name, value in (result or {}).items()}
-
-
-# --- calls ---------------------------------------------------------------------------------------
-
-
-def _payload(cloud: Target, function: str, request: Any) -> JsonObject:
-    invocation = cloud.invoke(function, request)
-    if invocation.function_error or not isinstance(invocation.payload, dict):
-        raise RuntimeError(f"{function} failed ({invocation.function_error}): {invocation.payload!r}")
-    return invocation.payload
-
-
-def submit(cloud: Target, app: FanOutApp, request: Any) -> JsonObject:
-    """Invoke the master; its answer (the job, or a refusal with ``error``)."""
-    return _payload(cloud, app.master, request)
-
-
-def job_status(cloud: Target, app: FanOutApp, job_id: str) -> JsonObject:
-    """Invoke the status function for ``job_id``."""
-    return _payload(cloud, app.status, {"job_id": job_id})
-
-
-def settle_job(cloud: Target, app: FanOutApp, job_id: str, *, timeout_seconds: float) -> JsonObject:
-    """Let the job run to SUCCEEDED or FAILED (or the timeout); its status then."""
-    cloud.settle(lambda: job_status(cloud, app, job_id).get("status") in TERMINAL, timeout_seconds=timeout_seconds)
-    return job_status(cloud, app, job_id)
-
-
-def job_item(cloud: Target, app: FanOutApp, job_id: str) -> JsonObject:
-    """The job's item in the jobs table, as DynamoDB holds it (typed attribute values)."""
-    key = {contract.PARTITION_KEY: {"S": job_id}, contract.SORT_KEY: {"S": contract.JOB_SORT_KEY}}
-    item: JsonObject = (
-        cloud.client("dynamodb").get_item(TableName=app.table_name, Key=key, ConsistentRead=True).get("Item", {})
-    )
-    return item
-
-
-def table_records(cloud: Target, app: FanOutApp, job_id: str, prefix: str = "") -> int:
-    """How many items the jobs table holds for ``job_id`` (those whose sort key starts with ``prefix``),
-    under the job's own partition key and those of its completion shards."""
-    shards = int(job_item(cloud, app, job_id).get("completion_shards", {}).get("N", "0"))
-    partitions = [job_id, *(contract.shard_partition_key(job_id, shard) for shard in range(shards))]
-    return sum(_partition_records(cloud, app, partition, prefix) for partition in partitions)
-
-
-def _partition_records(cloud: Target, app: FanOutApp, partition: str, prefix: str) -> int:
-    dynamodb = cloud.client("dynamodb")
-    condition = f"{contract.PARTITION_KEY} = :job" + (
-        f" AND begins_with({contract.SORT_KEY}, :prefix)" if prefix else ""
-    )
-    values: JsonObject = {":job": {"S": partition}} | ({":prefix": {"S": prefix}} if prefix else {})
-    query: JsonObject = {
-        "TableName": app.table_name,
-        "KeyConditionExpression": condition,
-        "ExpressionAttributeValues": values,
-        "Select": "COUNT",
-        "ConsistentRead": True,
-    }
-    count = 0
-    while True:
-        page = dynamodb.query(**query)
-        count += int(page["Count"])
-        if "LastEvaluatedKey" not in page:
-            return count
-        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
-def resend_chunks(
-    cloud: Target, app: FanOutApp, job_id: str, items: Sequence[JsonObject], indexes: Iterable[int]
-) -> int:
-    """Queue chunk messages of a submitted job a second time, exactly as the master queued them."""
-    job = job_item(cloud, app, job_id)
-    expires_at = int(job[contract.TTL_ATTRIBUTE]["N"])
-    shards = int(job.get("completion_shards", {}).get("N", "0"))
-    sqs = cloud.client("sqs")
-    sent = 0
-    for index in indexes:
-        first = index * app.chunk_size
-        message = ChunkMessage(
-            job_id=job_id,
-            chunk_index=index,
-            first_item=first,
-            expires_at=expires_at,
-            items=list(items[first : first + app.chunk_size]),
-            completion_shards=shards,
-        )
-        sqs.send_message(QueueUrl=app.work_queue_url, MessageBody=message.model_dump_json())
-        sent += 1
-    return sent
-
-
-def dead_letters(cloud: Target, app: FanOutApp, job_id: str, *, delete: bool = False) -> list[JsonObject]:
-    """The job's chunk messages in the DLQ (parsed); every other message is left as it was.
-
-    ``delete`` removes the job's own messages (nothing to redrive: the scenario's poison is on purpose).
-    """
-    sqs = cloud.client("sqs")
-    received: list[JsonObject] = []
-    empty = 0
-    while empty < EMPTY_RECEIVES_TO_STOP:  # a short poll may miss messages on SQS: stop on the second miss
-        batch = sqs.receive_message(
-            QueueUrl=app.dlq_url,
-            MaxNumberOfMessages=10,
-            VisibilityTimeout=DLQ_RECEIVE_VISIBILITY_SECONDS,
-            WaitTimeSeconds=0,
-        ).get("Messages", [])
-        received += batch
-        empty = 0 if batch else empty + 1
-    ours: list[JsonObject] = []
-    for message in received:
-        try:
-            body = json.loads(message["Body"])
-        except json.JSONDecodeError:
-            body = None
-        mine = isinstance(body, dict) and body.get("job_id") == job_id
-        if mine:
-            ours.append(body)
-        if mine and delete:
-            sqs.delete_message(QueueUrl=app.dlq_url, ReceiptHandle=message["ReceiptHandle"])
-        else:
-            sqs.change_message_visibility(
-                QueueUrl=app.dlq_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
-            )
-    return ours
-
-
-def log_records(cloud: Target, log_group: str, message: str, job_id: str, *, since_ms: int) -> list[JsonObject]:
-    """The structured log records of ``log_group`` with this ``message`` for ``job_id``, since ``since_ms``."""
-    logs = cloud.client("logs")
-    request: JsonObject = {
-        "logGroupName": log_group,
-        "startTime": since_ms,
-        "filterPattern": json.dumps(message),
-    }
-    records: list[JsonObject] = []
-    while True:
-        page = logs.filter_log_events(**request)
-        for event in page.get("events", []):
-            try:
-                record = json.loads(event["message"])
-            except json.JSONDecodeError:
-                continue
-            if isinstance(record, dict) and record.get("message") == message and record.get("job_id") == job_id:
-                records.append(record)
-        if not page.get("nextToken"):
-            return records
-        request["nextToken"] = page["nextToken"]
 
 
 # --- the three jobs ------------------------------------------------------------------------------
