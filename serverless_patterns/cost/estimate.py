@@ -17,6 +17,7 @@ import math
 from collections import defaultdict
 from collections.abc import Sequence
 
+from serverless_patterns.cost.lambda_items import lambda_items
 from serverless_patterns.cost.prices import Prices
 from serverless_patterns.cost.profile import FunctionWork, TrafficProfile
 from serverless_patterns.cost.results import (
@@ -32,7 +33,6 @@ from serverless_patterns.cost.services import (
     api_gateway_items,
     cloudwatch_items,
     dynamodb_items,
-    lambda_items,
     other_items,
     s3_items,
     sqs_items,
