@@ -25,23 +25,21 @@ from serverless_patterns.config import FunctionSettings, PatternDefaults, Workfl
 from serverless_patterns.config.checks import check_type
 from serverless_patterns.constructs.circuit_breaker import CircuitBreakers
 from serverless_patterns.constructs.compliance import (
-    LOG_DELIVERY_ACTIONS,
-    XRAY_SAMPLING_ACTIONS,
-    XRAY_WRITE_ACTIONS,
     acknowledge,
-    wildcard_policy,
 )
 from serverless_patterns.constructs.function import ServerlessFunction
 from serverless_patterns.constructs.handler_code import HandlerCode, merged_environment
 from serverless_patterns.constructs.lambda_code import handler_code, handler_path
 from serverless_patterns.constructs.order_workflow_definition import (
-    RetryPolicy,
     WorkflowFunctions,
     build_definition,
-    gateway_unavailable_retry,
 )
-from serverless_patterns.constructs.order_workflow_handlers import has_own_provider
-from serverless_patterns.constructs.order_workflow_monitoring import create_alarms, dashboard_widgets
+from serverless_patterns.constructs.order_workflow_handlers import connect_payment_gateway, has_own_provider
+from serverless_patterns.constructs.order_workflow_monitoring import (
+    configure_logs_and_tracing,
+    create_alarms,
+    dashboard_widgets,
+)
 from serverless_patterns.constructs.props import (
     existing_or_props,
     owner_name,
@@ -208,8 +206,9 @@ class OrderWorkflow(Construct):
         self.refund_payment = self.functions["refund_payment"]
         self._grant_data_access()
         self.circuit_breakers = circuit_breakers
-        self.payment_gateway_secret: secretsmanager.ISecret | None = None
-        gateway_retry = self._connect_payment_gateway(circuit_breakers, existing_payment_gateway_secret)
+        gateway_retry, self.payment_gateway_secret = connect_payment_gateway(
+            self, circuit_breakers, existing_payment_gateway_secret, own_provider=self._own_provider
+        )
 
         self.confirmation_queue, self.confirmation_dlq = queue_with_dlq(
             self,
@@ -270,7 +269,7 @@ class OrderWorkflow(Construct):
             state_machine_type=sfn.StateMachineType.EXPRESS if settings.express else sfn.StateMachineType.STANDARD,
             timeout=Duration.minutes(settings.execution_timeout_minutes),
         )
-        self._configure_logs_and_tracing()
+        configure_logs_and_tracing(self)
 
         self.entry_dlq = sqs.Queue(
             self,
@@ -301,7 +300,7 @@ class OrderWorkflow(Construct):
                 )
             ],
         )
-        self._alarms = self._create_alarms()
+        self._alarms = create_alarms(self)
 
     # -- public API -------------------------------------------------------------------------
 
@@ -401,89 +400,6 @@ class OrderWorkflow(Construct):
             self.payments_table.grant(self.functions[role].role, query, put)
         self.idempotency_table.grant(self.charge_payment.role, read, put, update, "dynamodb:DeleteItem")
         self.event_bus.grant_put_events_to(self.send_confirmation.role)
-
-    def _connect_payment_gateway(
-        self, breakers: CircuitBreakers | None, secret: secretsmanager.ISecret | None
-    ) -> RetryPolicy | None:
-        """Wire the ``http`` gateway into ChargePayment and RefundPayment; the retry its outages get."""
-        settings = self.settings
-        if settings.payment_gateway != names.HTTP_PAYMENT_GATEWAY:
-            if settings.payment_gateway_url or secret is not None:
-                raise ValueError(
-                    f"a payment gateway URL or secret is given, but payment_gateway is {settings.payment_gateway!r}; "
-                    f"set payment_gateway={names.HTTP_PAYMENT_GATEWAY!r} to call it"
-                )
-            if breakers is not None:
-                gateway = "your own payment provider" if self._own_provider else repr(settings.payment_gateway)
-                raise ValueError(
-                    f"{owner_name(self)}: circuit_breakers guards the calls of the built-in "
-                    f"{names.HTTP_PAYMENT_GATEWAY!r} payment gateway only, and the workflow charges through "
-                    f"{gateway}: it would do nothing; remove it (or set payment_gateway={names.HTTP_PAYMENT_GATEWAY!r})"
-                )
-            return None
-        if not settings.payment_gateway_url:
-            raise ValueError(f"payment_gateway={names.HTTP_PAYMENT_GATEWAY!r} needs settings.payment_gateway_url")
-        if breakers is None:
-            raise ValueError(
-                f"payment_gateway={names.HTTP_PAYMENT_GATEWAY!r} needs circuit_breakers declaring "
-                f"{names.PAYMENT_GATEWAY_BREAKER!r}: every external call goes through a breaker"
-            )
-        if secret is None and settings.payment_gateway_secret_name:
-            secret = secretsmanager.Secret.from_secret_name_v2(
-                self, "PaymentGatewayCredentials", settings.payment_gateway_secret_name
-            )
-        self.payment_gateway_secret = secret
-        for function in (self.charge_payment, self.refund_payment):
-            breakers.connect(function, names.PAYMENT_GATEWAY_BREAKER, url=settings.payment_gateway_url, secret=secret)
-        retry = gateway_unavailable_retry(breakers.settings.cooldown_seconds)
-        # An execution that times out runs no compensation: a charge whose answer was lost would
-        # never be refunded. Both tasks' retries (each attempt bounded by the HTTP timeouts) must fit.
-        attempt_seconds = breakers.settings.connect_timeout_seconds + breakers.settings.read_timeout_seconds
-        task_seconds = sum(retry.waits()) + (retry.max_attempts + 1) * attempt_seconds
-        if 2 * task_seconds > 60 * settings.execution_timeout_minutes:
-            raise ValueError(
-                f"the payment gateway's retries of ChargePayment and RefundPayment take up to {2 * task_seconds:g} s, "
-                f"longer than the execution timeout ({settings.execution_timeout_minutes} min): raise "
-                "execution_timeout_minutes or shorten the breaker's cooldown"
-            )
-        return retry
-
-    def _configure_logs_and_tracing(self) -> None:
-        """Execution logs and X-Ray, set on the L1 with their wildcard grants in a policy of their own.
-
-        CDK's ``logs=``/``tracing_enabled=`` would add those ``Resource: "*"`` statements to the role's
-        default policy, where an acknowledgment would also cover any later wildcard grant.
-        """
-        actions = [
-            *LOG_DELIVERY_ACTIONS,
-            *(XRAY_WRITE_ACTIONS + XRAY_SAMPLING_ACTIONS if self.defaults.tracing else ()),
-        ]
-        policy = wildcard_policy(
-            self,
-            "LogsAndTracingPolicy",
-            role=self.state_machine.role,
-            actions=actions,
-            reason="CloudWatch Logs vended-log delivery and X-Ray trace APIs support no resource-level permissions.",
-        )
-        resource = self.state_machine.node.default_child
-        assert isinstance(resource, sfn.CfnStateMachine)
-        resource.logging_configuration = sfn.CfnStateMachine.LoggingConfigurationProperty(
-            destinations=[
-                sfn.CfnStateMachine.LogDestinationProperty(
-                    cloud_watch_logs_log_group=sfn.CfnStateMachine.CloudWatchLogsLogGroupProperty(
-                        log_group_arn=self.log_group.log_group_arn
-                    )
-                )
-            ],
-            level="ALL",
-            include_execution_data=self.settings.log_execution_data,
-        )
-        resource.tracing_configuration = sfn.CfnStateMachine.TracingConfigurationProperty(enabled=self.defaults.tracing)
-        # Step Functions checks the role may deliver logs when the state machine is created.
-        resource.node.add_dependency(policy)
-
-    def _create_alarms(self) -> list[cloudwatch.Alarm]:
-        return create_alarms(self)
 
 
 def _pascal(role: str) -> str:

@@ -1,13 +1,19 @@
-"""What OrderWorkflow shows operations: its alarms and its dashboard row (``OrderWorkflow`` delegates here)."""
+"""What OrderWorkflow shows operations: alarms, dashboard row, execution logs and traces (it delegates here)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from aws_cdk import Duration, aws_cloudwatch as cloudwatch, aws_dynamodb as dynamodb
+from aws_cdk import Duration, aws_cloudwatch as cloudwatch, aws_dynamodb as dynamodb, aws_stepfunctions as sfn
 
 from serverless_patterns.constructs.alarms import threshold_alarm
+from serverless_patterns.constructs.compliance import (
+    LOG_DELIVERY_ACTIONS,
+    XRAY_SAMPLING_ACTIONS,
+    XRAY_WRITE_ACTIONS,
+    wildcard_policy,
+)
 from serverless_patterns.lambdas.order_workflow import names
 
 if TYPE_CHECKING:
@@ -154,3 +160,38 @@ def create_alarms(workflow: OrderWorkflow) -> list[cloudwatch.Alarm]:
         threshold_alarm(workflow, alarm_id, metric, threshold, f"{workflow.node.path}: {what}", thresholds)
         for alarm_id, metric, threshold, what in specs
     ]
+
+
+def configure_logs_and_tracing(workflow: OrderWorkflow) -> None:
+    """Execution logs and X-Ray, set on the L1 with their wildcard grants in a policy of their own.
+
+    CDK's ``logs=``/``tracing_enabled=`` would add those ``Resource: "*"`` statements to the role's
+    default policy, where an acknowledgment would also cover any later wildcard grant.
+    """
+    actions = [
+        *LOG_DELIVERY_ACTIONS,
+        *(XRAY_WRITE_ACTIONS + XRAY_SAMPLING_ACTIONS if workflow.defaults.tracing else ()),
+    ]
+    policy = wildcard_policy(
+        workflow,
+        "LogsAndTracingPolicy",
+        role=workflow.state_machine.role,
+        actions=actions,
+        reason="CloudWatch Logs vended-log delivery and X-Ray trace APIs support no resource-level permissions.",
+    )
+    resource = workflow.state_machine.node.default_child
+    assert isinstance(resource, sfn.CfnStateMachine)
+    resource.logging_configuration = sfn.CfnStateMachine.LoggingConfigurationProperty(
+        destinations=[
+            sfn.CfnStateMachine.LogDestinationProperty(
+                cloud_watch_logs_log_group=sfn.CfnStateMachine.CloudWatchLogsLogGroupProperty(
+                    log_group_arn=workflow.log_group.log_group_arn
+                )
+            )
+        ],
+        level="ALL",
+        include_execution_data=workflow.settings.log_execution_data,
+    )
+    resource.tracing_configuration = sfn.CfnStateMachine.TracingConfigurationProperty(enabled=workflow.defaults.tracing)
+    # Step Functions checks the role may deliver logs when the state machine is created.
+    resource.node.add_dependency(policy)
