@@ -53,6 +53,7 @@ CORS_ALLOW_HEADERS = ("Idempotency-Key", "If-Match")
 CORS_EXPOSE_HEADERS = ("ETag", "Location", "Idempotent-Replayed", "X-Request-Id", "Retry-After")
 """Response headers the pattern's helpers send, readable by browsers."""
 CORS_MAX_AGE_SECONDS = 600
+MAX_CAUSES = 5  # how far _throttled follows an error's causes
 THROTTLING_CODES = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"})
 """What DynamoDB answers when an item, a partition or the table is past its throughput."""
 LIMITS_HEADING = "Limits, checked before any parsing, on every request that carries a body, whatever its method:\n"
@@ -197,11 +198,21 @@ def _listed(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-def _throttled(error: Exception) -> bool:
-    """Whether ``error`` is an AWS SDK error for throughput (read without importing botocore)."""
-    response = getattr(error, "response", None)
-    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
-    return code in THROTTLING_CODES
+def _throttled(error: BaseException) -> bool:
+    """Whether ``error``, or an error it was raised from, is an AWS SDK error for throughput.
+
+    Powertools' idempotency raises its own error from the SDK's, so the chain is followed (read
+    without importing botocore).
+    """
+    cause: BaseException | None = error
+    for _ in range(MAX_CAUSES):
+        if cause is None:
+            return False
+        response = getattr(cause, "response", None)
+        if isinstance(response, dict) and response.get("Error", {}).get("Code") in THROTTLING_CODES:
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 def cors_config(

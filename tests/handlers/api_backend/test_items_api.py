@@ -17,7 +17,7 @@ from serverless_patterns.lambdas.api_backend.errors import ERROR_STATUS, ApiErro
 from serverless_patterns.lambdas.api_backend.handler import MAX_BODY_BYTES, app, handler
 from serverless_patterns.lambdas.shared.observability import logger
 from serverless_patterns.lambdas.shared.warmup import WARMUP_EVENT, WARMUP_RESPONSE
-from tests.handlers.api_backend.conftest import TABLE, FakeContext, call, create
+from tests.handlers.api_backend.conftest import IDEMPOTENCY_TABLE, TABLE, FakeContext, call, create
 
 pytestmark = [
     pytest.mark.usefixtures("aws"),
@@ -408,6 +408,25 @@ def test_a_hot_item_dynamodb_throttles_is_a_429_to_back_off_from_not_a_500(
     assert response.body["requestId"] == response.headers["X-Request-Id"]
     assert throttled == [TABLE]
     assert call("GET", f"/items/{item['id']}").body["counters"] == {}
+
+
+def test_an_idempotent_create_whose_idempotency_table_throttles_is_a_429_not_a_500(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Powertools' idempotency wraps the SDK's throttling error in its own: still the caller's cue to back off."""
+    client = resources.dynamodb()
+    put_item = client.put_item
+
+    def throttle_idempotency(**request: Any) -> Any:
+        if request["TableName"] == IDEMPOTENCY_TABLE:
+            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "PutItem")
+        return put_item(**request)
+
+    monkeypatch.setattr(client, "put_item", throttle_idempotency)
+    response = call("POST", "/items", body={"name": "lamp"}, headers={"Idempotency-Key": str(uuid.uuid4())})
+
+    assert (response.status, response.headers["Retry-After"]) == (429, "1")
+    assert _table_size() == 0  # nothing was created
 
 
 def test_missing_table_is_a_500_not_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
