@@ -73,6 +73,27 @@ def test_a_bad_show_is_a_422_naming_the_field(local_cloud: LocalCloud, body: dic
     assert field in response.body
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        None,
+        [],
+        "a show",
+        12,
+        {},
+        {"title": {"nested": True}, "venue": "Apollo", "date": "2027-03-01", "priceCents": 1, "capacity": 1},
+        {"title": "T", "venue": "Apollo", "date": "2027-02-30x", "priceCents": "1", "capacity": 1},
+        {"title": "T" * 10_000, "venue": "Apollo", "date": "2027-03-01", "priceCents": 1, "capacity": 1},
+        {"title": "T", "venue": "Apollo", "date": "2027-03-01", "priceCents": 10**30, "capacity": True},
+    ],
+)
+def test_no_shape_of_body_is_a_server_error(local_cloud: LocalCloud, body: Any) -> None:
+    """Whatever the body's type, size or shape: a 4xx with a message, never a 5xx."""
+    response = local_cloud.api_request("POST", "/shows", body=body)
+    assert 400 <= response.status_code < 500, response.body
+    assert response.json()["message"]
+
+
 def test_shows_are_listed_in_signed_pages(local_cloud: LocalCloud, rid: str) -> None:
     for index in range(3):
         new_show(local_cloud, f"{rid}-{index}")

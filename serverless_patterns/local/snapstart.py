@@ -17,8 +17,9 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-# Lambda's Python runtimes ship the SnapStart runtime-hooks library under this name.
-RUNTIME_HOOKS_MODULE = "snapshot_restore_py"
+from serverless_patterns.lambdas.shared.snapstart import RUNTIME_HOOKS_MODULE
+
+__all__ = ["RUNTIME_HOOKS_MODULE", "SnapStartHookError", "runtime_hooks_module", "snapshot_and_restore"]
 
 
 class SnapStartHookError(RuntimeError):

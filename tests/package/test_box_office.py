@@ -111,4 +111,4 @@ def test_the_apps_own_tests_drive_every_pattern_on_the_local_cloud(
         check=False,
     )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
-    assert "15 passed" in result.stdout, result.stdout[-2000:]
+    assert "24 passed" in result.stdout, result.stdout[-2000:]

@@ -10,6 +10,7 @@ import os
 from typing import Any
 
 import boto3
+from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
 WALLETS_TABLE_ENV = "BOX_OFFICE_WALLETS_TABLE"
@@ -25,6 +26,9 @@ BUSY = frozenset(
         "TransactionInProgressException",
     }
 )
+
+
+_deserializer = TypeDeserializer()
 
 
 class StorageBusy(Exception):  # noqa: N818 (a condition, not a bug)
@@ -55,7 +59,7 @@ def busy_or_raise(error: ClientError) -> StorageBusy:
 
 
 def read(variable: str, key: dict[str, str]) -> dict[str, Any] | None:
-    """An item by its string key attributes, read consistently, with plain values (numbers as int)."""
+    """An item by its string key attributes, read consistently, as Python values (numbers as ``Decimal``)."""
     try:
         response = client().get_item(
             TableName=table(variable), Key={name: {"S": value} for name, value in key.items()}, ConsistentRead=True
@@ -63,14 +67,4 @@ def read(variable: str, key: dict[str, str]) -> dict[str, Any] | None:
     except ClientError as error:
         raise busy_or_raise(error) from error
     item = response.get("Item")
-    return {name: _plain(value) for name, value in item.items()} if item else None
-
-
-def _plain(value: dict[str, Any]) -> Any:
-    if "N" in value:
-        return int(value["N"])
-    if "S" in value:
-        return value["S"]
-    if "BOOL" in value:
-        return bool(value["BOOL"])
-    raise ValueError(f"unexpected attribute value {sorted(value)}")
+    return {name: _deserializer.deserialize(value) for name, value in item.items()} if item else None
