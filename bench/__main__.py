@@ -22,6 +22,7 @@ from typing import Any
 from bench import capacity, cold_start, report, warm
 from bench.events import capture
 from bench.measure import python, ratio, run_once
+from bench.strategies import cold_start_strategies
 from bench.synth_and_assets import (
     ASSET_BUDGET_BYTES,
     ROOT,
@@ -115,6 +116,8 @@ def run(arguments: argparse.Namespace) -> dict[str, Any]:
             _progress("synthesizing the app (not timed)")
             assembly = Path(directory) / "full"
             run_once(python(app_code(assembly, full=True), env=dict(os.environ), cwd=str(ROOT)))
+        if "cold" in arguments.only:
+            results["cold_start_strategies"] = cold_start_strategies(assembly)
         if "assets" in arguments.only:
             results["assets"] = {"budget_bytes": ASSET_BUDGET_BYTES, "functions": asset_sizes(assembly)}
         if {"cold", "warm"} & set(arguments.only):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from bench import strategies
+
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
@@ -137,6 +139,7 @@ def render(results: dict[str, Any]) -> str:
     ]
     sections = (
         ("cold_start", cold_start),
+        ("cold_start_strategies", strategies.render),
         ("synth", synth),
         ("assets", assets),
         ("warm", warm),

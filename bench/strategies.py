@@ -30,7 +30,7 @@ def cold_start_strategies(assembly: Path) -> dict[str, dict[str, str]]:
 def render(strategies: dict[str, dict[str, str]]) -> list[str]:
     """One row per function, one column per environment."""
     functions = sorted({name for per_environment in strategies.values() for name in per_environment})
-    lines = ["Cold-start strategy", "", "| Function | " + " | ".join(strategies) + " |"]
+    lines = ["Cold-start strategy per function and environment", "", "| Function | " + " | ".join(strategies) + " |"]
     lines.append("| --- |" + " --- |" * len(strategies))
     for name in functions:
         cells = [strategies[environment].get(name, "-") for environment in strategies]
