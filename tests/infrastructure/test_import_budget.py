@@ -1,0 +1,110 @@
+"""Every deployed handler imports only what its role uses (deterministic; timings live in ``make bench``).
+
+Each function of the Dev template is imported from its staged asset in a fresh ``python -S``
+(as Lambda does: no ``.pth`` files, the asset first on the path), and its ``sys.modules`` is
+checked: nothing of the CDK, no other pattern's handlers, no other role's entry module, and the
+heavier Powertools utilities only in the roles that use them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import sysconfig
+from concurrent.futures import ThreadPoolExecutor
+from typing import NamedTuple
+
+import pytest
+from aws_cdk import assertions
+
+from serverless_patterns.constructs.function import METADATA_KEY
+from serverless_patterns.constructs.lambda_code import staged_package
+
+PACKAGE_ROOT = "serverless_patterns.lambdas."
+SITE_PACKAGES = os.pathsep.join(dict.fromkeys([sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]))
+NEVER_LOADED = ("aws_cdk", "jsii", "constructs")
+LOADED_ON_DEMAND = (
+    # The HTTP payment adapter and its breaker load when a function is configured to call out.
+    PACKAGE_ROOT + "shared.http",
+    PACKAGE_ROOT + "shared.circuit_breaker",
+)
+ONLY_IN_ROLES = {
+    "aws_lambda_powertools.event_handler": {"api"},
+    "aws_lambda_powertools.utilities.idempotency": {"api", "process", "charge_payment"},
+    "aws_lambda_powertools.utilities.batch": {"process", "worker"},
+}
+
+
+class Function(NamedTuple):
+    role: str
+    module: str
+    modules: frozenset[str]
+
+
+def _loaded(module: str) -> frozenset[str]:
+    package = module.removeprefix(PACKAGE_ROOT).split(".")[0]
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": os.pathsep.join([str(staged_package(package)), SITE_PACKAGES]),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "AWS_REGION": "us-east-1",
+    }
+    code = f"import json, sys, {module}; print(json.dumps(sorted(sys.modules)))"
+    result = subprocess.run(  # noqa: S603  (the test's own interpreter and code)
+        [sys.executable, "-S", "-c", code], env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, f"{module} does not import from its asset alone:\n{result.stderr[-2000:]}"
+    return frozenset(json.loads(result.stdout.splitlines()[-1]))
+
+
+@pytest.fixture(scope="module")
+def functions(templates: dict[str, assertions.Template]) -> list[Function]:
+    """The Dev app's packaged handlers, each imported once in its own interpreter."""
+    handlers = sorted(
+        (resource["Metadata"][METADATA_KEY]["role"], resource["Properties"]["Handler"].rpartition(".")[0])
+        for resource in templates["dev"].find_resources("AWS::Lambda::Function").values()
+        if resource["Properties"].get("Handler", "").startswith(PACKAGE_ROOT)
+        and METADATA_KEY in resource.get("Metadata", {})
+    )
+    assert len(handlers) >= 13, handlers
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        loaded = list(pool.map(_loaded, [module for _, module in handlers]))
+    return [Function(role, module, modules) for (role, module), modules in zip(handlers, loaded, strict=True)]
+
+
+def _under(modules: frozenset[str], prefix: str) -> list[str]:
+    return sorted(name for name in modules if name == prefix or name.startswith(prefix + "."))
+
+
+def test_no_handler_loads_the_cdk(functions: list[Function]) -> None:
+    for function in functions:
+        for prefix in NEVER_LOADED:
+            assert not _under(function.modules, prefix), (function.role, prefix)
+
+
+def test_no_handler_loads_the_http_adapter_or_the_breaker_before_it_needs_them(functions: list[Function]) -> None:
+    for function in functions:
+        assert not [name for name in LOADED_ON_DEMAND if name in function.modules], function.role
+
+
+def test_a_handler_loads_no_other_pattern_and_no_other_roles_entry_module(functions: list[Function]) -> None:
+    entry_modules = {function.module for function in functions}
+    for function in functions:
+        own_package = PACKAGE_ROOT + function.module.removeprefix(PACKAGE_ROOT).split(".")[0]
+        ours = _under(function.modules, PACKAGE_ROOT.rstrip("."))
+        foreign = [
+            name
+            for name in ours
+            if name.startswith(PACKAGE_ROOT) and not name.startswith((own_package, PACKAGE_ROOT + "shared"))
+        ]
+        assert not foreign, (function.role, foreign)
+        assert function.modules & entry_modules == {function.module}, function.role
+
+
+@pytest.mark.parametrize("utility", sorted(ONLY_IN_ROLES))
+def test_powertools_utilities_load_only_in_the_roles_that_use_them(functions: list[Function], utility: str) -> None:
+    loading = {function.role for function in functions if _under(function.modules, utility)}
+    assert loading <= ONLY_IN_ROLES[utility], f"{utility} loads in {sorted(loading - ONLY_IN_ROLES[utility])}"
+    assert loading, f"no handler loads {utility}: the rule names a utility nobody uses any more"
