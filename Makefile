@@ -104,7 +104,7 @@ serve: install ## The local dev server: ENV's API on http://127.0.0.1:$(PORT)/<s
 
 .PHONY: bench
 bench: install ## Cold starts, synth time, asset sizes, warm overhead as ratios; writes bench/results.json (minutes; not in make test)
-	$(PY) -m bench
+	$(PY) -m bench && $(PY) -m bench.readme
 
 .PHONY: cost
 cost: install ## Monthly cost estimate of ENV=dev|staging|prod|all from its template (PROFILE=my-traffic.json to override)
