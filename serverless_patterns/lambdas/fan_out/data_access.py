@@ -276,8 +276,13 @@ class ChunkQueue:
     """The work queue: chunk messages go out in batches of up to 10 (and 256 KiB)."""
 
     def __init__(self, queue_url: str, *, client: SQSClient | None = None) -> None:
-        self._client = client or boto3.client("sqs")
+        self._given_client = client
         self.queue_url = queue_url
+
+    @functools.cached_property
+    def _client(self) -> SQSClient:
+        """The SQS client, created on first use: a resubmission of a fully queued job sends nothing."""
+        return self._given_client or boto3.client("sqs")
 
     def send(self, bodies: Sequence[str], *, sent: Callable[[int], None] | None = None) -> None:
         """Queue every body, in order; entries SQS refuses for its own reasons are retried, then
@@ -318,9 +323,14 @@ class ItemsObjectReader:
     """Reads a job's items object from the input bucket, refusing what is outside its prefix, missing or too large."""
 
     def __init__(self, bucket: str, *, prefix: str = "", client: S3Client | None = None) -> None:
-        self._client = client or boto3.client("s3")
+        self._given_client = client
         self.bucket = bucket
         self.prefix = prefix
+
+    @functools.cached_property
+    def _client(self) -> S3Client:
+        """The S3 client, created on first use: a job with inline items reads nothing (~50 ms of a cold start)."""
+        return self._given_client or boto3.client("s3")
 
     def read(self, key: str, version_id: str | None, *, max_bytes: int) -> bytes:
         """The object's bytes; ``InvalidJobError`` if it is outside the prefix, missing or over ``max_bytes``."""
@@ -353,8 +363,13 @@ class AggregatorInvoker:
     """Starts the aggregator asynchronously (its retries and on-failure queue are Lambda's)."""
 
     def __init__(self, function_name: str, *, client: LambdaClient | None = None) -> None:
-        self._client = client or boto3.client("lambda")
+        self._given_client = client
         self.function_name = function_name
+
+    @functools.cached_property
+    def _client(self) -> LambdaClient:
+        """The Lambda client, created on first use: only the delivery that completes a job invokes the aggregator."""
+        return self._given_client or boto3.client("lambda")
 
     def __call__(self, job_id: str) -> None:
         """Queue one aggregator invocation for ``job_id``."""
