@@ -190,7 +190,7 @@ class ChunkStore(JobsTable):
                 }
             }
             while request:
-                response = self._resource.batch_get_item(RequestItems=request)
+                response = self._client.batch_get_item(RequestItems=request)
                 for item in response.get("Responses", {}).get(self.table_name, []):
                     if not item.get("closed"):
                         completed += int(str(item.get("completed", 0)))
@@ -213,7 +213,7 @@ class ChunkStore(JobsTable):
                 page = self._table.query(**query)
                 for item in page.get("Items", []):
                     index = int(str(item[contract.SORT_KEY]).removeprefix(contract.CHUNK_PREFIX))
-                    results.append((index, dict(item["result"])))  # type: ignore[arg-type]
+                    results.append((index, dict(item["result"])))
                 if "LastEvaluatedKey" not in page:
                     break
                 query["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -49,7 +49,7 @@ def _session() -> boto3.session.Session:
 
 def _own_store() -> data_access.JobStore:
     """A worker container's store: its own resource and client (made here, on the main thread)."""
-    return data_access.JobStore(TABLE, resource=_session().resource("dynamodb"))
+    return data_access.JobStore(TABLE, client=_session().client("dynamodb"))
 
 
 class Aggregations:
