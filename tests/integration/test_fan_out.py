@@ -439,7 +439,9 @@ def test_a_flood_of_chunks_saturates_the_workers_the_model_names_and_spreads_ove
     The job's completions are counted in its shards (one count per chunk each), and the job item
     takes 1 create + 1 watermark per 10 chunks queued + the shards' close attempts (each adds its
     count, in the transaction that closes the shard, then tries the start) + 1 confirm + 1
-    completion: per shard, not per chunk (0.2: two per chunk)."""
+    completion: per shard, not per chunk (0.2: two per chunk). A worker that finds its shard already
+    closed (another closed it between this chunk's count and its read) tries the start without a close,
+    so starts may exceed closes by such races, never the other way."""
     model = capacity_of(templates["dev"], "FanOut")
     assert model.first.name == "SQS event source concurrency (worker)"
     assert max(busy for role, busy in model.concurrency.items() if role != "worker") < 1
@@ -459,5 +461,5 @@ def test_a_flood_of_chunks_saturates_the_workers_the_model_names_and_spreads_ove
         assert writes.updated(counter, "ADD completed ") == contract.shard_chunks(chunks, shards, shard)
     job = (app.table_name, job_id, contract.JOB_SORT_KEY)
     closes, starts = writes.updated(job, "ADD completed_chunks"), writes.updated(job, "SET #status = :aggregating")
-    assert shards <= closes == starts < chunks / 2
+    assert shards <= closes <= starts < chunks / 2
     assert writes.writes[job] == 1 + chunks // 10 + closes + starts + 2
