@@ -52,7 +52,13 @@ class CapacityAlarms(Construct):
         super().__init__(scope, construct_id)
         period = Duration.seconds(thresholds.period_seconds)
         share = thresholds.capacity_share
-        found = _unique(child for construct in constructs for child in construct.node.find_all())
+        # isinstance first: reading a node's path is a call into jsii, and most nodes are neither.
+        found = _unique(
+            child
+            for construct in constructs
+            for child in construct.node.find_all()
+            if isinstance(child, ServerlessFunction | dynamodb.TableV2 | dynamodb.Table)
+        )
         functions = [child for child in found if isinstance(child, ServerlessFunction)]
         tables = [child for child in found if isinstance(child, dynamodb.TableV2 | dynamodb.Table)]
         account = cloudwatch.Metric(
