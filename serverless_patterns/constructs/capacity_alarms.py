@@ -160,8 +160,9 @@ def _alarmed_tables(alarms: Iterable[cloudwatch.Alarm]) -> set[str]:
         metric = alarm.metric
         metrics = list(metric.using_metrics.values()) if isinstance(metric, cloudwatch.MathExpression) else [metric]
         for each in metrics:
-            if isinstance(each, cloudwatch.Metric) and each.dimensions and TABLE_DIMENSION in each.dimensions:
-                names.add(str(each.dimensions[TABLE_DIMENSION]))
+            dimensions = each.dimensions if isinstance(each, cloudwatch.Metric) else None  # read once: a jsii call
+            if dimensions and TABLE_DIMENSION in dimensions:
+                names.add(str(dimensions[TABLE_DIMENSION]))
     return names
 
 
