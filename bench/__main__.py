@@ -21,15 +21,15 @@ from typing import Any
 
 from bench import capacity, cold_start, report, warm
 from bench.events import capture
-from bench.measure import python, ratio, run_once
+from bench.measure import python, run_once
 from bench.strategies import cold_start_strategies
 from bench.synth_and_assets import (
     ASSET_BUDGET_BYTES,
     ROOT,
-    SYNTH_BUDGET_RATIO,
     app_code,
     asset_sizes,
     function_assets,
+    synth_section,
     time_synths,
 )
 
@@ -101,17 +101,12 @@ def run(arguments: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-") as directory:
         assembly: Path = arguments.assembly
         if assembly is None and "synth" in arguments.only:
-            _progress(f"synth: full app and empty app, {arguments.synth_runs} runs each")
-            full, empty, assembly = time_synths(arguments.synth_runs, Path(directory))
-            synth_ratio = ratio(full.wall, empty.wall)
-            results["synth"] = {
-                "full": {**full.wall.as_dict(), "cpu_s": full.cpu.as_dict()},
-                "empty": {**empty.wall.as_dict(), "cpu_s": empty.cpu.as_dict()},
-                "ratio": synth_ratio,
-                "cpu_ratio": ratio(full.cpu, empty.cpu),
-                "budget_ratio": SYNTH_BUDGET_RATIO,
-                "within_budget": synth_ratio <= SYNTH_BUDGET_RATIO,
-            }
+            _progress(
+                f"synth: full app, empty app, full app without gates, L2 baseline; {arguments.synth_runs} runs each"
+            )
+            synths = time_synths(arguments.synth_runs, Path(directory))
+            results["synth"] = synth_section(synths)
+            assembly = synths.assembly
         elif assembly is None:
             _progress("synthesizing the app (not timed)")
             assembly = Path(directory) / "full"

@@ -102,20 +102,31 @@ def run_once(command: Command) -> tuple[float, float]:
     return elapsed, cpu
 
 
-def time_interleaved(commands: Mapping[str, Command], *, runs: int, warmup: int = 1) -> dict[str, Timing]:
-    """Run every command once per round, ``runs`` rounds (after ``warmup`` untimed rounds).
+def time_interleaved(
+    commands: Mapping[str, Command | Callable[[], Command]], *, runs: int, warmup: int = 1
+) -> dict[str, Timing]:
+    """Run every command once per round, in order, ``runs`` rounds (after ``warmup`` untimed rounds).
 
     Interleaving spreads a slow minute over every subject instead of one; the untimed rounds
-    let the OS page cache hold the interpreter and site-packages for all of them.
+    let the OS page cache hold the interpreter and site-packages for all of them. A callable
+    stands for a command built when it first runs, from what the commands before it produced.
     """
+    built: dict[str, Command] = {}
+
+    def command(name: str) -> Command:
+        if name not in built:
+            given = commands[name]
+            built[name] = given if isinstance(given, Command) else given()
+        return built[name]
+
     for _ in range(warmup):
-        for command in commands.values():
-            run_once(command)
+        for name in commands:
+            run_once(command(name))
     walls: dict[str, list[float]] = {name: [] for name in commands}
     cpus: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(runs):
-        for name, command in commands.items():
-            wall, cpu = run_once(command)
+        for name in commands:
+            wall, cpu = run_once(command(name))
             walls[name].append(wall)
             cpus[name].append(cpu)
     return {name: Timing(Sample(tuple(walls[name])), Sample(tuple(cpus[name]))) for name in commands}

@@ -61,11 +61,41 @@ def cold_start(section: dict[str, Any]) -> list[str]:
 
 def synth(section: dict[str, Any]) -> list[str]:
     full, empty = section["full"], section["empty"]
-    return [
+    lines = [
         f"Synth: three environments {full['median_s']:.1f} s ({full['min_s']:.1f}-{full['max_s']:.1f}) against an "
         f"empty app {empty['median_s']:.1f} s ({empty['min_s']:.1f}-{empty['max_s']:.1f}), median of {full['runs']}: "
         f"{section['ratio']:.2f}x (target <= {section['budget_ratio']}x): {_verdict(section['within_budget'])}; "
         f"CPU time {section['cpu_ratio']:.2f}x"
+    ]
+    if "baseline" not in section:  # results written before the baseline was measured
+        return lines
+    no_gates, baseline, gates = section["no_gates"], section["baseline"], section["gates"]
+    resources = section["resources"]
+    rows = [
+        ["three environments", *_spread(full), f"{full['cpu_s']['median_s']:.1f}", "", ""],
+        ["  without compliance gates", *_spread(no_gates), f"{no_gates['cpu_s']['median_s']:.1f}", "", ""],
+        [
+            f"plain L2 baseline ({resources['baseline']} resources; ours {resources['ours']})",
+            *_spread(baseline),
+            f"{baseline['cpu_s']['median_s']:.1f}",
+            f"{section['baseline_ratio']:.2f}",
+            _verdict(section["baseline_within_budget"]),
+        ],
+        ["empty app", *_spread(empty), f"{empty['cpu_s']['median_s']:.1f}", "", ""],
+    ]
+    header = [
+        "App (seconds)",
+        "median",
+        "min",
+        "max",
+        "CPU",
+        f"x baseline (<= {section['baseline_budget_ratio']})",
+    ]
+    return [
+        *lines,
+        *_table([*header, "budget"], rows),
+        f"Compliance gates (cdk-nag packs and ours): {gates['s']:.1f} s of the full synth ({gates['share']:.0%}), "
+        f"CPU {gates['cpu_s']:.1f} s; without them against the baseline, CPU time {section['baseline_cpu_ratio']:.2f}x",
     ]
 
 

@@ -72,6 +72,7 @@ class AlarmTopic(Construct):
         )
         self.topic = sns.Topic(self, "Resource", master_key=self.key, enforce_ssl=True)
         self.delivery_failures: sqs.Queue | None = None
+        self._actions: list[tuple[Stack, actions.SnsAction]] = []
         if emails:
             self.delivery_failures = sqs.Queue(
                 self,
@@ -93,7 +94,13 @@ class AlarmTopic(Construct):
 
     def notify_on_alarm_and_ok(self, alarm: cloudwatch.AlarmBase) -> None:
         """Make the topic the ALARM and OK action of ``alarm`` (of any stack in the same account and region)."""
-        action = actions.SnsAction(topic_seen_from(Stack.of(alarm), self.topic))
+        stack = Stack.of(alarm)
+        # One action per stack the alarms are in (an SnsAction binds to no alarm of its own): finding the
+        # topic as that stack sees it takes a dozen calls into jsii, done once instead of per alarm.
+        action = next((action for seen_from, action in self._actions if seen_from is stack), None)
+        if action is None:
+            action = actions.SnsAction(topic_seen_from(stack, self.topic))
+            self._actions.append((stack, action))
         alarm.add_alarm_action(action)
         alarm.add_ok_action(action)
 

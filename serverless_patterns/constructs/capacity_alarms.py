@@ -52,7 +52,13 @@ class CapacityAlarms(Construct):
         super().__init__(scope, construct_id)
         period = Duration.seconds(thresholds.period_seconds)
         share = thresholds.capacity_share
-        found = _unique(child for construct in constructs for child in construct.node.find_all())
+        # isinstance first: reading a node's path is a call into jsii, and most nodes are neither.
+        found = _unique(
+            child
+            for construct in constructs
+            for child in construct.node.find_all()
+            if isinstance(child, ServerlessFunction | dynamodb.TableV2 | dynamodb.Table)
+        )
         functions = [child for child in found if isinstance(child, ServerlessFunction)]
         tables = [child for child in found if isinstance(child, dynamodb.TableV2 | dynamodb.Table)]
         account = cloudwatch.Metric(
@@ -154,8 +160,9 @@ def _alarmed_tables(alarms: Iterable[cloudwatch.Alarm]) -> set[str]:
         metric = alarm.metric
         metrics = list(metric.using_metrics.values()) if isinstance(metric, cloudwatch.MathExpression) else [metric]
         for each in metrics:
-            if isinstance(each, cloudwatch.Metric) and each.dimensions and TABLE_DIMENSION in each.dimensions:
-                names.add(str(each.dimensions[TABLE_DIMENSION]))
+            dimensions = each.dimensions if isinstance(each, cloudwatch.Metric) else None  # read once: a jsii call
+            if dimensions and TABLE_DIMENSION in dimensions:
+                names.add(str(dimensions[TABLE_DIMENSION]))
     return names
 
 

@@ -340,8 +340,9 @@ class ServerlessFunction(Construct):
                     "async invocations exhausted their retries (on-failure queue not empty)",
                 )
             )
+        path = self.node.path
         return [
-            threshold_alarm(self, alarm_id, metric, threshold, f"{self.node.path}: {what}", thresholds)
+            threshold_alarm(self, alarm_id, metric, threshold, f"{path}: {what}", thresholds)
             for alarm_id, metric, threshold, what in specs
         ]
 

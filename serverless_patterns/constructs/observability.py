@@ -301,8 +301,9 @@ def _unique(items: Sequence[ConstructT]) -> list[ConstructT]:
     seen: set[str] = set()
     result = []
     for item in items:
-        if item.node.path not in seen:
-            seen.add(item.node.path)
+        path = item.node.path  # a call into jsii: once per item
+        if path not in seen:
+            seen.add(path)
             result.append(item)
     return result
 

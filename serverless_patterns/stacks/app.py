@@ -14,11 +14,15 @@ def add_environments(
     only: str | None = None,
     account: str | None = None,
     region: str | None = None,
+    compliance_gates: bool = True,
 ) -> list[ServiceStage]:
-    """One Stage per environment (``only``: just that one), named Dev, Staging, Prod."""
+    """One Stage per environment (``only``: just that one), named Dev, Staging, Prod.
+
+    :param compliance_gates: see :class:`ServiceStage` (off only to time synthesis without them).
+    """
     names = [only.lower()] if only else list(ENVIRONMENTS)
     stages = []
     for name in names:
         config = environment(name, account=account, region=region)
-        stages.append(ServiceStage(app, config.name, config=config))
+        stages.append(ServiceStage(app, config.name, config=config, compliance_gates=compliance_gates))
     return stages
