@@ -100,7 +100,13 @@ class BoundTable:
 
 class JobsTable:
     """A handle on the jobs table: conditional single-item writes and transactions, both retried
-    (with jittered backoff) when they conflict with a concurrent transaction on the same item."""
+    (with jittered backoff) when they conflict with a concurrent transaction on the same item.
+
+    :param table_name: the jobs table.
+    :param client: a DynamoDB client for this table alone (default: a new one); it is given
+        ``with_python_types``, so every call on it then takes and gives Python values.
+    :param sleep: how backoff waits (tests pass a recorder).
+    """
 
     def __init__(
         self,
