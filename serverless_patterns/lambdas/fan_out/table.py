@@ -77,25 +77,25 @@ class BoundTable:
         self._client: Any = client
         self.name = table_name
 
+    def _call(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
+        response: dict[str, Any] = getattr(self._client, operation)(TableName=self.name, **request)
+        return response
+
     def get_item(self, **request: Any) -> dict[str, Any]:
         """``GetItem`` on the table."""
-        response: dict[str, Any] = self._client.get_item(TableName=self.name, **request)
-        return response
+        return self._call("get_item", request)
 
     def put_item(self, **request: Any) -> dict[str, Any]:
         """``PutItem`` on the table."""
-        response: dict[str, Any] = self._client.put_item(TableName=self.name, **request)
-        return response
+        return self._call("put_item", request)
 
     def update_item(self, **request: Any) -> dict[str, Any]:
         """``UpdateItem`` on the table."""
-        response: dict[str, Any] = self._client.update_item(TableName=self.name, **request)
-        return response
+        return self._call("update_item", request)
 
     def query(self, **request: Any) -> dict[str, Any]:
         """``Query`` on the table."""
-        response: dict[str, Any] = self._client.query(TableName=self.name, **request)
-        return response
+        return self._call("query", request)
 
 
 class JobsTable:
