@@ -1,7 +1,7 @@
-"""The fan-out's AWS side: the jobs table, the work queue, the input bucket, the aggregator.
+"""The fan-out's AWS side: the jobs table (and, in ``services``, the work queue, the input bucket, the aggregator).
 
-This module, with ``chunk_store`` (chunks, completion shards, failures) and ``table`` (the
-plumbing) it builds on, is the only one that talks to AWS. Every write that decides something is
+This module, with ``chunk_store`` (chunks, completion shards, failures), ``table`` (the plumbing)
+it builds on and ``services``, is the only one that talks to AWS. Every write that decides something is
 conditional, so concurrent and repeated deliveries agree: a chunk is counted once by one
 transaction (conditional put of its record + ADD to its shard's counter), a complete shard adds to
 the job's count once, the job leaves RUNNING for AGGREGATING by one conditional update, and the job
@@ -12,32 +12,22 @@ once per container, on first use (``job_store()`` and friends are cached per nam
 from __future__ import annotations
 
 import functools
-import json
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import boto3
 from boto3.dynamodb.conditions import Key
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
 from serverless_patterns.lambdas.fan_out import contract
 from serverless_patterns.lambdas.fan_out.chunk_store import ChunkStore, shard_puts
-from serverless_patterns.lambdas.fan_out.errors import DispatchFailedError, InvalidJobError
 from serverless_patterns.lambdas.fan_out.models import JobRecord, JobStatus, JsonObject, NewJob
+from serverless_patterns.lambdas.fan_out.services import aggregator_invoker, chunk_queue, items_reader
 from serverless_patterns.lambdas.fan_out.table import CONDITION_FAILED, error_code, job_key, job_record
-from serverless_patterns.lambdas.shared.s3_objects import is_missing
 
 if TYPE_CHECKING:
-    from mypy_boto3_lambda.client import LambdaClient
-    from mypy_boto3_s3.client import S3Client
-    from mypy_boto3_sqs.client import SQSClient
-    from mypy_boto3_sqs.type_defs import SendMessageBatchRequestEntryTypeDef
+    pass
 
-SQS_MAX_BATCH_ENTRIES = 10
-SQS_MAX_BATCH_BYTES = 262_144
-SQS_SEND_ATTEMPTS = 3
 
 _DESERIALIZER = TypeDeserializer()
 
@@ -272,136 +262,10 @@ class JobStore(ChunkStore):
             query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-class ChunkQueue:
-    """The work queue: chunk messages go out in batches of up to 10 (and 256 KiB)."""
-
-    def __init__(self, queue_url: str, *, client: SQSClient | None = None) -> None:
-        self._given_client = client
-        self.queue_url = queue_url
-
-    @functools.cached_property
-    def _client(self) -> SQSClient:
-        """The SQS client, created on first use: a resubmission of a fully queued job sends nothing."""
-        return self._given_client or boto3.client("sqs")
-
-    def send(self, bodies: Sequence[str], *, sent: Callable[[int], None] | None = None) -> None:
-        """Queue every body, in order; entries SQS refuses for its own reasons are retried, then
-        ``DispatchFailedError``. After each batch, ``sent`` is told how many bodies are queued so far."""
-        batch: list[SendMessageBatchRequestEntryTypeDef] = []
-        batch_bytes = 0
-        for index, body in enumerate(bodies):
-            size = len(body.encode())
-            if batch and (len(batch) == SQS_MAX_BATCH_ENTRIES or batch_bytes + size > SQS_MAX_BATCH_BYTES):
-                self._send_batch(batch)
-                if sent is not None:
-                    sent(index)
-                batch, batch_bytes = [], 0
-            batch.append({"Id": f"chunk-{index}", "MessageBody": body})
-            batch_bytes += size
-        if batch:
-            self._send_batch(batch)
-            if sent is not None:
-                sent(len(bodies))
-
-    def _send_batch(self, entries: list[SendMessageBatchRequestEntryTypeDef]) -> None:
-        pending = entries
-        for _ in range(SQS_SEND_ATTEMPTS):
-            response = self._client.send_message_batch(QueueUrl=self.queue_url, Entries=pending)
-            failed = response.get("Failed", [])
-            if any(failure["SenderFault"] for failure in failed):
-                raise DispatchFailedError(f"SQS refused chunk messages: {sorted({f['Code'] for f in failed})}")
-            failed_ids = {failure["Id"] for failure in failed}
-            pending = [entry for entry in pending if entry["Id"] in failed_ids]
-            if not pending:
-                return
-        raise DispatchFailedError(
-            f"SQS did not accept {len(pending)} chunk messages after {SQS_SEND_ATTEMPTS} attempts"
-        )
-
-
-class ItemsObjectReader:
-    """Reads a job's items object from the input bucket, refusing what is outside its prefix, missing or too large."""
-
-    def __init__(self, bucket: str, *, prefix: str = "", client: S3Client | None = None) -> None:
-        self._given_client = client
-        self.bucket = bucket
-        self.prefix = prefix
-
-    @functools.cached_property
-    def _client(self) -> S3Client:
-        """The S3 client, created on first use: a job with inline items reads nothing (~50 ms of a cold start)."""
-        return self._given_client or boto3.client("s3")
-
-    def read(self, key: str, version_id: str | None, *, max_bytes: int) -> bytes:
-        """The object's bytes; ``InvalidJobError`` if it is outside the prefix, missing or over ``max_bytes``."""
-        if not key.startswith(self.prefix):
-            raise InvalidJobError(
-                f"the items object {key!r} is outside the input prefix {self.prefix!r}: the master reads only "
-                f"keys under s3://{self.bucket}/{self.prefix}"
-            )
-        location = f"s3://{self.bucket}/{key}" + (f"?versionId={version_id}" if version_id else "")
-        try:
-            response = (
-                self._client.get_object(Bucket=self.bucket, Key=key, VersionId=version_id)
-                if version_id
-                else self._client.get_object(Bucket=self.bucket, Key=key)
-            )
-        except ClientError as error:
-            if error_code(error) == "InvalidArgument" or is_missing(self._client, error, self.bucket, key):
-                raise InvalidJobError(f"the items object {location} does not exist") from error
-            raise
-        body = response["Body"]
-        if response["ContentLength"] > max_bytes:
-            body.close()
-            raise InvalidJobError(
-                f"the items object {location} is {response['ContentLength']} bytes; the limit is {max_bytes}"
-            )
-        return body.read()
-
-
-class AggregatorInvoker:
-    """Starts the aggregator asynchronously (its retries and on-failure queue are Lambda's)."""
-
-    def __init__(self, function_name: str, *, client: LambdaClient | None = None) -> None:
-        self._given_client = client
-        self.function_name = function_name
-
-    @functools.cached_property
-    def _client(self) -> LambdaClient:
-        """The Lambda client, created on first use: only the delivery that completes a job invokes the aggregator."""
-        return self._given_client or boto3.client("lambda")
-
-    def __call__(self, job_id: str) -> None:
-        """Queue one aggregator invocation for ``job_id``."""
-        self._client.invoke(
-            FunctionName=self.function_name,
-            InvocationType="Event",
-            Payload=json.dumps({"job_id": job_id}).encode(),
-        )
-
-
 @functools.cache
 def job_store(table_name: str) -> JobStore:
     """The container's JobStore for ``table_name``."""
     return JobStore(table_name)
-
-
-@functools.cache
-def chunk_queue(queue_url: str) -> ChunkQueue:
-    """The container's ChunkQueue for ``queue_url``."""
-    return ChunkQueue(queue_url)
-
-
-@functools.cache
-def items_reader(bucket: str, prefix: str = "") -> ItemsObjectReader:
-    """The container's ItemsObjectReader for the keys under ``prefix`` in ``bucket``."""
-    return ItemsObjectReader(bucket, prefix=prefix)
-
-
-@functools.cache
-def aggregator_invoker(function_name: str) -> AggregatorInvoker:
-    """The container's AggregatorInvoker for ``function_name``."""
-    return AggregatorInvoker(function_name)
 
 
 def reset_clients() -> None:

@@ -17,7 +17,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from serverless_patterns.lambdas.fan_out import contract, data_access, submission
+from serverless_patterns.lambdas.fan_out import contract, data_access, services, submission
 from serverless_patterns.lambdas.fan_out.models import JobRequest, MasterSettings
 from serverless_patterns.lambdas.fan_out.responses import CLIENT_ERRORS, error_response
 from serverless_patterns.lambdas.shared.observability import logger, metrics, observed
@@ -52,8 +52,8 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
             request,
             job_id=job_id,
             store=data_access.job_store(settings.table_name),
-            queue=data_access.chunk_queue(settings.queue_url),
-            reader=data_access.items_reader(settings.input_bucket, settings.input_prefix),
+            queue=services.chunk_queue(settings.queue_url),
+            reader=services.items_reader(settings.input_bucket, settings.input_prefix),
             limits=_limits(settings),
             lease_seconds=context.get_remaining_time_in_millis() / 1000,
         )

@@ -47,7 +47,8 @@ from serverless_patterns.lambdas.fan_out.models import (
 )
 
 if TYPE_CHECKING:
-    from serverless_patterns.lambdas.fan_out.data_access import ChunkQueue, ItemsObjectReader, JobStore
+    from serverless_patterns.lambdas.fan_out.data_access import JobStore
+    from serverless_patterns.lambdas.fan_out.services import ChunkQueue, ItemsObjectReader
 
 SQS_MAX_MESSAGE_BYTES = 262_144
 MAX_REPORTED_PROBLEMS = 10

@@ -20,7 +20,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from serverless_patterns.lambdas.fan_out import contract, data_access, logic
+from serverless_patterns.lambdas.fan_out import contract, data_access, logic, services
 from serverless_patterns.lambdas.fan_out.models import ChunkMessage, WorkerSettings
 from serverless_patterns.lambdas.fan_out.processing import ChunkProcessor, summarize_chunk
 from serverless_patterns.lambdas.shared.observability import CorrelationKey, correlated, logger, metrics, observed
@@ -53,7 +53,7 @@ def _process(message: ChunkMessage, record: SQSRecord, settings: WorkerSettings,
             message,
             store=store,
             processor=chunk,
-            trigger=data_access.aggregator_invoker(settings.aggregator_function),
+            trigger=services.aggregator_invoker(settings.aggregator_function),
             parallelism=settings.parallelism,
             deadline_seconds=settings.job_deadline_seconds,
             claim_seconds=settings.aggregation_claim_seconds,

@@ -30,7 +30,7 @@ from moto import mock_aws
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "fan-out")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "ServerlessPatterns/Test")
 
-from serverless_patterns.lambdas.fan_out import aggregator, contract, data_access, master, status, worker
+from serverless_patterns.lambdas.fan_out import aggregator, contract, data_access, master, services, status, worker
 from serverless_patterns.lambdas.fan_out.models import JobRecord
 from serverless_patterns.lambdas.shared.settings import load_settings
 
@@ -278,15 +278,15 @@ def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[FanOutCloud]:
         clear_caches()
 
         runs: list[str] = []
-        invoke = data_access.AggregatorInvoker.__call__
+        invoke = services.AggregatorInvoker.__call__
         deployed = FanOutCloud(queue_url=queue_url, dlq_url=dlq_url, aggregator_runs=runs)
 
-        def invoke_and_run(self: data_access.AggregatorInvoker, job_id: str) -> None:
+        def invoke_and_run(self: services.AggregatorInvoker, job_id: str) -> None:
             invoke(self, job_id)  # the real Lambda API call (moto accepts it, runs nothing)
             runs.append(job_id)
             deployed.aggregator_handler({"job_id": job_id}, lambda_context())
 
-        monkeypatch.setattr(data_access.AggregatorInvoker, "__call__", invoke_and_run)
+        monkeypatch.setattr(services.AggregatorInvoker, "__call__", invoke_and_run)
         yield deployed
     clear_caches()
 

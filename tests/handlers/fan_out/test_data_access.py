@@ -8,7 +8,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from serverless_patterns.lambdas.fan_out import data_access
+from serverless_patterns.lambdas.fan_out import data_access, services
 from serverless_patterns.lambdas.fan_out.errors import ChunkRejectedError, DispatchFailedError, InvalidJobError
 from serverless_patterns.lambdas.fan_out.models import JobStatus, NewJob
 from tests.handlers.fan_out.conftest import TABLE, FanOutCloud
@@ -42,7 +42,7 @@ class _RecordingSqs:
 
 def test_batches_respect_the_entry_and_byte_limits(cloud: FanOutCloud) -> None:
     sqs = _RecordingSqs()
-    queue = data_access.ChunkQueue(cloud.queue_url, client=sqs)  # type: ignore[arg-type]
+    queue = services.ChunkQueue(cloud.queue_url, client=sqs)  # type: ignore[arg-type]
     bodies = ["x" * 100_000] * 5 + ["small"] * 23
 
     queue.send(bodies)
@@ -53,7 +53,7 @@ def test_batches_respect_the_entry_and_byte_limits(cloud: FanOutCloud) -> None:
 
 def test_entries_sqs_fails_on_its_side_are_retried(cloud: FanOutCloud) -> None:
     sqs = _RecordingSqs(fail_once={"chunk-3", "chunk-7"})
-    data_access.ChunkQueue(cloud.queue_url, client=sqs).send(["a"] * 12)  # type: ignore[arg-type]
+    services.ChunkQueue(cloud.queue_url, client=sqs).send(["a"] * 12)  # type: ignore[arg-type]
 
     assert sqs.batches == [[f"chunk-{index}" for index in range(10)], ["chunk-3", "chunk-7"], ["chunk-10", "chunk-11"]]
     assert len(cloud.messages()) == 12
@@ -62,7 +62,7 @@ def test_entries_sqs_fails_on_its_side_are_retried(cloud: FanOutCloud) -> None:
 def test_entries_refused_for_the_senders_fault_fail_the_dispatch(cloud: FanOutCloud) -> None:
     sqs = _RecordingSqs(fail_once={"chunk-0"}, sender_fault=True)
     with pytest.raises(DispatchFailedError, match="InternalError"):
-        data_access.ChunkQueue(cloud.queue_url, client=sqs).send(["a"])  # type: ignore[arg-type]
+        services.ChunkQueue(cloud.queue_url, client=sqs).send(["a"])  # type: ignore[arg-type]
 
 
 def _new_job(job_id: str, chunks: int = 2) -> NewJob:
@@ -160,7 +160,7 @@ def test_access_errors_reading_items_are_not_mistaken_for_bad_input(cloud: FanOu
         def list_objects_v2(self, **_kwargs: Any) -> Any:
             raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "ListObjectsV2")
 
-    reader = data_access.ItemsObjectReader("bucket", client=_Denied())  # type: ignore[arg-type]
+    reader = services.ItemsObjectReader("bucket", client=_Denied())  # type: ignore[arg-type]
     with pytest.raises(ClientError, match="AccessDenied"):
         reader.read("jobs/x", None, max_bytes=10)
 
@@ -179,7 +179,7 @@ def test_a_403_for_a_key_is_missing_only_when_listing_the_key_finds_nothing(
             assert kwargs == {"Bucket": "bucket", "Prefix": "jobs/x.jsonl", "MaxKeys": 1}
             return {"Contents": listed}
 
-    reader = data_access.ItemsObjectReader("bucket", prefix="jobs/", client=_PrefixListing())  # type: ignore[arg-type]
+    reader = services.ItemsObjectReader("bucket", prefix="jobs/", client=_PrefixListing())  # type: ignore[arg-type]
     if missing:
         with pytest.raises(InvalidJobError, match="does not exist"):
             reader.read("jobs/x.jsonl", None, max_bytes=10)
@@ -189,6 +189,6 @@ def test_a_403_for_a_key_is_missing_only_when_listing_the_key_finds_nothing(
 
 
 def test_keys_outside_the_input_prefix_are_refused_before_any_call() -> None:
-    reader = data_access.ItemsObjectReader("bucket", prefix="jobs/", client=object())  # type: ignore[arg-type]
+    reader = services.ItemsObjectReader("bucket", prefix="jobs/", client=object())  # type: ignore[arg-type]
     with pytest.raises(InvalidJobError, match="outside the input prefix 'jobs/'"):
         reader.read("private/secrets.json", None, max_bytes=10)

@@ -8,7 +8,7 @@ from typing import Any
 import boto3
 import pytest
 
-from serverless_patterns.lambdas.fan_out import data_access
+from serverless_patterns.lambdas.fan_out import data_access, services
 from serverless_patterns.lambdas.fan_out.errors import DispatchFailedError
 from serverless_patterns.lambdas.fan_out.models import ChunkMessage, JobStatus
 from serverless_patterns.lambdas.shared.warmup import WARMUP_EVENT, WARMUP_RESPONSE
@@ -139,16 +139,16 @@ class _MasterKilled(BaseException):
 
 def _fail_batch(monkeypatch: pytest.MonkeyPatch, number: int, error: BaseException) -> None:
     """Make the ``number``-th SendMessageBatch call (1-based) of the next dispatch fail with ``error``."""
-    send_batch = data_access.ChunkQueue._send_batch
+    send_batch = services.ChunkQueue._send_batch
     calls: list[int] = []
 
-    def failing(self: data_access.ChunkQueue, entries: list[Any]) -> None:
+    def failing(self: services.ChunkQueue, entries: list[Any]) -> None:
         calls.append(len(entries))
         if len(calls) == number:
             raise error
         send_batch(self, entries)
 
-    monkeypatch.setattr(data_access.ChunkQueue, "_send_batch", failing)
+    monkeypatch.setattr(services.ChunkQueue, "_send_batch", failing)
 
 
 def _submit_with_failing_batch(cloud: FanOutCloud, event: dict[str, Any], number: int, error: BaseException) -> None:
