@@ -65,7 +65,7 @@ def block(results: dict[str, Any]) -> str:
     if "cold_start" in results:
         lines += [*_handlers(results), ""]
     if "synth" in results:
-        lines += [*report.synth(results["synth"]), ""]
+        lines += ["```text", *report.synth(results["synth"]), "```", ""]  # a fixed-width table
     if "assets" in results:
         lines += [_assets(results["assets"]), ""]
     if "cold_start_strategies" in results:
