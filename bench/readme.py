@@ -90,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         results = json.loads(arguments.results.read_text())
         arguments.readme.write_text(rewrite(arguments.readme.read_text(), results))
-    except (OSError, ValueError, KeyError) as error:
+    except (OSError, ValueError, KeyError, TypeError) as error:  # unreadable, not JSON, or not results
         print(f"bench.readme: {type(error).__name__}: {error}", file=sys.stderr)
         return 2
     print(f"rewrote the bench block of {arguments.readme} from {arguments.results}")

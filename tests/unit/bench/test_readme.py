@@ -50,11 +50,17 @@ def test_a_readme_without_one_ordered_pair_of_markers_is_refused(text: str) -> N
         readme.rewrite(text, _results())
 
 
-def test_the_command_reports_a_missing_results_file_without_a_traceback(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    ("results", "error"),
+    [(None, "FileNotFoundError"), ("not json", "JSONDecodeError"), ("{}", "KeyError"), ("[1, 2]", "TypeError")],
+)
+def test_the_command_reports_unusable_results_without_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], results: str | None, error: str
 ) -> None:
-    target = tmp_path / "README.md"
+    target, source = tmp_path / "README.md", tmp_path / "results.json"
     target.write_text(f"{readme.START}\n{readme.END}\n")
-    assert readme.main(["--results", str(tmp_path / "absent.json"), "--readme", str(target)]) == 2
-    assert "FileNotFoundError" in capsys.readouterr().err
+    if results is not None:
+        source.write_text(results)
+    assert readme.main(["--results", str(source), "--readme", str(target)]) == 2
+    assert error in capsys.readouterr().err
     assert target.read_text() == f"{readme.START}\n{readme.END}\n"
