@@ -1,17 +1,21 @@
-"""Environment variables parsed once per container into a pydantic model."""
+"""Environment variables parsed once per container into a model (a ``shapes.Shape`` or a pydantic model)."""
 
 from __future__ import annotations
 
 import functools
 import os
-from typing import TypeVar
+from typing import Any, Protocol, Self, TypeVar
 
-from pydantic import BaseModel
 
-SettingsT = TypeVar("SettingsT", bound=BaseModel)
+class _Validated(Protocol):
+    @classmethod
+    def model_validate(cls, data: Any) -> Self: ...
+
+
+SettingsT = TypeVar("SettingsT", bound=_Validated)
 
 
 @functools.cache
 def load_settings(model: type[SettingsT]) -> SettingsT:
-    """Validate ``os.environ`` against ``model`` (fields aliased to variable names)."""
+    """Validate ``os.environ`` against ``model`` (fields keyed or aliased by variable name)."""
     return model.model_validate(dict(os.environ))
