@@ -34,6 +34,17 @@ ONLY_IN_ROLES = {
     "aws_lambda_powertools.event_handler": {"api"},
     "aws_lambda_powertools.utilities.idempotency": {"api", "process", "charge_payment"},
     "aws_lambda_powertools.utilities.batch": {"process", "worker"},
+    # ~80 ms of a cold start: only where the models are pydantic's (the API's are its OpenAPI contract).
+    "pydantic": {
+        "api",
+        "validate",
+        "process",
+        "validate_order",
+        "charge_payment",
+        "update_inventory",
+        "send_confirmation",
+        "refund_payment",
+    },
 }
 
 

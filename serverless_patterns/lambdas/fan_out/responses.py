@@ -8,20 +8,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ValidationError
-
 from serverless_patterns.lambdas.fan_out.errors import InvalidJobError, JobConflictError, JobNotFoundError
 from serverless_patterns.lambdas.fan_out.models import ErrorResponse
+from serverless_patterns.lambdas.shared.shapes import ShapeError
 
-CLIENT_ERRORS: tuple[type[Exception], ...] = (ValidationError, InvalidJobError, JobConflictError, JobNotFoundError)
+CLIENT_ERRORS: tuple[type[Exception], ...] = (ShapeError, InvalidJobError, JobConflictError, JobNotFoundError)
 
 
 def error_response(error: Exception) -> dict[str, Any]:
     """The payload for one of ``CLIENT_ERRORS``; never echoes the request's values."""
-    if isinstance(error, ValidationError):
+    if isinstance(error, ShapeError):
         details = [
             f"{'.'.join(str(part) for part in problem['loc']) or 'request'}: {problem['msg']}"
-            for problem in error.errors(include_input=False, include_url=False)
+            for problem in error.errors()
         ]
         response = ErrorResponse(
             error="InvalidRequest", message="the request does not match the schema", status_code=400, details=details

@@ -7,12 +7,12 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
 
 from serverless_patterns.lambdas.fan_out import contract, logic, submission
 from serverless_patterns.lambdas.fan_out.errors import InvalidJobError, ItemRejectedError, JobNotFoundError
 from serverless_patterns.lambdas.fan_out.models import JobRecord, JobRequest, StatusResponse, json_number
 from serverless_patterns.lambdas.fan_out.responses import error_response
+from serverless_patterns.lambdas.shared.shapes import ShapeError
 
 
 def test_json_lines_and_arrays_parse_to_the_same_items() -> None:
@@ -58,7 +58,7 @@ def test_a_request_has_exactly_one_source() -> None:
     assert JobRequest.model_validate({"items": [{"value": 1}]}).items == [{"value": 1}]
     assert JobRequest.model_validate({"source": {"key": "k"}}).source is not None
     for bad in ({}, {"items": [], "source": {"key": "k"}}):
-        with pytest.raises(ValidationError, match="exactly one of"):
+        with pytest.raises(ShapeError, match="exactly one of"):
             JobRequest.model_validate(bad)
 
 
@@ -102,7 +102,7 @@ def test_status_shows_numbers_as_json_numbers_and_hides_bookkeeping() -> None:
 
 
 def test_error_responses_never_echo_the_request() -> None:
-    with pytest.raises(ValidationError) as raised:
+    with pytest.raises(ShapeError) as raised:
         JobRequest.model_validate({"items": "secret-looking-value"})
     response = error_response(raised.value)
     assert (response["error"], response["status_code"]) == ("InvalidRequest", 400)
