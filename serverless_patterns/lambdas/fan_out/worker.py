@@ -15,9 +15,6 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from serverless_patterns.lambdas.fan_out import contract, data_access, logic, services
@@ -25,9 +22,10 @@ from serverless_patterns.lambdas.fan_out.models import ChunkMessage, WorkerSetti
 from serverless_patterns.lambdas.fan_out.processing import ChunkProcessor, summarize_chunk
 from serverless_patterns.lambdas.shared.observability import CorrelationKey, correlated, logger, metrics, observed
 from serverless_patterns.lambdas.shared.settings import load_settings
+from serverless_patterns.lambdas.shared.sqs_batch import PartialBatchResponse, SQSRecord, process_sqs_batch
 from serverless_patterns.lambdas.shared.warmup import warmup_aware
 
-LambdaHandler = Callable[[dict[str, Any], LambdaContext], PartialItemFailureResponse]
+LambdaHandler = Callable[[dict[str, Any], LambdaContext], PartialBatchResponse]
 
 
 def _count(name: str) -> None:
@@ -78,16 +76,15 @@ def _process(message: ChunkMessage, record: SQSRecord, settings: WorkerSettings,
 
 def build_handler(chunk_processor: ChunkProcessor) -> LambdaHandler:
     """A worker handler that runs ``chunk_processor`` on each chunk, with every guarantee of the pattern's."""
-    batch = BatchProcessor(event_type=EventType.SQS)
 
     def record_handler(record: SQSRecord) -> None:
         process_record(record, chunk_processor)
 
     @warmup_aware
     @observed()
-    def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    def handler(event: dict[str, Any], context: LambdaContext) -> PartialBatchResponse:
         """Process a batch of chunk deliveries; only the failed ones are returned to the queue."""
-        return process_partial_response(event=event, record_handler=record_handler, processor=batch, context=context)
+        return process_sqs_batch(event, record_handler)
 
     return cast(LambdaHandler, handler)
 

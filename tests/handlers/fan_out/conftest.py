@@ -23,7 +23,6 @@ from typing import Any, cast
 
 import boto3
 import pytest
-from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from moto import mock_aws
 
@@ -33,6 +32,7 @@ os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "ServerlessPatterns/Test")
 from serverless_patterns.lambdas.fan_out import aggregator, contract, data_access, master, services, status, worker
 from serverless_patterns.lambdas.fan_out.models import JobRecord
 from serverless_patterns.lambdas.shared.settings import load_settings
+from serverless_patterns.lambdas.shared.sqs_batch import EntireBatchFailedError
 
 TABLE = "fan-out-jobs"
 BUCKET = "fan-out-input"
@@ -164,7 +164,7 @@ class FanOutCloud:
         try:
             response = self.worker_handler(event, lambda_context())
             failed = {str(failure["itemIdentifier"]) for failure in response["batchItemFailures"]}
-        except BatchProcessingError:
+        except EntireBatchFailedError:
             failed = {message["MessageId"] for message in messages}
         if report is not None:
             report.deliveries += len(messages)
