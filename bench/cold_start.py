@@ -8,19 +8,22 @@ directory as the code root (no bytecode cache: Lambda's task root is read-only),
 context object. The floor is a fresh interpreter doing ``import boto3`` and creating one
 client, with the same variables. Budget: a handler's median at most 1.5x the floor's.
 
-Children start with ``-S`` and the virtualenv's site-packages on ``PYTHONPATH`` (after the
-code root): a Lambda sandbox processes no ``.pth`` files of a development install (this
-repository's editable-install finder alone costs ~50 ms per interpreter), so neither do they.
+Children start with ``-S`` and, on ``PYTHONPATH`` after the code root, a site-packages of links
+to only what a sandbox has: the runtime's SDK and the Powertools layer, with what they require
+(``lambda_site_packages``). A Lambda sandbox processes no ``.pth`` files of a development
+install (this repository's editable-install finder alone costs ~50 ms per interpreter), and
+scanning the metadata of the ~140 distributions of the development virtualenv (pydantic looks
+for plugins on its first model) costs several times what it does in a sandbox.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import re
 import statistics
 import subprocess
-import sysconfig
 import tempfile
 from collections import defaultdict
 from collections.abc import Mapping
@@ -33,7 +36,8 @@ from bench.measure import Check, Command, Timing, python, ratio, time_interleave
 from serverless_patterns.local import LocalCloud
 
 BUDGET_RATIO = 1.5
-SITE_PACKAGES = os.pathsep.join(dict.fromkeys([sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]))
+# What a sandbox's path holds: the runtime's SDK, and the Powertools layer (which brings pydantic).
+LAMBDA_DISTRIBUTIONS = ("boto3", "aws-lambda-powertools", "pydantic")
 NO_SITE = ("-S",)
 FLOOR_CODE = "import boto3\nboto3.client('dynamodb')\n"
 # What the Lambda runtime does around the handler: import it, build a context, call it once.
@@ -82,7 +86,40 @@ class HandlerRun:
     phases: list[tuple[float, float]] = field(default_factory=list)
 
 
-def base_environment(endpoint: str, region: str) -> dict[str, str]:
+def _distribution_closure(roots: tuple[str, ...]) -> list[importlib.metadata.Distribution]:
+    """The installed distributions ``roots`` name and everything they require (extras left out)."""
+    found: dict[str, importlib.metadata.Distribution] = {}
+    pending = list(roots)
+    while pending:
+        name = pending.pop()
+        key = re.sub(r"[-_.]+", "-", name).lower()
+        if key in found:
+            continue
+        try:
+            distribution = importlib.metadata.distribution(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue  # a requirement for another Python or platform
+        found[key] = distribution
+        requirements = (
+            re.match(r"[A-Za-z0-9_.-]+", line) for line in distribution.requires or [] if "extra ==" not in line
+        )
+        pending.extend(match.group(0) for match in requirements if match)
+    return list(found.values())
+
+
+def lambda_site_packages(directory: Path) -> str:
+    """A site-packages in ``directory``: links to ``LAMBDA_DISTRIBUTIONS`` and their requirements, nothing else."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for distribution in _distribution_closure(LAMBDA_DISTRIBUTIONS):
+        tops = {path.parts[0] for path in distribution.files or [] if path.parts[0] != ".."}
+        for top in sorted(tops):
+            link = directory / top
+            if not top.endswith(".pth") and not link.exists():
+                link.symlink_to(Path(str(distribution.locate_file(top))))
+    return str(directory)
+
+
+def base_environment(endpoint: str, region: str, site_packages: str) -> dict[str, str]:
     """What every child gets, floor included: fake credentials, the region, the emulator's endpoint."""
     return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -96,11 +133,11 @@ def base_environment(endpoint: str, region: str) -> dict[str, str]:
         "AWS_DEFAULT_REGION": region,
         "AWS_ENDPOINT_URL": endpoint,
         "PYTHONDONTWRITEBYTECODE": "1",
-        "PYTHONPATH": SITE_PACKAGES,
+        "PYTHONPATH": site_packages,
     }
 
 
-def function_environment(configuration: Mapping[str, Any], code_dir: Path) -> dict[str, str]:
+def function_environment(configuration: Mapping[str, Any], code_dir: Path, site_packages: str) -> dict[str, str]:
     """The runtime's variables and the function's own, from its deployed configuration."""
     logging = configuration.get("LoggingConfig", {})
     environment = {
@@ -113,7 +150,7 @@ def function_environment(configuration: Mapping[str, Any], code_dir: Path) -> di
         "AWS_LAMBDA_LOG_GROUP_NAME": logging.get("LogGroup") or f"/aws/lambda/{configuration['FunctionName']}",
         "AWS_LAMBDA_LOG_STREAM_NAME": "2026/11/01/[$LATEST]bench",
         "LAMBDA_TASK_ROOT": str(code_dir),
-        "PYTHONPATH": os.pathsep.join([str(code_dir), SITE_PACKAGES]),
+        "PYTHONPATH": os.pathsep.join([str(code_dir), site_packages]),
     }
     if logging.get("LogFormat"):
         environment["AWS_LAMBDA_LOG_FORMAT"] = logging["LogFormat"]
@@ -153,7 +190,7 @@ def handler_runs(
         event_file, result_file = workdir / f"event-{index}.json", workdir / f"result-{index}.json"
         event_file.write_text(json.dumps(event.event))
         arn = f"{configuration['FunctionArn']}:live"
-        env = {**base, **function_environment(configuration, code_dirs[path])}
+        env = {**base, **function_environment(configuration, code_dirs[path], base["PYTHONPATH"])}
         phases: list[tuple[float, float]] = []
         command = python(
             CHILD_CODE,
@@ -216,7 +253,7 @@ def measure(
     """Every handler against the floor, interleaved; ratios, budget breaches and, for breaches, import costs."""
     with tempfile.TemporaryDirectory(prefix="bench-cold-") as directory:
         workdir = Path(directory)
-        base = base_environment(endpoint, cloud.region)
+        base = base_environment(endpoint, cloud.region, lambda_site_packages(workdir / "site-packages"))
         handlers = handler_runs(cloud, captured, code_dirs, base, workdir)
         floor_command = python(FLOOR_CODE, env=base, cwd=str(workdir), flags=NO_SITE)
         samples = time_interleaved(
