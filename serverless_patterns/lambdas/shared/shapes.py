@@ -160,9 +160,8 @@ class Shape:
         """A JSON document checked against the shape; invalid JSON is a ``ShapeError`` too."""
         try:
             data = json.loads(text)
-        except ValueError as invalid:
-            reason = invalid.msg if isinstance(invalid, json.JSONDecodeError) else "not UTF-8"
-            raise ShapeError(cls.__name__, [((), f"Invalid JSON: {reason}")]) from None
+        except (ValueError, RecursionError) as invalid:
+            raise ShapeError(cls.__name__, [((), f"Invalid JSON: {_unreadable(invalid)}")]) from None
         return cls.model_validate(data)
 
     def model_dump(self, *, mode: Literal["python", "json"] = "python", by_alias: bool | None = None) -> dict[str, Any]:
@@ -183,6 +182,15 @@ class Shape:
     def model_copy(self, *, update: Mapping[str, Any] | None = None) -> Self:
         """A copy with some fields replaced (not validated, as pydantic's)."""
         return typing.cast("Self", dataclasses.replace(typing.cast("Any", self), **dict(update or {})))
+
+
+def _unreadable(error: ValueError | RecursionError) -> str:
+    """Why ``json.loads`` refused a document (a RecursionError: nested deeper than it parses)."""
+    if isinstance(error, json.JSONDecodeError):
+        return error.msg
+    if isinstance(error, UnicodeDecodeError):
+        return "not UTF-8"
+    return "nested too deeply" if isinstance(error, RecursionError) else "a number with too many digits"
 
 
 def _dump(value: Any, mode: str, by_alias: bool | None) -> Any:
@@ -408,7 +416,10 @@ def _integer(value: Any, loc: Loc, problems: Problems) -> Any:
     if isinstance(value, Decimal | float) and _finite(value) and value == int(value):
         return int(value)
     if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
-        return int(value)
+        try:
+            return int(value)
+        except ValueError:  # more digits than int() converts (sys.get_int_max_str_digits)
+            pass
     problems.append((loc, "Input should be a valid integer"))
     return _INVALID
 
