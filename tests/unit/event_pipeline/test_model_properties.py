@@ -26,7 +26,9 @@ from serverless_patterns.lambdas.event_pipeline.models import (
 )
 from serverless_patterns.lambdas.shared.shapes import ShapeError
 
-PROPERTIES = settings(max_examples=150, derandomize=True, deadline=None, database=None)
+PROPERTIES = settings(
+    max_examples=150, derandomize=True, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+)
 JSON: st.SearchStrategy[Any] = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
@@ -130,7 +132,7 @@ def test_any_environment_is_settings_or_a_shape_error(environment: dict[str, str
     _model_or_shape_error(ValidateSettings.model_validate, environment)
 
 
-@settings(max_examples=150, derandomize=True, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@PROPERTIES
 @given(MESSAGES)
 def test_a_message_reads_back_as_it_was_written(message: PipelineMessage) -> None:
     body = message.model_dump_json()
