@@ -53,7 +53,7 @@ Checker = Callable[[Any, Loc, Problems], Any]
 
 _RULES = "serverless_patterns.shapes"
 _INVALID: Any = object()  # a checker's result when it recorded a problem
-_INTEGER = re.compile(r"[+-]?\d+")
+_INTEGER = re.compile(r"[+-]?[0-9]+")  # ASCII digits only (as pydantic; \d is any script's)
 _TRUE, _FALSE = frozenset({"true", "1", "yes", "on"}), frozenset({"false", "0", "no", "off"})
 
 
