@@ -251,3 +251,13 @@ def test_a_body_that_python_cannot_read_is_a_shape_error(body: str | bytes, prob
     """An SQS body holds 256 KB: enough to nest deeper than ``json`` parses, or to write a huge number."""
     with pytest.raises(ShapeError, match=problem):
         PipelineMessage.model_validate_json(body)
+
+
+@pytest.mark.parametrize("size", ["\u0661\u0662", "\uff11\uff12", 1.5, True])
+def test_a_size_is_an_integer_in_ascii_digits(size: object) -> None:
+    """Digits of other scripts are no size (as pydantic; Python's ``int()`` would take them), nor is a bool."""
+    body = {"bucket": "b", "key": "k", "etag": "e", "format": "csv", "size": size}
+    with pytest.raises(ShapeError) as refused:
+        PipelineMessage.model_validate(body)
+    assert [error["loc"] for error in refused.value.errors()] == [("size",)]
+    assert PipelineMessage.model_validate({**body, "size": " 12 "}).size == 12
