@@ -88,3 +88,13 @@ def test_allowed_extensions_come_comma_separated() -> None:
 def test_shared_business_metric_names_are_used() -> None:
     assert BusinessMetric.FILES_PROCESSED.value == Metric.FILES_PROCESSED
     assert BusinessMetric.FILES_REJECTED.value == Metric.FILES_REJECTED
+
+
+def test_the_idempotency_key_hashes_the_identity_in_camel_case() -> None:
+    """The keys pydantic's model gave Powertools: other names would hash to new keys after a deployment."""
+    from serverless_patterns.lambdas.event_pipeline.process import idempotency_data
+
+    message = PipelineMessage(
+        bucket="b", key="incoming/a.csv", version_id=None, etag="e", size=3, format=DataFormat.CSV
+    )
+    assert idempotency_data(message) == {"bucket": "b", "key": "incoming/a.csv", "versionId": None, "etag": "e"}
