@@ -401,7 +401,6 @@ def test_handler_code_never_imports_cdk() -> None:
             "aws_lambda_powertools",
             "boto3",
             "botocore",
-            "pydantic",
             "serverless_patterns",
             "mypy_boto3_s3",
             "mypy_boto3_sqs",

@@ -26,22 +26,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
-
 from serverless_patterns.lambdas.event_pipeline.layout import ENRICHMENT_BREAKER
 from serverless_patterns.lambdas.event_pipeline.models import PipelineMessage
 from serverless_patterns.lambdas.shared.circuit_breaker_contract import url_env
 from serverless_patterns.lambdas.shared.settings import load_settings
+from serverless_patterns.lambdas.shared.shapes import Shape, field
 
 
 class EnrichmentError(Exception):
     """The enrichment service answered, but not usefully: retried, then dead-lettered (never parked)."""
 
 
-class EnrichmentSettings(BaseModel):
+class EnrichmentSettings(Shape):
     """Whether the process function was connected to an enrichment service."""
 
-    url: str | None = Field(default=None, validation_alias=url_env(ENRICHMENT_BREAKER))
+    url: str | None = field(default=None, key=url_env(ENRICHMENT_BREAKER))
 
 
 def enrichment_enabled() -> bool:

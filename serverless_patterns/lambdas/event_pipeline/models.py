@@ -1,60 +1,85 @@
-"""Typed shapes of what the pipeline reads and writes: events, messages, records, settings."""
+"""Typed shapes of what the pipeline reads and writes: events, messages, records, settings.
+
+They are ``shapes.Shape`` records, not pydantic models: the validator and the processor import
+them on every cold start (issue #19). The JSON they write is what pydantic wrote: camelCase
+keys, UTC times as ``2026-01-01T00:00:00Z`` (microseconds when not zero), non-ASCII characters
+as themselves, and no ``NaN`` (a non-finite number is ``null``).
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import json
+import math
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from urllib.parse import unquote_plus
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
-from pydantic.alias_generators import to_camel
-
 from serverless_patterns.lambdas.event_pipeline.formats import DataFormat
+from serverless_patterns.lambdas.shared.shapes import Shape, field
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class _Camel(BaseModel):
+def _json_ready(value: Any) -> Any:
+    """Non-finite numbers as ``null``, as pydantic wrote them (``NaN`` is not JSON)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _json_ready(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_json_ready(item) for item in value]
+    return value
+
+
+def _json_default(value: object) -> object:
+    """What pydantic also wrote of a summary's values that JSON has no type for."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date | time):
+        return value.isoformat()
+    raise TypeError(f"a {type(value).__name__} is not JSON: return JSON types from a processor")
+
+
+class _Camel(Shape, camel=True):
     """JSON in camelCase (as S3 and SQS write theirs), Python in snake_case."""
 
-    model_config = ConfigDict(
-        alias_generator=to_camel, validate_by_name=True, validate_by_alias=True, serialize_by_alias=True, frozen=True
-    )
+    def model_dump_json(self) -> str:
+        """Compact JSON, byte for byte as pydantic wrote it (UTF-8 characters unescaped)."""
+        document = _json_ready(self.model_dump(mode="json"))
+        return json.dumps(document, separators=(",", ":"), ensure_ascii=False, default=_json_default)
 
 
-# --- The S3 notification, as much of it as the validator needs ---------------------------------
+# --- The S3 notification, as much of it as the validator needs (S3 sends more: ignored) ---------
 
 
-class _S3Bucket(BaseModel):
+class _S3Bucket(Shape):
     name: str
 
 
-class _S3Object(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
+class _S3Object(Shape):
     key: str
     size: int | None = None
-    version_id: str | None = Field(default=None, alias="versionId")
-    e_tag: str | None = Field(default=None, alias="eTag")
+    version_id: str | None = field(default=None, key="versionId")
+    e_tag: str | None = field(default=None, key="eTag")
     sequencer: str | None = None
 
 
-class _S3Entity(BaseModel):
+class _S3Entity(Shape):
     bucket: _S3Bucket
     object: _S3Object
 
 
-class S3NotificationRecord(BaseModel):
+class S3NotificationRecord(Shape):
     """One ``Records[]`` entry of an S3 event notification."""
 
-    model_config = ConfigDict(populate_by_name=True)
-
-    event_name: str = Field(alias="eventName")
-    event_time: datetime | None = Field(default=None, alias="eventTime")
-    response_elements: dict[str, str] = Field(default_factory=dict, alias="responseElements")
+    event_name: str = field(key="eventName")
+    event_time: datetime | None = field(default=None, key="eventTime")
+    response_elements: dict[str, str] = field(default_factory=dict, key="responseElements")
     s3: _S3Entity
 
     @property
@@ -68,12 +93,10 @@ class S3NotificationRecord(BaseModel):
         return self.response_elements.get("x-amz-request-id")
 
 
-class S3Notification(BaseModel):
+class S3Notification(Shape):
     """An S3 event notification; S3's one-off ``s3:TestEvent`` has no records."""
 
-    model_config = ConfigDict(populate_by_name=True)
-
-    records: list[S3NotificationRecord] = Field(default_factory=list, alias="Records")
+    records: list[S3NotificationRecord] = field(default_factory=list, key="Records")
 
 
 # --- What travels on the queue -------------------------------------------------------------------
@@ -99,7 +122,7 @@ class PipelineMessage(ObjectVersion):
     size: int
     format: DataFormat
     content_type: str | None = None
-    metadata: dict[str, str] = Field(default_factory=dict)
+    metadata: dict[str, str] = field(default_factory=dict)
     sequencer: str | None = None
     uploaded_at: datetime | None = None
     upload_request_id: str | None = None
@@ -149,7 +172,7 @@ class RejectionRecord(_Camel):
     reason: Rejection
     stage: Stage
     upload_request_id: str | None = None
-    rejected_at: datetime = Field(default_factory=_now)
+    rejected_at: datetime = field(default_factory=_now)
 
 
 class ResultRecord(_Camel):
@@ -159,7 +182,7 @@ class ResultRecord(_Camel):
     source: SourceRef
     summary: dict[str, Any]
     upload_request_id: str | None = None
-    processed_at: datetime = Field(default_factory=_now)
+    processed_at: datetime = field(default_factory=_now)
 
 
 class Outcome(StrEnum):
@@ -174,29 +197,37 @@ class Outcome(StrEnum):
 # --- Settings from the environment the construct sets ---------------------------------------------
 
 
+class ValidateSettings(Shape):
+    """The validate function's environment (names as in ``layout.Env``)."""
+
+    queue_url: str = field(key="QUEUE_URL")
+    results_bucket: str = field(key="RESULTS_BUCKET")
+    upload_prefix: str = field(key="UPLOAD_PREFIX")
+    max_file_bytes: int = field(key="MAX_FILE_BYTES", gt=0)
+    format_sample_bytes: int = field(key="FORMAT_SAMPLE_BYTES", gt=0)
+    allowed_extensions: tuple[str, ...] = field(key="ALLOWED_EXTENSIONS")
+
+    @classmethod
+    def _prepare(cls, data: Any) -> Any:
+        """``ALLOWED_EXTENSIONS`` comes comma separated (``".csv, .jsonl"``): split, blanks dropped."""
+        if not isinstance(data, Mapping):
+            return data
+        split = {name: _split(data[name]) for name in ("ALLOWED_EXTENSIONS", "allowed_extensions") if name in data}
+        return {**data, **split}
+
+
 def _split(value: object) -> object:
     return tuple(part.strip() for part in value.split(",") if part.strip()) if isinstance(value, str) else value
 
 
-class ValidateSettings(BaseModel):
-    """The validate function's environment (names as in ``layout.Env``)."""
-
-    queue_url: str = Field(alias="QUEUE_URL")
-    results_bucket: str = Field(alias="RESULTS_BUCKET")
-    upload_prefix: str = Field(alias="UPLOAD_PREFIX")
-    max_file_bytes: int = Field(alias="MAX_FILE_BYTES", gt=0)
-    format_sample_bytes: int = Field(alias="FORMAT_SAMPLE_BYTES", gt=0)
-    allowed_extensions: Annotated[tuple[str, ...], BeforeValidator(_split)] = Field(alias="ALLOWED_EXTENSIONS")
-
-
-class ProcessSettings(BaseModel):
+class ProcessSettings(Shape):
     """The process function's environment (names as in ``layout.Env``)."""
 
-    queue_url: str = Field(alias="QUEUE_URL")
-    results_bucket: str = Field(alias="RESULTS_BUCKET")
-    idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE")
-    idempotency_seconds: int = Field(alias="IDEMPOTENCY_SECONDS", gt=0)
-    max_receive_count: int = Field(alias="MAX_RECEIVE_COUNT", gt=0)
-    retry_base_seconds: int = Field(alias="RETRY_BASE_SECONDS", gt=0)
-    retry_max_seconds: int = Field(alias="RETRY_MAX_SECONDS", gt=0)
-    max_deferrals: int = Field(alias="MAX_DEFERRALS", ge=0)
+    queue_url: str = field(key="QUEUE_URL")
+    results_bucket: str = field(key="RESULTS_BUCKET")
+    idempotency_table: str = field(key="IDEMPOTENCY_TABLE")
+    idempotency_seconds: int = field(key="IDEMPOTENCY_SECONDS", gt=0)
+    max_receive_count: int = field(key="MAX_RECEIVE_COUNT", gt=0)
+    retry_base_seconds: int = field(key="RETRY_BASE_SECONDS", gt=0)
+    retry_max_seconds: int = field(key="RETRY_MAX_SECONDS", gt=0)
+    max_deferrals: int = field(key="MAX_DEFERRALS", ge=0)

@@ -29,12 +29,11 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import ValidationError
 
 from serverless_patterns.lambdas.event_pipeline import data_access
 from serverless_patterns.lambdas.event_pipeline.errors import RetryLaterError
 from serverless_patterns.lambdas.event_pipeline.layout import DEFERRALS_ATTRIBUTE, IDEMPOTENCY_KEY_PREFIX, Metric
-from serverless_patterns.lambdas.event_pipeline.models import ObjectVersion, Outcome, PipelineMessage, ProcessSettings
+from serverless_patterns.lambdas.event_pipeline.models import Outcome, PipelineMessage, ProcessSettings
 from serverless_patterns.lambdas.event_pipeline.processing import (
     Processor,
     RetryLaterDecision,
@@ -48,6 +47,7 @@ from serverless_patterns.lambdas.event_pipeline.processing import (
 from serverless_patterns.lambdas.shared.circuit_breaker_contract import DependencyUnavailableError
 from serverless_patterns.lambdas.shared.observability import CorrelationKey, correlated, logger, metrics, observed
 from serverless_patterns.lambdas.shared.settings import load_settings
+from serverless_patterns.lambdas.shared.shapes import ShapeError
 from serverless_patterns.lambdas.shared.warmup import warmup_aware
 
 LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
@@ -90,7 +90,7 @@ def runtime() -> Runtime:
     )
     persistence = DynamoDBPersistenceLayer(table_name=settings.idempotency_table)
 
-    def process(*, upload: ObjectVersion, message: PipelineMessage, processor: Processor) -> str:
+    def process(*, upload: dict[str, Any], message: PipelineMessage, processor: Processor) -> str:
         return process_message(message, processor=processor, results_bucket=settings.results_bucket).value
 
     process_once: Callable[..., str] = idempotent_function(
@@ -110,6 +110,15 @@ def runtime() -> Runtime:
     return Runtime(settings=settings, policy=policy, idempotency=idempotency, process_once=process_once)
 
 
+def idempotency_data(message: PipelineMessage) -> dict[str, Any]:
+    """What the idempotency key hashes: the upload's identity in its JSON form (camelCase).
+
+    Passed as a dict: Powertools would hash a dataclass by its Python names, and keys hashed
+    from other names than before would let a redelivery after a deployment through.
+    """
+    return message.identity().model_dump(mode="json")
+
+
 def handle_record(record: SQSRecord, processor: Processor, lambda_context: LambdaContext) -> str:
     """Process one queue record; raising leaves it on the queue (reported as a batch item failure).
 
@@ -122,13 +131,15 @@ def handle_record(record: SQSRecord, processor: Processor, lambda_context: Lambd
     with logger.append_context_keys(message_id=record.message_id, receive_count=receive_count):
         try:
             message = PipelineMessage.model_validate_json(record.body)
-        except ValidationError:
+        except ShapeError:
             logger.error("Not a pipeline message: retried, then kept in the DLQ")
             _hold_back(record, max(floor, current.policy.backoff(receive_count, _jitter)), current)
             raise
         with correlated(CorrelationKey.S3_KEY, message.key), logger.append_context_keys(version_id=message.version_id):
             try:
-                outcome = Outcome(current.process_once(upload=message.identity(), message=message, processor=processor))
+                outcome = Outcome(
+                    current.process_once(upload=idempotency_data(message), message=message, processor=processor)
+                )
             except RETRY_LATER as error:
                 return _defer(record, error, receive_count, floor, current)
             except Exception:

@@ -20,7 +20,7 @@ Problems = list[tuple[Loc, str]]
 Checker = Callable[[Any, Loc, Problems], Any]
 
 INVALID: Any = object()
-_INTEGER = re.compile(r"[+-]?\d+")
+_INTEGER = re.compile(r"[+-]?[0-9]+")  # ASCII digits only (as pydantic; \d is any script's)
 _TRUE, _FALSE = frozenset({"true", "1", "yes", "on"}), frozenset({"false", "0", "no", "off"})
 _LIMITS = (
     ("ge", operator.ge, "greater than or equal to"),

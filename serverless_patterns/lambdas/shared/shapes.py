@@ -204,15 +204,8 @@ class Shape:
         """A JSON document checked against the shape; invalid JSON is a ``ShapeError`` too."""
         try:
             data = json.loads(text)
-        except ValueError as invalid:
-            reason = (
-                invalid.msg
-                if isinstance(invalid, json.JSONDecodeError)
-                else "not UTF-8"
-                if isinstance(invalid, UnicodeDecodeError)
-                else "a number too long to read"
-            )
-            raise ShapeError(cls.__name__, [((), f"Invalid JSON: {reason}")]) from None
+        except (ValueError, RecursionError) as invalid:
+            raise ShapeError(cls.__name__, [((), f"Invalid JSON: {_unreadable(invalid)}")]) from None
         return cls.model_validate(data)
 
     def model_dump(self, *, mode: Literal["python", "json"] = "python", by_alias: bool | None = None) -> dict[str, Any]:
@@ -233,6 +226,15 @@ class Shape:
     def model_copy(self, *, update: Mapping[str, Any] | None = None) -> Self:
         """A copy with some fields replaced (not validated, as pydantic's)."""
         return type(self)(**{**dict(self._items()), **(update or {})})
+
+
+def _unreadable(error: ValueError | RecursionError) -> str:
+    """Why ``json.loads`` refused a document (a RecursionError: nested deeper than it parses)."""
+    if isinstance(error, json.JSONDecodeError):
+        return error.msg
+    if isinstance(error, UnicodeDecodeError):
+        return "not UTF-8"
+    return "nested too deeply" if isinstance(error, RecursionError) else "a number with too many digits"
 
 
 def _dump(value: Any, mode: Literal["python", "json"], by_alias: bool | None) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic import BaseModel
+import pytest
 
 from serverless_patterns.lambdas.event_pipeline.formats import DataFormat
 from serverless_patterns.lambdas.event_pipeline.layout import Env, Metric
@@ -16,6 +16,7 @@ from serverless_patterns.lambdas.event_pipeline.models import (
     ValidateSettings,
 )
 from serverless_patterns.lambdas.shared.observability import BusinessMetric
+from serverless_patterns.lambdas.shared.shapes import Shape, ShapeError
 
 
 def _event(key: str) -> dict[str, Any]:
@@ -58,13 +59,16 @@ def test_message_round_trips_in_camel_case() -> None:
     assert message.model_copy(update={"version_id": None}).source_version == "e"
 
 
-def _aliases(model: type[BaseModel]) -> set[str]:
-    return {field.alias or name for name, field in model.model_fields.items()}
+def _variables(model: type[Shape]) -> set[str]:
+    """The variables a settings model requires, as it names them when none is set."""
+    with pytest.raises(ShapeError) as refused:
+        model.model_validate({})
+    return {str(error["loc"][0]) for error in refused.value.errors()}
 
 
 def test_settings_read_exactly_the_variables_the_construct_sets() -> None:
     names = {value for key, value in vars(Env).items() if not key.startswith("_")}
-    assert _aliases(ValidateSettings) | _aliases(ProcessSettings) == names
+    assert _variables(ValidateSettings) | _variables(ProcessSettings) == names
 
 
 def test_allowed_extensions_come_comma_separated() -> None:
@@ -84,3 +88,13 @@ def test_allowed_extensions_come_comma_separated() -> None:
 def test_shared_business_metric_names_are_used() -> None:
     assert BusinessMetric.FILES_PROCESSED.value == Metric.FILES_PROCESSED
     assert BusinessMetric.FILES_REJECTED.value == Metric.FILES_REJECTED
+
+
+def test_the_idempotency_key_hashes_the_identity_in_camel_case() -> None:
+    """The keys pydantic's model gave Powertools: other names would hash to new keys after a deployment."""
+    from serverless_patterns.lambdas.event_pipeline.process import idempotency_data
+
+    message = PipelineMessage(
+        bucket="b", key="incoming/a.csv", version_id=None, etag="e", size=3, format=DataFormat.CSV
+    )
+    assert idempotency_data(message) == {"bucket": "b", "key": "incoming/a.csv", "versionId": None, "etag": "e"}
