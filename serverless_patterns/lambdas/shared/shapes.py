@@ -17,14 +17,17 @@ What it checks, and how that compares with pydantic's default (lax) mode:
   ``Literal``, nested shapes, ``list``/``tuple``/``frozenset``/``dict`` of those, and ``X | None``.
   ``int`` takes an int, an integral float or ``Decimal`` (DynamoDB's numbers) or a string of
   digits (environment variables), never a bool; ``str`` takes only a string; ``bool`` takes a
-  bool or ``true``/``false``/``1``/``0``/``yes``/``no`` (any case);
+  bool or ``true``/``false``/``1``/``0``/``yes``/``no`` (any case); ``field(strict=True)``
+  converts nothing, as pydantic's ``StrictInt``: ``int`` then takes only an int, ``float`` only
+  an int or a float, ``bool`` only a bool (for amounts, where ``"2"`` or ``2.0`` is a caller's bug);
 * ``field`` rules: ``ge``, ``gt``, ``le``, ``min_length``, ``max_length`` (strings, lists,
   dicts) and ``pattern``, which must match the *whole* string;
 * unknown keys are ignored, or refused with ``extra="forbid"``; ``key=`` reads a field from
   another key (an environment variable's name, a camelCase JSON name), and ``camel=True``
   reads and writes every field in camelCase; both also accept the Python name;
 * ``_prepare`` (a classmethod) may reshape the raw input first, and ``_check`` (a method)
-  may refuse the whole record with ``ValueError`` once its fields are valid.
+  may refuse the whole record with ``ValueError`` once its fields are valid, or name the
+  fields at fault by raising a ``ShapeError`` whose locations are relative to the record.
 
 Every problem is collected, not only the first: ``ShapeError.errors()`` lists them as pydantic
 does (``loc`` and ``msg``), and neither the error nor its message ever echoes an input value.
@@ -66,6 +69,7 @@ class _Rules:
     min_length: int | None
     max_length: int | None
     pattern: str | None
+    strict: bool = False
 
 
 def field(
@@ -79,6 +83,7 @@ def field(
     min_length: int | None = None,
     max_length: int | None = None,
     pattern: str | None = None,
+    strict: bool = False,
     description: str | None = None,
 ) -> Any:
     """A field of a ``Shape`` with its checks.
@@ -92,9 +97,11 @@ def field(
     :param min_length: at least this many characters or entries.
     :param max_length: at most this many characters or entries.
     :param pattern: a regular expression the whole string must match.
+    :param strict: convert nothing: an ``int`` takes only an int (no bool, float, ``Decimal`` or
+        string), a ``float`` only an int or a float, a ``bool`` only a bool.
     :param description: what the field means, for readers of the code.
     """
-    rules = _Rules(key, ge, gt, le, min_length, max_length, pattern)
+    rules = _Rules(key, ge, gt, le, min_length, max_length, pattern, strict)
     metadata = {_RULES: rules, "description": description}
     return dataclasses.field(default=default, default_factory=default_factory, metadata=metadata)
 
@@ -228,6 +235,9 @@ def _check_shape(shape: type[Shape], data: Any, loc: Loc, problems: Problems) ->
     record = shape(**values)
     try:
         record._check()
+    except ShapeError as refused:
+        problems.extend(((*loc, *where), message) for where, message in refused.problems)
+        return _INVALID
     except ValueError as refused:
         problems.append((loc, f"Value error, {refused}"))
         return _INVALID
@@ -251,7 +261,9 @@ def _build_plan(shape: type[Shape]) -> tuple[_Field, ...]:
         key = rules.key or (_camel(spec.name) if shape.__shape_camel__ else spec.name)
         keys = (key,) if key == spec.name else (key, spec.name)
         required = spec.default is dataclasses.MISSING and spec.default_factory is dataclasses.MISSING
-        entries.append(_Field(spec.name, keys, key, required, _with_rules(_checker(hints[spec.name]), rules)))
+        entries.append(
+            _Field(spec.name, keys, key, required, _with_rules(_checker(hints[spec.name], rules.strict), rules))
+        )
     return tuple(entries)
 
 
@@ -305,23 +317,23 @@ def _count(limit: int, value: object) -> str:
     return f"{limit} {unit}{'s' if limit != 1 else ''}"
 
 
-def _checker(hint: Any) -> Checker:
+def _checker(hint: Any, strict: bool = False) -> Checker:
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if hint is Any:
         return lambda value, loc, problems: value
     if origin in (types.UnionType, typing.Union):
-        return _union([_checker(arg) for arg in args if arg is not type(None)], type(None) in args)
+        return _union([_checker(arg, strict) for arg in args if arg is not type(None)], type(None) in args)
     if origin is Literal:
         return _literal(args)
     if origin in (list, tuple, frozenset):
-        return _sequence(origin, _checker(args[0]) if args else _checker(Any))
+        return _sequence(origin, _checker(args[0], strict) if args else _checker(Any))
     if origin is dict or hint is dict:
-        return _mapping(_checker(args[1]) if args else _checker(Any))
+        return _mapping(_checker(args[1], strict) if args else _checker(Any))
     if isinstance(hint, type) and issubclass(hint, Shape):
         return functools.partial(_nested, hint)
     if isinstance(hint, type) and issubclass(hint, Enum):
         return _enum(hint)
-    simple = _SIMPLE.get(hint)
+    simple = (_STRICT if strict else _SIMPLE).get(hint)
     if simple is None:
         raise TypeError(f"Shape fields of type {hint!r} are not supported")
     return simple
@@ -468,3 +480,27 @@ _SIMPLE: dict[Any, Checker] = {
     type(None): _none,
     None: _none,
 }
+
+
+def _strict_integer(value: Any, loc: Loc, problems: Problems) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    problems.append((loc, "Input should be a valid integer"))
+    return _INVALID
+
+
+def _strict_number(value: Any, loc: Loc, problems: Problems) -> Any:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _number(value, loc, problems)
+    problems.append((loc, "Input should be a finite number"))
+    return _INVALID
+
+
+def _strict_boolean(value: Any, loc: Loc, problems: Problems) -> Any:
+    if isinstance(value, bool):
+        return value
+    problems.append((loc, "Input should be a valid boolean"))
+    return _INVALID
+
+
+_STRICT: dict[Any, Checker] = {**_SIMPLE, int: _strict_integer, float: _strict_number, bool: _strict_boolean}
