@@ -9,6 +9,7 @@ are not), which the concurrency tests rely on.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 from collections.abc import Collection, Iterator, Mapping, Sequence
@@ -105,16 +106,15 @@ def _transient_errors(action: str) -> Iterator[None]:
         raise
 
 
+# The order's own fields are stored flat beside its status attributes.
+_ORDER_ATTRIBUTES = tuple(spec.name for spec in dataclasses.fields(Order))
+
+
 def _stored_order(item: Mapping[str, Any]) -> StoredOrder:
+    """The item checked as the order it holds plus its status attributes (``ShapeError`` if it is not one)."""
     values = _from_item(item)
-    order = Order(
-        order_id=values["order_id"],
-        customer_id=values["customer_id"],
-        currency=values["currency"],
-        lines=values["lines"],
-        total_cents=values["total_cents"],
-    )
-    return StoredOrder(order=order, **{k: v for k, v in values.items() if k in StoredOrder.model_fields})
+    order = {name: values[name] for name in _ORDER_ATTRIBUTES if name in values}
+    return StoredOrder.model_validate({**values, "order": order})
 
 
 class _Table:

@@ -42,7 +42,6 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.metrics.base import SingleMetric
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from pydantic import BaseModel, Field
 
 from serverless_patterns.lambdas.shared.circuit_breaker_contract import (
     CACHE_SECONDS_ENV,
@@ -62,6 +61,7 @@ from serverless_patterns.lambdas.shared.circuit_breaker_contract import (
 )
 from serverless_patterns.lambdas.shared.observability import logger
 from serverless_patterns.lambdas.shared.settings import load_settings
+from serverless_patterns.lambdas.shared.shapes import Shape, field
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -365,15 +365,15 @@ class CircuitBreaker:
         )
 
 
-class _BreakerEnvironment(BaseModel):
+class _BreakerEnvironment(Shape):
     """The variables ``CircuitBreakers.grant`` sets on a function."""
 
-    table_name: str = Field(alias=TABLE_ENV, min_length=1)
-    failure_threshold: int = Field(default=BreakerPolicy.failure_threshold, alias=FAILURE_THRESHOLD_ENV)
-    window_seconds: float = Field(default=BreakerPolicy.window_seconds, alias=WINDOW_SECONDS_ENV)
-    cooldown_seconds: float = Field(default=BreakerPolicy.cooldown_seconds, alias=COOLDOWN_SECONDS_ENV)
-    cache_seconds: float = Field(default=BreakerPolicy.cache_seconds, alias=CACHE_SECONDS_ENV)
-    trial_lease_seconds: float = Field(default=BreakerPolicy.trial_lease_seconds, alias=TRIAL_LEASE_SECONDS_ENV)
+    table_name: str = field(key=TABLE_ENV, min_length=1)
+    failure_threshold: int = field(default=BreakerPolicy.failure_threshold, key=FAILURE_THRESHOLD_ENV)
+    window_seconds: float = field(default=BreakerPolicy.window_seconds, key=WINDOW_SECONDS_ENV)
+    cooldown_seconds: float = field(default=BreakerPolicy.cooldown_seconds, key=COOLDOWN_SECONDS_ENV)
+    cache_seconds: float = field(default=BreakerPolicy.cache_seconds, key=CACHE_SECONDS_ENV)
+    trial_lease_seconds: float = field(default=BreakerPolicy.trial_lease_seconds, key=TRIAL_LEASE_SECONDS_ENV)
 
 
 @functools.cache

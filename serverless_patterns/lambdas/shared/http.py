@@ -30,7 +30,6 @@ from urllib.parse import urlsplit
 
 import urllib3
 from botocore.config import Config
-from pydantic import BaseModel, Field
 
 from serverless_patterns.lambdas.shared.circuit_breaker import CircuitBreaker, DependencyUnavailableError
 from serverless_patterns.lambdas.shared.circuit_breaker_contract import (
@@ -41,6 +40,7 @@ from serverless_patterns.lambdas.shared.circuit_breaker_contract import (
 )
 from serverless_patterns.lambdas.shared.observability import logger
 from serverless_patterns.lambdas.shared.settings import load_settings
+from serverless_patterns.lambdas.shared.shapes import Shape, field
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.parameters import SecretsProvider
@@ -185,11 +185,11 @@ class HttpClient:
         return HttpResponse(status=status, headers=dict(response.headers), body=content)
 
 
-class _HttpEnvironment(BaseModel):
+class _HttpEnvironment(Shape):
     """The timeouts ``CircuitBreakers.grant`` sets on a function."""
 
-    connect_timeout_seconds: float = Field(default=DEFAULT_CONNECT_TIMEOUT_SECONDS, alias=CONNECT_TIMEOUT_ENV, gt=0)
-    read_timeout_seconds: float = Field(default=DEFAULT_READ_TIMEOUT_SECONDS, alias=READ_TIMEOUT_ENV, gt=0)
+    connect_timeout_seconds: float = field(default=DEFAULT_CONNECT_TIMEOUT_SECONDS, key=CONNECT_TIMEOUT_ENV, gt=0)
+    read_timeout_seconds: float = field(default=DEFAULT_READ_TIMEOUT_SECONDS, key=READ_TIMEOUT_ENV, gt=0)
 
 
 @functools.cache

@@ -5,13 +5,13 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-import pydantic
 import pytest
 
 from serverless_patterns.config import CircuitBreakerSettings
 from serverless_patterns.lambdas.shared import http
 from serverless_patterns.lambdas.shared.circuit_breaker import BreakerPolicy, CircuitBreaker, CircuitOpenError
 from serverless_patterns.lambdas.shared.circuit_breaker_contract import env_prefix, secret_env, url_env, validate_name
+from serverless_patterns.lambdas.shared.shapes import ShapeError
 from tests.unit.circuit_breaker.support import NAME, TABLE, Clock, container, emitted
 
 
@@ -46,7 +46,7 @@ def test_from_env_reads_the_construct_variables_once_per_container(monkeypatch: 
 
 
 def test_from_env_without_a_table_fails_at_once() -> None:
-    with pytest.raises(pydantic.ValidationError, match="CIRCUIT_BREAKER_TABLE"):
+    with pytest.raises(ShapeError, match="CIRCUIT_BREAKER_TABLE"):
         CircuitBreaker.from_env(NAME)
 
 
