@@ -128,6 +128,7 @@ def test_the_fingerprint_of_an_order_never_changes(request_: dict[str, Any], fin
 def test_the_orders_integers_are_strict_wherever_it_is_read(number: object, field: str) -> None:
     line = {"sku": "SKU-A", "quantity": 2, "unit_price_cents": 1}
     order: dict[str, Any] = {**_request(lines=[line]), "total_cents": 2}
+    where: tuple[str | int, ...]
     if field == "total_cents":
         order["total_cents"] = number
         where = ("total_cents",)
