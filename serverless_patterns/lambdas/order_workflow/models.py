@@ -40,7 +40,7 @@ FULFILLED = frozenset({OrderStatus.RESERVED, OrderStatus.CONFIRMED})
 
 
 class _Model(Shape, extra="forbid"):
-    pass
+    """A record the workflow exchanges: an unknown key is refused, not ignored."""
 
 
 class OrderLine(_Model):
@@ -97,7 +97,7 @@ class Order(OrderRequest):
             order_id=request.order_id,
             customer_id=request.customer_id,
             currency=request.currency,
-            lines=request.lines,
+            lines=list(request.lines),
             total_cents=request.lines_total_cents,
         )
 

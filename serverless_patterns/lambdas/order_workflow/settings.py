@@ -7,7 +7,7 @@ from serverless_patterns.lambdas.shared.shapes import Shape, field
 
 
 class _Settings(Shape, extra="ignore"):
-    pass
+    """A handler's view of ``os.environ``: the variables it does not name are ignored."""
 
 
 class ValidateSettings(_Settings):
