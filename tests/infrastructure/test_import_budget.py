@@ -2,8 +2,9 @@
 
 Each function of the Dev template is imported from its staged asset in a fresh ``python -S``
 (as Lambda does: no ``.pth`` files, the asset first on the path), and its ``sys.modules`` is
-checked: nothing of the CDK, no other pattern's handlers, no other role's entry module, and the
-heavier Powertools utilities only in the roles that use them.
+checked: nothing of the CDK, no other pattern's handlers, no other role's entry module, the
+heavier Powertools utilities only in the roles that use them, and no pydantic in the packages
+converted to ``shared.shapes``.
 """
 
 from __future__ import annotations
@@ -30,6 +31,12 @@ LOADED_ON_DEMAND = (
     PACKAGE_ROOT + "shared.http",
     PACKAGE_ROOT + "shared.circuit_breaker",
 )
+# Packages whose handlers validate with ``shared.shapes``, not pydantic (issue #19: pydantic costs
+# about 55 ms of import and 20-35 ms of schema builds on every cold start), each with the modules
+# its handlers load on demand (also checked). Add a package once its handlers are converted.
+PYDANTIC_FREE = {
+    "order_workflow": (PACKAGE_ROOT + "order_workflow.http_gateway",),  # with PAYMENT_GATEWAY=http
+}
 ONLY_IN_ROLES = {
     "aws_lambda_powertools.event_handler": {"api"},
     "aws_lambda_powertools.utilities.idempotency": {"api", "process", "charge_payment"},
@@ -120,3 +127,13 @@ def test_powertools_utilities_load_only_in_the_roles_that_use_them(functions: li
     loading = {function.role for function in functions if _under(function.modules, utility)}
     assert loading <= ONLY_IN_ROLES[utility], f"{utility} loads in {sorted(loading - ONLY_IN_ROLES[utility])}"
     assert loading, f"no handler loads {utility}: the rule names a utility nobody uses any more"
+
+
+@pytest.mark.parametrize("package", sorted(PYDANTIC_FREE))
+def test_converted_packages_never_load_pydantic(functions: list[Function], package: str) -> None:
+    handlers = [function for function in functions if function.module.startswith(f"{PACKAGE_ROOT}{package}.")]
+    assert handlers, f"the Dev app deploys no handler of {package}"
+    loading = sorted(function.role for function in handlers if _under(function.modules, "pydantic"))
+    assert not loading, f"pydantic loads in {package}'s {loading}"
+    for module in PYDANTIC_FREE[package]:
+        assert not _under(_loaded(module), "pydantic"), f"pydantic loads with {module}"

@@ -105,16 +105,15 @@ def _transient_errors(action: str) -> Iterator[None]:
         raise
 
 
+# The order's own fields are stored flat beside its status attributes.
+_ORDER_ATTRIBUTES = Order.model_field_names()
+
+
 def _stored_order(item: Mapping[str, Any]) -> StoredOrder:
+    """The item checked as the order it holds plus its status attributes (``ShapeError`` if it is not one)."""
     values = _from_item(item)
-    order = Order(
-        order_id=values["order_id"],
-        customer_id=values["customer_id"],
-        currency=values["currency"],
-        lines=values["lines"],
-        total_cents=values["total_cents"],
-    )
-    return StoredOrder(order=order, **{k: v for k, v in values.items() if k in StoredOrder.model_fields})
+    order = {name: values[name] for name in _ORDER_ATTRIBUTES if name in values}
+    return StoredOrder.model_validate({**values, "order": order})
 
 
 class _Table:

@@ -32,8 +32,6 @@ import re
 from typing import NoReturn, TypeVar
 from urllib.parse import quote
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
 from serverless_patterns.lambdas.order_workflow import names
 from serverless_patterns.lambdas.order_workflow.errors import (
     OrderWorkflowError,
@@ -43,6 +41,7 @@ from serverless_patterns.lambdas.order_workflow.errors import (
 from serverless_patterns.lambdas.order_workflow.gateway import ChargeRequest, ProviderReceipt, RefundRequest
 from serverless_patterns.lambdas.shared.circuit_breaker import DependencyUnavailableError
 from serverless_patterns.lambdas.shared.http import HttpClient, HttpResponse, UpstreamRejectedError
+from serverless_patterns.lambdas.shared.shapes import Shape, ShapeError, field
 
 DECLINED = 402
 IN_PROGRESS = 409
@@ -57,16 +56,16 @@ class PaymentGatewayIntegrationError(OrderWorkflowError):
     integration fault (credentials, URL, API version), not a decline and not an outage."""
 
 
-class _Answer(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class _Answer(Shape, extra="ignore"):
+    """A provider's JSON answer; what the contract does not name is ignored."""
 
 
 class _ChargeAnswer(_Answer):
-    charge_id: str = Field(min_length=1, max_length=255)
+    charge_id: str = field(min_length=1, max_length=255)
 
 
 class _RefundAnswer(_Answer):
-    refund_id: str = Field(min_length=1, max_length=255)
+    refund_id: str = field(min_length=1, max_length=255)
 
 
 class _Decline(_Answer):
@@ -155,7 +154,7 @@ def _declined(order_id: str, body: bytes) -> str:
     reason = f"payment for order {order_id} declined by the payment gateway"
     try:
         code = _Decline.model_validate_json(body).decline_code
-    except ValidationError:
+    except ShapeError:
         return reason
     return f"{reason} ({code})" if code and _DECLINE_CODE.fullmatch(code) else reason
 
@@ -163,7 +162,7 @@ def _declined(order_id: str, body: bytes) -> str:
 def _parse(model: type[AnswerT], response: HttpResponse, what: str) -> AnswerT:
     try:
         return model.model_validate_json(response.body)
-    except ValidationError:
+    except ShapeError:
         # Never the body itself in the message: it may carry card or customer data.
         raise PaymentGatewayIntegrationError(
             f"payment gateway answered the {what} with HTTP {response.status} but not as the contract says"

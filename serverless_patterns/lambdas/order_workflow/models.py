@@ -1,7 +1,8 @@
-"""Pydantic models of the workflow: the order, what each step returns, what the tables hold.
+"""The workflow's records (``shapes.Shape``): the order, what each step returns, what the tables hold.
 
-Amounts are integer minor units (cents) throughout: no floats near money. Integer fields are
-strict: ``true``, ``"2"`` or ``2.0`` is refused, never converted (a caller's bug stays visible).
+Amounts are integer minor units (cents) throughout: no floats near money. The order's integer
+fields are strict: ``true``, ``"2"`` or ``2.0`` is refused, never converted (a caller's bug
+stays visible). Shapes rather than pydantic models keep pydantic off every handler's cold start.
 """
 
 from __future__ import annotations
@@ -10,17 +11,8 @@ import hashlib
 import json
 from enum import StrEnum
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    StrictInt,
-    ValidationError as PydanticValidationError,
-    field_validator,
-    model_validator,
-)
-
 from serverless_patterns.lambdas.order_workflow.errors import ValidationError
+from serverless_patterns.lambdas.shared.shapes import Shape, ShapeError, field
 
 # Letters, digits, '-' and '_': safe in Step Functions execution names and DynamoDB keys.
 IDENTIFIER = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
@@ -47,16 +39,16 @@ class OrderStatus(StrEnum):
 FULFILLED = frozenset({OrderStatus.RESERVED, OrderStatus.CONFIRMED})
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Model(Shape, extra="forbid"):
+    """A record the workflow exchanges: an unknown key is refused, not ignored."""
 
 
 class OrderLine(_Model):
     """One SKU of an order."""
 
-    sku: str = Field(pattern=IDENTIFIER)
-    quantity: StrictInt = Field(ge=1, le=MAX_QUANTITY)
-    unit_price_cents: StrictInt = Field(ge=0, le=MAX_UNIT_PRICE_CENTS)
+    sku: str = field(pattern=IDENTIFIER)
+    quantity: int = field(ge=1, le=MAX_QUANTITY, strict=True)
+    unit_price_cents: int = field(ge=0, le=MAX_UNIT_PRICE_CENTS, strict=True)
 
     @property
     def total_cents(self) -> int:
@@ -66,22 +58,19 @@ class OrderLine(_Model):
 class OrderRequest(_Model):
     """What a caller submits to start the workflow."""
 
-    order_id: str = Field(pattern=IDENTIFIER)
-    customer_id: str = Field(pattern=IDENTIFIER)
-    currency: str = Field(pattern=CURRENCY)
-    lines: list[OrderLine] = Field(min_length=1, max_length=MAX_LINES)
+    order_id: str = field(pattern=IDENTIFIER)
+    customer_id: str = field(pattern=IDENTIFIER)
+    currency: str = field(pattern=CURRENCY)
+    lines: list[OrderLine] = field(min_length=1, max_length=MAX_LINES)
 
-    @field_validator("lines")
-    @classmethod
-    def _one_line_per_sku(cls, lines: list[OrderLine]) -> list[OrderLine]:
+    def _check(self) -> None:
         # A transaction may touch each stock item once; merging lines silently would hide client bugs.
-        skus = [line.sku for line in lines]
+        skus = [line.sku for line in self.lines]
         repeated = sorted({sku for sku in skus if skus.count(sku) > 1})
         if repeated:
-            raise ValueError(f"each SKU may appear on one line only; repeated: {', '.join(repeated)}")
-        if sum(line.total_cents for line in lines) <= 0:
-            raise ValueError("the order total must be greater than zero")
-        return lines
+            raise _lines_error(f"each SKU may appear on one line only; repeated: {', '.join(repeated)}")
+        if self.lines_total_cents <= 0:
+            raise _lines_error("the order total must be greater than zero")
 
     @property
     def lines_total_cents(self) -> int:
@@ -91,22 +80,36 @@ class OrderRequest(_Model):
 class Order(OrderRequest):
     """A validated order with its total: what the steps after ValidateOrder receive."""
 
-    total_cents: StrictInt = Field(ge=1)
+    total_cents: int = field(ge=1, strict=True)
 
-    @model_validator(mode="after")
-    def _total_matches_lines(self) -> Order:
+    def _check(self) -> None:
+        super()._check()
+        self._total_matches_lines()
+
+    def _total_matches_lines(self) -> None:
         if self.total_cents != self.lines_total_cents:
             raise ValueError(f"total_cents {self.total_cents} does not match the lines ({self.lines_total_cents})")
-        return self
 
     @classmethod
     def from_request(cls, request: OrderRequest) -> Order:
-        return cls(**request.model_dump(), total_cents=request.lines_total_cents)
+        """The request with its total (already validated: built, not checked again)."""
+        return cls(
+            order_id=request.order_id,
+            customer_id=request.customer_id,
+            currency=request.currency,
+            lines=list(request.lines),
+            total_cents=request.lines_total_cents,
+        )
 
     def fingerprint(self) -> str:
         """Identifies the order's content, so a reused order id with other content is caught."""
         canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _lines_error(message: str) -> ShapeError:
+    """A problem of the lines as a whole, reported at ``lines`` (as a field's own check would be)."""
+    return ShapeError(OrderRequest.__name__, [(("lines",), f"Value error, {message}")])
 
 
 def _kind(value: object) -> str:
@@ -133,7 +136,7 @@ def parse_order_request(raw: object) -> OrderRequest:
         raise ValidationError(f"order <unidentified> is invalid: the order must be a JSON object, not {_kind(raw)}")
     try:
         return OrderRequest.model_validate(raw)
-    except PydanticValidationError as invalid:
+    except ShapeError as invalid:
         order_id = raw.get("order_id") if isinstance(raw, dict) else None
         label = order_id if isinstance(order_id, str) and len(order_id) <= 64 else "<unidentified>"
         problems = "; ".join(
@@ -142,10 +145,8 @@ def parse_order_request(raw: object) -> OrderRequest:
         raise ValidationError(f"order {label} is invalid: {problems}") from None
 
 
-class StoredOrder(BaseModel):
-    """An item of the orders table."""
-
-    model_config = ConfigDict(frozen=True)
+class StoredOrder(Shape):
+    """An item of the orders table (its other attributes, such as ``history``, are ignored)."""
 
     order: Order
     status: OrderStatus
@@ -218,13 +219,11 @@ class ConfirmationResult(_Model):
     notified: bool
 
 
-class Failure(BaseModel):
-    """What a Catch puts at its ResultPath: the error name and its cause."""
+class Failure(Shape, extra="ignore"):
+    """What a Catch puts at its ResultPath: the error name and its cause (``Error``, ``Cause``)."""
 
-    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
-
-    error: str = Field(alias="Error")
-    cause: str = Field(default="", alias="Cause")
+    error: str = field(key="Error")
+    cause: str = field(default="", key="Cause")
 
     @property
     def reason(self) -> str:

@@ -39,6 +39,7 @@ class Rules(NamedTuple):
     min_length: int | None = None
     max_length: int | None = None
     pattern: str | None = None
+    strict: bool = False
 
 
 def with_rules(check: Checker, rules: Rules) -> Checker:
@@ -177,13 +178,11 @@ def _integer(value: Any, loc: Loc, problems: Problems) -> Any:
 
 def _number(value: Any, loc: Loc, problems: Problems) -> Any:
     number: float | None = None
-    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
-        number = float(value)
-    elif isinstance(value, str):
-        try:
+    try:
+        if (isinstance(value, int | float | Decimal) and not isinstance(value, bool)) or isinstance(value, str):
             number = float(value)
-        except ValueError:
-            number = None
+    except (ValueError, OverflowError):  # not a number, or an int beyond a float's range
+        number = None
     if number is not None and _finite(number):
         return number
     return _refuse(loc, problems, "Input should be a finite number")
@@ -226,3 +225,23 @@ SCALARS: dict[Any, Checker] = {
     type(None): _none,
     Any: _anything,
 }
+
+
+def _strict_integer(value: Any, loc: Loc, problems: Problems) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return _refuse(loc, problems, "Input should be a valid integer")
+
+
+def _strict_number(value: Any, loc: Loc, problems: Problems) -> Any:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _number(value, loc, problems)
+    return _refuse(loc, problems, "Input should be a finite number")
+
+
+def _strict_boolean(value: Any, loc: Loc, problems: Problems) -> Any:
+    return value if isinstance(value, bool) else _refuse(loc, problems, "Input should be a valid boolean")
+
+
+# field(strict=True): nothing converted (pydantic's StrictInt and friends).
+STRICT_SCALARS: dict[Any, Checker] = {**SCALARS, int: _strict_integer, float: _strict_number, bool: _strict_boolean}

@@ -17,14 +17,17 @@ What it checks, and how that compares with pydantic's default (lax) mode:
   ``Literal``, nested shapes, ``list``/``tuple``/``frozenset``/``dict`` of those, and ``X | None``.
   ``int`` takes an int, an integral float or ``Decimal`` (DynamoDB's numbers) or a string of
   digits (environment variables), never a bool; ``str`` takes only a string; ``bool`` takes a
-  bool or ``true``/``false``/``1``/``0``/``yes``/``no`` (any case);
+  bool or ``true``/``false``/``1``/``0``/``yes``/``no`` (any case); ``field(strict=True)``
+  converts nothing, as pydantic's ``StrictInt``: ``int`` then takes only an int, ``float`` only
+  an int or a float, ``bool`` only a bool (for amounts, where ``"2"`` or ``2.0`` is a caller's bug);
 * ``field`` rules: ``ge``, ``gt``, ``le``, ``min_length``, ``max_length`` (strings, lists,
   dicts) and ``pattern``, which must match the *whole* string;
 * unknown keys are ignored, or refused with ``extra="forbid"``; ``key=`` reads a field from
   another key (an environment variable's name, a camelCase JSON name), and ``camel=True``
   reads and writes every field in camelCase; both also accept the Python name;
 * ``_prepare`` (a classmethod) may reshape the raw input first, and ``_check`` (a method)
-  may refuse the whole record with ``ValueError`` once its fields are valid.
+  may refuse the whole record with ``ValueError`` once its fields are valid, or name the
+  fields at fault by raising a ``ShapeError`` whose locations are relative to the record.
 
 Every problem is collected, not only the first: ``ShapeError.errors()`` lists them as pydantic
 does (``loc`` and ``msg``), and neither the error nor its message ever echoes an input value.
@@ -77,6 +80,7 @@ def field(
     min_length: int | None = None,
     max_length: int | None = None,
     pattern: str | None = None,
+    strict: bool = False,
     description: str | None = None,
 ) -> Any:
     """A field of a ``Shape`` with its checks.
@@ -90,9 +94,11 @@ def field(
     :param min_length: at least this many characters or entries.
     :param max_length: at most this many characters or entries.
     :param pattern: a regular expression the whole string must match.
+    :param strict: convert nothing: an ``int`` takes only an int (no bool, float, ``Decimal`` or
+        string), a ``float`` only an int or a float, a ``bool`` only a bool.
     :param description: what the field means, for readers of the code.
     """
-    return _Spec(default, default_factory, Rules(key, ge, gt, le, min_length, max_length, pattern), description)
+    return _Spec(default, default_factory, Rules(key, ge, gt, le, min_length, max_length, pattern, strict), description)
 
 
 class ShapeError(ValueError):
@@ -280,6 +286,9 @@ def _check_shape(shape: type[Shape], data: Any, loc: Loc, problems: Problems) ->
     record = shape(**values)
     try:
         record._check()
+    except ShapeError as refused:
+        problems.extend(((*loc, *where), message) for where, message in refused.problems)
+        return INVALID
     except ValueError as refused:
         problems.append((loc, f"Value error, {refused}"))
         return INVALID
@@ -296,9 +305,8 @@ def _plan(shape: type[Shape]) -> tuple[_Field, ...]:
             key = spec.rules.key or (_camel(spec.name) if shape.__shape_camel__ else spec.name)
             keys = (key,) if key == spec.name else (key, spec.name)
             required = spec.default is _MISSING and spec.default_factory is _MISSING
-            entries.append(
-                _Field(spec.name, keys, key, required, checks.with_rules(_checker(hints[spec.name]), spec.rules))
-            )
+            check = checks.with_rules(_checker(hints[spec.name], strict=spec.rules.strict), spec.rules)
+            entries.append(_Field(spec.name, keys, key, required, check))
         plan = tuple(entries)
         type.__setattr__(shape, "__shape_plan__", plan)
     return plan
@@ -309,21 +317,22 @@ def _camel(name: str) -> str:
     return head + "".join(part.capitalize() for part in rest)
 
 
-def _checker(hint: Any) -> Checker:
+def _checker(hint: Any, *, strict: bool = False) -> Checker:
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin in (types.UnionType, typing.Union):
-        members = [_checker(arg) for arg in args if arg is not type(None)]
+        members = [_checker(arg, strict=strict) for arg in args if arg is not type(None)]
         return checks.union(members, optional=type(None) in args)
     if origin is Literal:
         return checks.literal(args)
     if origin in (list, tuple, frozenset):
-        return checks.sequence(origin, _checker(args[0] if args else Any))
+        return checks.sequence(origin, _checker(args[0] if args else Any, strict=strict))
     if origin is dict or hint is dict:
-        return checks.mapping(_checker(args[1] if args else Any))
+        return checks.mapping(_checker(args[1] if args else Any, strict=strict))
     if isinstance(hint, type) and issubclass(hint, Shape):
         return lambda value, loc, problems: _check_shape(hint, value, loc, problems)
     if isinstance(hint, type) and issubclass(hint, Enum):
         return checks.enum(hint)
-    if hint not in checks.SCALARS:
+    scalars = checks.STRICT_SCALARS if strict else checks.SCALARS
+    if hint not in scalars:
         raise TypeError(f"Shape fields of type {hint!r} are not supported")
-    return checks.SCALARS[hint]
+    return scalars[hint]
