@@ -3,8 +3,9 @@
 Each function of the Dev template is imported from its staged asset in a fresh ``python -S``
 (as Lambda does: no ``.pth`` files, the asset first on the path), and its ``sys.modules`` is
 checked: nothing of the CDK, no other pattern's handlers, no other role's entry module, the
-heavier Powertools utilities only in the roles that use them, and no pydantic in the packages
-converted to ``shared.shapes``.
+heavier Powertools utilities and pydantic only in the roles that use them (pydantic: the API,
+whose models are its OpenAPI contract; the other handlers validate with ``shared.shapes``), and
+no pydantic in what the handlers load on demand either.
 """
 
 from __future__ import annotations
@@ -31,28 +32,20 @@ LOADED_ON_DEMAND = (
     PACKAGE_ROOT + "shared.http",
     PACKAGE_ROOT + "shared.circuit_breaker",
 )
-# Packages whose handlers validate with ``shared.shapes``, not pydantic (issue #19: pydantic costs
-# about 55 ms of import and 20-35 ms of schema builds on every cold start), each with the modules
-# its handlers load on demand (also checked). Add a package once its handlers are converted.
-PYDANTIC_FREE = {
-    "order_workflow": (PACKAGE_ROOT + "order_workflow.http_gateway",),  # with PAYMENT_GATEWAY=http
-}
+# What handlers load on demand (the HTTP payment adapter, enrichment's client and breaker): as
+# light as the handlers themselves, without pydantic.
+ON_DEMAND = (
+    PACKAGE_ROOT + "order_workflow.http_gateway",  # with PAYMENT_GATEWAY=http
+    PACKAGE_ROOT + "shared.http",
+    PACKAGE_ROOT + "shared.circuit_breaker",
+)
 ONLY_IN_ROLES = {
     "aws_lambda_powertools.event_handler": {"api"},
     "aws_lambda_powertools.utilities.idempotency": {"api", "process", "charge_payment"},
     # ~45 ms (asyncio, every event source's data classes): shared.sqs_batch does SQS partial batches.
     "aws_lambda_powertools.utilities.batch": {"process"},
-    # ~80 ms of a cold start: only where the models are pydantic's (the API's are its OpenAPI contract).
-    "pydantic": {
-        "api",
-        "validate",
-        "process",
-        "validate_order",
-        "charge_payment",
-        "update_inventory",
-        "send_confirmation",
-        "refund_payment",
-    },
+    # ~80 ms of a cold start: the API's models are its OpenAPI contract; the others are shared.shapes.
+    "pydantic": {"api"},
 }
 
 
@@ -129,11 +122,6 @@ def test_powertools_utilities_load_only_in_the_roles_that_use_them(functions: li
     assert loading, f"no handler loads {utility}: the rule names a utility nobody uses any more"
 
 
-@pytest.mark.parametrize("package", sorted(PYDANTIC_FREE))
-def test_converted_packages_never_load_pydantic(functions: list[Function], package: str) -> None:
-    handlers = [function for function in functions if function.module.startswith(f"{PACKAGE_ROOT}{package}.")]
-    assert handlers, f"the Dev app deploys no handler of {package}"
-    loading = sorted(function.role for function in handlers if _under(function.modules, "pydantic"))
-    assert not loading, f"pydantic loads in {package}'s {loading}"
-    for module in PYDANTIC_FREE[package]:
-        assert not _under(_loaded(module), "pydantic"), f"pydantic loads with {module}"
+@pytest.mark.parametrize("module", ON_DEMAND)
+def test_what_handlers_load_on_demand_never_loads_pydantic(module: str) -> None:
+    assert not _under(_loaded(module), "pydantic"), f"pydantic loads with {module}"
