@@ -26,7 +26,13 @@ from serverless_patterns.constructs.lambda_code import staged_package
 
 PACKAGE_ROOT = "serverless_patterns.lambdas."
 SITE_PACKAGES = os.pathsep.join(dict.fromkeys([sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]))
-NEVER_LOADED = ("aws_cdk", "jsii", "constructs")
+NEVER_LOADED = (
+    "aws_cdk",
+    "jsii",
+    "constructs",
+    # ~45 ms (asyncio, every event source's data classes): shared.sqs_batch does SQS partial batches.
+    "aws_lambda_powertools.utilities.batch",
+)
 LOADED_ON_DEMAND = (
     # The HTTP payment adapter and its breaker load when a function is configured to call out.
     PACKAGE_ROOT + "shared.http",
@@ -42,8 +48,6 @@ ON_DEMAND = (
 ONLY_IN_ROLES = {
     "aws_lambda_powertools.event_handler": {"api"},
     "aws_lambda_powertools.utilities.idempotency": {"api", "process", "charge_payment"},
-    # ~45 ms (asyncio, every event source's data classes): shared.sqs_batch does SQS partial batches.
-    "aws_lambda_powertools.utilities.batch": {"process"},
     # ~80 ms of a cold start: the API's models are its OpenAPI contract; the others are shared.shapes.
     "pydantic": {"api"},
 }
@@ -90,7 +94,7 @@ def _under(modules: frozenset[str], prefix: str) -> list[str]:
     return sorted(name for name in modules if name == prefix or name.startswith(prefix + "."))
 
 
-def test_no_handler_loads_the_cdk(functions: list[Function]) -> None:
+def test_no_handler_loads_the_cdk_or_powertools_batch(functions: list[Function]) -> None:
     for function in functions:
         for prefix in NEVER_LOADED:
             assert not _under(function.modules, prefix), (function.role, prefix)

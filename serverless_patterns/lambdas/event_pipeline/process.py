@@ -1,6 +1,6 @@
 """SQS batch of validated uploads -> process each once -> ``processed/{key}.json``.
 
-Partial batch responses: only the records that failed go back to the queue, each hidden for a
+Partial batch responses (``shared.sqs_batch``): only the records that failed go back to the queue, each hidden for a
 backoff that grows with its receive count (``ChangeMessageVisibility``) instead of the fixed
 visibility timeout; after ``maxReceiveCount`` receives SQS moves it to the DLQ. Processing is
 idempotent per upload version (Powertools idempotency on DynamoDB, plus the version recorded
@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
@@ -48,6 +46,7 @@ from serverless_patterns.lambdas.shared.circuit_breaker_contract import Dependen
 from serverless_patterns.lambdas.shared.observability import CorrelationKey, correlated, logger, metrics, observed
 from serverless_patterns.lambdas.shared.settings import load_settings
 from serverless_patterns.lambdas.shared.shapes import ShapeError
+from serverless_patterns.lambdas.shared.sqs_batch import SQSRecord, process_sqs_batch
 from serverless_patterns.lambdas.shared.warmup import warmup_aware
 
 LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
@@ -179,18 +178,15 @@ def _hold_back(record: SQSRecord, seconds: int, current: Runtime) -> None:
 
 def build_handler(processor: Processor) -> LambdaHandler:
     """A Lambda handler for the processing queue that runs ``processor`` on each upload."""
-    batch = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-
-    def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> str:
-        return handle_record(record, processor, lambda_context)
 
     @warmup_aware
     @observed()  # each record is logged under its upload's key (``s3_key``), the pipeline's correlation id
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         runtime().idempotency.register_lambda_context(context)
-        return dict(
-            process_partial_response(event=event, record_handler=record_handler, processor=batch, context=context)
+        response = process_sqs_batch(
+            event, lambda record: handle_record(record, processor, context), raise_on_entire_batch_failure=False
         )
+        return dict(response)
 
     return cast(LambdaHandler, handler)
 

@@ -70,6 +70,40 @@ class SQSRecordAttributes:
         return None if value is None else str(value)
 
 
+class SQSMessageAttribute:
+    """One message attribute as SQS delivers it to Lambda."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, raw: Mapping[str, Any]) -> None:
+        self._raw = raw
+
+    @property
+    def string_value(self) -> str | None:
+        """The value of a ``String`` or ``Number`` attribute."""
+        value = self._raw.get("stringValue")
+        return None if value is None else str(value)
+
+    @property
+    def binary_value(self) -> str | None:
+        """The base64 value of a ``Binary`` attribute."""
+        value = self._raw.get("binaryValue")
+        return None if value is None else str(value)
+
+    @property
+    def data_type(self) -> str:
+        """``String``, ``Number`` or ``Binary`` (with an optional custom suffix)."""
+        return str(self._raw.get("dataType", ""))
+
+
+class SQSMessageAttributes(dict[str, Any]):
+    """The message attributes by name; a missing one is ``None``, as in Powertools."""
+
+    def __getitem__(self, name: str) -> SQSMessageAttribute | None:
+        raw = self.get(name)
+        return None if raw is None else SQSMessageAttribute(raw)
+
+
 class SQSRecord:
     """One record of an SQS event."""
 
@@ -104,10 +138,9 @@ class SQSRecord:
         return SQSRecordAttributes(self.raw_event.get("attributes") or {})
 
     @property
-    def message_attributes(self) -> Mapping[str, Any]:
-        """The sender's message attributes, as SQS delivers them."""
-        attributes: Mapping[str, Any] = self.raw_event.get("messageAttributes") or {}
-        return attributes
+    def message_attributes(self) -> SQSMessageAttributes:
+        """The sender's message attributes (``record.message_attributes["name"]`` is ``None`` if absent)."""
+        return SQSMessageAttributes(self.raw_event.get("messageAttributes") or {})
 
 
 def process_sqs_batch(
