@@ -153,6 +153,8 @@ def test_json_in_and_out() -> None:
     job = Job.model_validate_json('{"job_id":"j","items":[{"n":1}],"colour":"BLUE","tags":["b","a"]}')
 
     assert json.loads(job.model_dump_json())["tags"] == ["a", "b"]
+    written = Job(job_id="j", items=[{"name": "café", "score": float("nan"), "total": Decimal("1.50")}])
+    assert '"items":[{"name":"café","score":null,"total":"1.50"}]' in written.model_dump_json()
     assert Job.model_validate_json(job.model_dump_json()) == job
     assert _problems_json("{") == {"": "Invalid JSON: Expecting property name enclosed in double quotes"}
     assert _problems_json(b"\xff") == {"": "Invalid JSON: not UTF-8"}

@@ -8,11 +8,8 @@ as themselves, and no ``NaN`` (a non-finite number is ``null``).
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, time
-from decimal import Decimal
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal
 from urllib.parse import unquote_plus
@@ -25,33 +22,8 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _json_ready(value: Any) -> Any:
-    """Non-finite numbers as ``null``, as pydantic wrote them (``NaN`` is not JSON)."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {key: _json_ready(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_json_ready(item) for item in value]
-    return value
-
-
-def _json_default(value: object) -> object:
-    """What pydantic also wrote of a summary's values that JSON has no type for."""
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, date | time):
-        return value.isoformat()
-    raise TypeError(f"a {type(value).__name__} is not JSON: return JSON types from a processor")
-
-
 class _Camel(Shape, camel=True):
     """JSON in camelCase (as S3 and SQS write theirs), Python in snake_case."""
-
-    def model_dump_json(self) -> str:
-        """Compact JSON, byte for byte as pydantic wrote it (UTF-8 characters unescaped)."""
-        document = _json_ready(self.model_dump(mode="json"))
-        return json.dumps(document, separators=(",", ":"), ensure_ascii=False, default=_json_default)
 
 
 # --- The S3 notification, as much of it as the validator needs (S3 sends more: ignored) ---------

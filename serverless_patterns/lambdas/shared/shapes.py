@@ -41,10 +41,12 @@ from __future__ import annotations
 
 import inspect
 import json
+import math
 import types
 import typing
 from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime
+from datetime import date, datetime, time
+from decimal import Decimal
 from enum import Enum
 from typing import Any, ClassVar, Literal, Self, dataclass_transform
 
@@ -226,8 +228,8 @@ class Shape:
         }
 
     def model_dump_json(self) -> str:
-        """The record as compact JSON."""
-        return json.dumps(self.model_dump(mode="json"), separators=(",", ":"))
+        """The record as compact JSON, as pydantic writes it: UTF-8 unescaped, and no ``NaN`` (``null``)."""
+        return json.dumps(self.model_dump(mode="json"), separators=(",", ":"), ensure_ascii=False, default=_not_json)
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None) -> Self:
         """A copy with some fields replaced (not validated, as pydantic's)."""
@@ -252,11 +254,28 @@ def _dump(value: Any, mode: Literal["python", "json"], by_alias: bool | None) ->
         items = [_dump(item, mode, by_alias) for item in value]
         return sorted(items) if mode == "json" and isinstance(value, frozenset | set) else items
     if mode == "json":
-        if isinstance(value, Enum):
-            return value.value
-        if isinstance(value, datetime):
-            return value.isoformat().replace("+00:00", "Z")
+        return _json_value(value)
     return value
+
+
+def _json_value(value: Any) -> Any:
+    """A value as pydantic's JSON mode gives it: enums by value, times in ISO 8601 (UTC as ``Z``),
+    a ``Decimal`` as a string, and a non-finite float as ``None`` (``NaN`` is not JSON)."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _not_json(value: object) -> object:
+    raise TypeError(f"a {type(value).__name__} is not JSON: give records JSON types (str, numbers, lists, objects)")
 
 
 def _check_shape(shape: type[Shape], data: Any, loc: Loc, problems: Problems) -> Any:

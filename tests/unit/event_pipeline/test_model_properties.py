@@ -208,7 +208,7 @@ def test_a_summary_is_written_as_json_pydantic_would_write() -> None:
     summary = {"mean": math.nan, "max": math.inf, "total": Decimal("1.50"), "day": datetime(2026, 1, 2, tzinfo=UTC)}
     written = json.loads(ResultRecord(source=source, summary=summary).model_dump_json())["summary"]
     assert written == {"mean": None, "max": None, "total": "1.50", "day": "2026-01-02T00:00:00Z"}
-    with pytest.raises(TypeError, match="return JSON types from a processor"):
+    with pytest.raises(TypeError, match="a bytes is not JSON"):
         ResultRecord(source=source, summary={"raw": b"bytes"}).model_dump_json()
 
 
