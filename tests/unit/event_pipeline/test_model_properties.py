@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -220,22 +218,6 @@ def test_a_record_reads_back_with_its_literal_status() -> None:
     with pytest.raises(ShapeError) as refused:
         RejectionRecord.model_validate(wrong)
     assert [error["loc"] for error in refused.value.errors()] == [("status",)]
-
-
-@pytest.mark.parametrize(
-    "imported",
-    [
-        "serverless_patterns.lambdas.event_pipeline.validate",
-        "serverless_patterns.lambdas.event_pipeline.process",
-        # enrichment, when configured, loads the HTTP client and its breaker on the first message
-        "serverless_patterns.lambdas.shared.http",
-    ],
-)
-def test_the_handlers_start_without_pydantic(imported: str) -> None:
-    """Issue #19: pydantic costs a cold start about 55 ms to import, and more to build its schemas."""
-    probe = f"import sys, {imported}; print(sorted(name for name in sys.modules if name.startswith('pydantic')))"
-    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout  # noqa: S603
-    assert loaded.strip() == "[]"
 
 
 @pytest.mark.parametrize(
