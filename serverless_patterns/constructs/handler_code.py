@@ -193,6 +193,6 @@ def _staged_with_runtime(runtime_package: str, package_dir: Path) -> Path:
     """One directory: the pattern's runtime package (with the shared helpers) and the user's package."""
     root = Path(tempfile.mkdtemp(prefix=f"{runtime_package}-with-{package_dir.name}-"))
     atexit.register(shutil.rmtree, root, ignore_errors=True)
-    shutil.copytree(staged_package(runtime_package), root, dirs_exist_ok=True)
+    shutil.copytree(staged_package(runtime_package, all_shared=True), root, dirs_exist_ok=True)
     shutil.copytree(package_dir, root / package_dir.name, ignore=IGNORED_FILES)
     return root

@@ -16,13 +16,14 @@ import subprocess
 import sys
 import sysconfig
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import NamedTuple
 
 import pytest
 from aws_cdk import assertions
 
 from serverless_patterns.constructs.function import METADATA_KEY
-from serverless_patterns.constructs.lambda_code import staged_package
+from serverless_patterns.constructs.lambda_code import LAMBDAS_ROOT, staged_package
 
 PACKAGE_ROOT = "serverless_patterns.lambdas."
 SITE_PACKAGES = os.pathsep.join(dict.fromkeys([sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]))
@@ -129,3 +130,16 @@ def test_powertools_utilities_load_only_in_the_roles_that_use_them(functions: li
 @pytest.mark.parametrize("module", ON_DEMAND)
 def test_what_handlers_load_on_demand_never_loads_pydantic(module: str) -> None:
     assert not _under(_loaded(module), "pydantic"), f"pydantic loads with {module}"
+
+
+def test_an_asset_holds_the_shared_helpers_its_handlers_use_and_a_handler_code_asset_all() -> None:
+    def shared_files(root: Path) -> set[str]:
+        return {path.name for path in (root / "serverless_patterns" / "lambdas" / "shared").glob("*.py")}
+
+    everything = {path.name for path in (LAMBDAS_ROOT / "shared").glob("*.py")}
+    api = shared_files(staged_package("api_backend"))
+    assert {"observability.py", "settings.py", "warmup.py", "__init__.py"} <= api
+    assert not api & {"shapes.py", "sqs_batch.py", "http.py", "circuit_breaker.py"}
+    assert {"shapes.py", "shape_checks.py", "sqs_batch.py"} <= shared_files(staged_package("fan_out"))
+    assert {"http.py", "circuit_breaker.py"} <= shared_files(staged_package("order_workflow"))
+    assert shared_files(staged_package("api_backend", all_shared=True)) == everything
