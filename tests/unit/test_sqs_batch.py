@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from serverless_patterns.lambdas.shared.sqs_batch import EntireBatchFailedError, SQSRecord, process_sqs_batch
 
@@ -70,3 +71,21 @@ def test_a_record_reads_as_powertools_sqs_record() -> None:
     assert record.message_attributes["absent"] is None
     assert SQSRecord({"messageId": "m"}).message_attributes["any"] is None
     assert record.event_source_arn.endswith(":work")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.booleans(), max_size=12))
+def test_the_failures_are_exactly_the_records_that_raised_in_order(outcomes: list[bool]) -> None:
+    event = {"Records": [_record(f"m{index}", "fail" if failed else "ok") for index, failed in enumerate(outcomes)]}
+    expected = [{"itemIdentifier": f"m{index}"} for index, failed in enumerate(outcomes) if failed]
+    seen: list[str] = []
+
+    if outcomes and all(outcomes):
+        with pytest.raises(EntireBatchFailedError):
+            process_sqs_batch(event, _fail_on({"fail"}, seen))
+    else:
+        assert process_sqs_batch(event, _fail_on({"fail"}, seen)) == {"batchItemFailures": expected}
+    assert len(seen) == len(outcomes)  # every record was tried
+    assert process_sqs_batch(event, _fail_on({"fail"}, []), raise_on_entire_batch_failure=False) == {
+        "batchItemFailures": expected
+    }
