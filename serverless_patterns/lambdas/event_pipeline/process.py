@@ -1,10 +1,10 @@
 """SQS batch of validated uploads -> process each once -> ``processed/{key}.json``.
 
-Partial batch responses (``shared.sqs_batch``): only the records that failed go back to the queue, each hidden for a
-backoff that grows with its receive count (``ChangeMessageVisibility``) instead of the fixed
-visibility timeout; after ``maxReceiveCount`` receives SQS moves it to the DLQ. Processing is
-idempotent per upload version (Powertools idempotency on DynamoDB, plus the version recorded
-on each result), so a redelivered message produces no second result.
+Partial batch responses (``shared.sqs_batch``): only the records that failed go back to the
+queue, each hidden for a backoff that grows with its receive count (``ChangeMessageVisibility``)
+instead of the fixed visibility timeout; after ``maxReceiveCount`` receives SQS moves it to the
+DLQ. Processing is idempotent per upload version (Powertools idempotency on DynamoDB, plus the
+version recorded on each result), so a redelivered message produces no second result.
 
 Bring your own processor: ``handler = build_handler(my_processor)`` in your own module, where
 ``my_processor(message, stream) -> summary`` (see ``processing.Processor``).
