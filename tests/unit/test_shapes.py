@@ -112,6 +112,20 @@ def test_patterns_match_the_whole_string() -> None:
     }
 
 
+class Counted(Shape):
+    indexes: list[int]
+
+    @classmethod
+    def _prepare(cls, data: Any) -> Any:
+        return {"indexes": sorted(int(index) for index in data["indexes"])}
+
+
+def test_a_prepare_hook_that_fails_on_the_input_reports_it() -> None:
+    assert Counted.model_validate({"indexes": {"3", "1"}}).indexes == [1, 3]
+    assert _problems(Counted, {"indexes": ["secret"]}) == {"": "Input could not be read (ValueError)"}
+    assert _problems(Counted, {"indexes": [None]}) == {"": "Input could not be read (TypeError)"}
+
+
 def test_the_record_check_runs_once_the_fields_are_valid() -> None:
     assert _problems(Job, {"job_id": "j", "items": [{}], "count": 13}) == {"": "Value error, 13 is refused"}
 

@@ -30,7 +30,8 @@ What it checks, and how that compares with pydantic's default (lax) mode:
   fields at fault by raising a ``ShapeError`` whose locations are relative to the record.
 
 Every problem is collected, not only the first: ``ShapeError.errors()`` lists them as pydantic
-does (``loc`` and ``msg``), and neither the error nor its message ever echoes an input value.
+does (``loc`` and ``msg``), and no message of the checks, nor of a failing ``_prepare``, echoes
+an input value (the messages a ``_check`` raises are its author's).
 Construction in code (``ChunkMessage(job_id=...)``) does not validate, as with a dataclass:
 validate what comes from outside, build what you trust. Records compare, hash and print as
 frozen dataclasses do, but a class costs no code generation when it is defined (about 0.6 ms
@@ -281,7 +282,12 @@ def _not_json(value: object) -> object:
 def _check_shape(shape: type[Shape], data: Any, loc: Loc, problems: Problems) -> Any:
     if isinstance(data, shape):
         return data
-    data = shape._prepare(data)
+    try:
+        data = shape._prepare(data)
+    except (ValueError, TypeError) as refused:  # the hook reads raw input: its failure is the input's
+        # Not the exception's text: int("secret") would quote the input.
+        problems.append((loc, f"Input could not be read ({type(refused).__name__})"))
+        return INVALID
     if not isinstance(data, Mapping):
         problems.append((loc, "Input should be an object"))
         return INVALID
