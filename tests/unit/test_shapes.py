@@ -198,7 +198,7 @@ JSON = st.recursive(
 MARKER = "zq-secret-zq"
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.dictionaries(st.sampled_from([*Job.model_field_names(), "other"]), JSON, max_size=8) | JSON)
 def test_any_json_is_a_record_or_a_shape_error_that_never_echoes_it(data: Any) -> None:
     if isinstance(data, dict):

@@ -202,7 +202,7 @@ _ORDERS = _spoiled(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.one_of(_JSON, _ORDERS))
 def test_any_json_is_an_order_request_or_a_validation_error(raw: object) -> None:
     outcome = _parsed(raw)
