@@ -1,17 +1,16 @@
 """The second gate: checkov over the three environments' templates, every finding accepted with a reason.
 
-checkov runs once, over the templates the session already synthesized (the ``stages`` fixture), from
-its own virtualenv (``.venv/checkov``, made by ``make install`` from ``requirements-checkov.txt``: its
-exact boto3 pin cannot share the test virtualenv). What it reports must be accepted, with its reason,
-in ``compliance/checkov-accepted.yaml``; an acceptance that no longer matches any finding fails too.
+checkov runs once, in the background, over the templates the session already synthesized
+(``conftest.linter_reports``), from its own virtualenv (``.venv/checkov``, made by ``make install``
+from ``requirements-checkov.txt``: its exact boto3 pin cannot share the test virtualenv). What it
+reports must be accepted, with its reason, in ``compliance/checkov-accepted.yaml``; an acceptance
+that no longer matches any finding fails too.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,10 +18,9 @@ from typing import Any
 import pytest
 import yaml
 
-from serverless_patterns.stacks.stage import ServiceStage
 from tests.conftest import ROOT
+from tests.infrastructure.conftest import CHECKOV, Report
 
-CHECKOV = ROOT / ".venv" / "checkov" / "bin" / "checkov"
 ACCEPTED = ROOT / "compliance" / "checkov-accepted.yaml"
 ENVIRONMENTS = ("dev", "staging", "prod")
 CHECK_ID = re.compile(r"^CKV2?_AWS_\d+$")
@@ -65,33 +63,12 @@ def _acceptances() -> list[Acceptance]:
 
 
 @pytest.fixture(scope="module")
-def findings(stages: dict[str, ServiceStage], tmp_path_factory: pytest.TempPathFactory) -> list[Finding]:
-    if not CHECKOV.exists():
+def findings(linter_reports: dict[str, Report]) -> list[Finding]:
+    if "checkov" not in linter_reports:
         pytest.fail(f"checkov is not installed at {CHECKOV}: run make install (requirements-checkov.txt)")
-    directory = tmp_path_factory.mktemp("checkov")
-    for env, stage in stages.items():
-        template = stage.synth().get_stack_artifact(stage.service.artifact_id).template_full_path
-        shutil.copy(template, directory / f"{env}.template.json")
-    run = subprocess.run(  # noqa: S603 - our own pinned tool on our own files
-        [
-            str(CHECKOV),
-            "--directory",
-            str(directory),
-            "--framework",
-            "cloudformation",
-            "--output",
-            "json",
-            "--quiet",
-            "--compact",
-            "--skip-download",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert run.returncode in (0, 1), run.stderr[-2000:]  # 1: there are failed checks
-    report = json.loads(run.stdout)
+    returncode, stdout, stderr = linter_reports["checkov"].wait()
+    assert returncode in (0, 1), stderr[-2000:]  # 1: there are failed checks
+    report = json.loads(stdout)
     assert report["summary"]["parsing_errors"] == 0
     assert report["summary"]["resource_count"] > 0
     return [
