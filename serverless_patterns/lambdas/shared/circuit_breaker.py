@@ -6,9 +6,9 @@ conditional write and makes the one trial call while the others keep failing
 fast; half-open -> closed when the trial succeeds, back to open (a new
 cooldown) when it fails.
 
-The state is one DynamoDB item per breaker and every transition is a
-conditional write, so containers racing to open or to close a breaker agree on
-a single winner (the only one that emits the state-change metric). Each
+The state is one DynamoDB item per breaker (``breaker_state``) and every
+transition is a conditional write, so containers racing to open or to close a
+breaker agree on a single winner (the only one that emits the state-change metric). Each
 container keeps what it last read: a closed breaker costs no DynamoDB call on
 the hot path (another container's opening reaches it within ``cache_seconds``,
 or at its own next failure), and an open one fails fast without any call until
@@ -31,18 +31,17 @@ import functools
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from enum import StrEnum
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.metrics.base import SingleMetric
 from botocore.config import Config
-from botocore.exceptions import ClientError
 
+from serverless_patterns.lambdas.shared.breaker_state import BreakerState, DynamoDBStateStore, Snapshot
 from serverless_patterns.lambdas.shared.circuit_breaker_contract import (
     CACHE_SECONDS_ENV,
     COOLDOWN_SECONDS_ENV,
@@ -52,7 +51,6 @@ from serverless_patterns.lambdas.shared.circuit_breaker_contract import (
     METRIC_HALF_OPENED,
     METRIC_OPENED,
     METRIC_SHORT_CIRCUITED,
-    PARTITION_KEY,
     TABLE_ENV,
     TRIAL_LEASE_SECONDS_ENV,
     WINDOW_SECONDS_ENV,
@@ -65,23 +63,12 @@ from serverless_patterns.lambdas.shared.shapes import Shape, field
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
 # The breaker must never become the slow part: tight timeouts, few retries.
 _DYNAMODB_CONFIG = Config(connect_timeout=1, read_timeout=2, retries={"mode": "standard", "max_attempts": 3})
-# Attempts to count one failure while other containers keep restarting the window.
-_COUNT_ATTEMPTS = 3
-
-
-class BreakerState(StrEnum):
-    """Where a breaker is in its cycle."""
-
-    CLOSED = "closed"
-    OPEN = "open"
-    HALF_OPEN = "half_open"
 
 
 class CircuitOpenError(DependencyUnavailableError):
@@ -115,128 +102,6 @@ class BreakerPolicy:
             raise ValueError("window_seconds, cooldown_seconds and trial_lease_seconds must be > 0")
         if self.cache_seconds < 0:
             raise ValueError("cache_seconds must be >= 0")
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """One breaker's shared state, as last read or written (epoch seconds)."""
-
-    state: BreakerState = BreakerState.CLOSED
-    failures: int = 0
-    window_start: float = 0.0
-    open_until: float = 0.0
-    trial_until: float = 0.0
-
-
-@dataclass(frozen=True)
-class Transition:
-    """A conditional write: whether it applied, and the state it left (or, if not, found)."""
-
-    applied: bool
-    snapshot: Snapshot
-
-
-class DynamoDBStateStore:
-    """The only code that touches the state table; every change is one conditional UpdateItem.
-
-    Failed conditions return the item as it is (``ReturnValuesOnConditionCheckFailure``),
-    so losing a race costs no extra read.
-    """
-
-    def __init__(self, table_name: str, client: DynamoDBClient) -> None:
-        self.table_name = table_name
-        self._client = client
-
-    def load(self, name: str) -> Snapshot:
-        """The breaker's state; a breaker never written is closed."""
-        response = self._client.get_item(TableName=self.table_name, Key=_key(name), ConsistentRead=True)
-        return _snapshot(response.get("Item"))
-
-    def record_failure(self, name: str, now: float, window_seconds: float) -> Snapshot:
-        """Count one failure in the current window, or start a new window with it.
-
-        A breaker that is no longer closed counts nothing: the state found is returned.
-        """
-        cutoff = now - window_seconds
-        found = Snapshot()
-        for _ in range(_COUNT_ATTEMPTS):
-            counted = self._update(
-                name,
-                update="ADD failures :one SET #state = if_not_exists(#state, :closed), "
-                "window_start = if_not_exists(window_start, :now)",
-                condition=f"attribute_not_exists({PARTITION_KEY}) OR (#state = :closed AND window_start > :cutoff)",
-                values={":one": 1, ":closed": BreakerState.CLOSED, ":now": now, ":cutoff": cutoff},
-            )
-            if counted.applied or counted.snapshot.state is not BreakerState.CLOSED:
-                return counted.snapshot
-            restarted = self._update(
-                name,
-                update="SET failures = :one, window_start = :now",
-                condition="#state = :closed AND window_start <= :cutoff",
-                values={":one": 1, ":closed": BreakerState.CLOSED, ":now": now, ":cutoff": cutoff},
-            )
-            found = restarted.snapshot
-            if restarted.applied or found.state is not BreakerState.CLOSED:
-                return found
-            # Another container started the new window first: count this failure in it.
-        return found
-
-    def open(self, name: str, now: float, cooldown_seconds: float, *, trial_id: str = "") -> Transition:
-        """Open a closed breaker, or reopen it after the failed trial ``trial_id``."""
-        values: dict[str, str | float] = {":closed": BreakerState.CLOSED}
-        condition = "#state = :closed"
-        if trial_id:
-            values, condition = _trial_values(trial_id), "#state = :half_open AND trial_id = :trial"
-        return self._update(
-            name,
-            update="SET #state = :open, open_until = :until, failures = :zero, changed_at = :now "
-            "REMOVE trial_id, trial_until",
-            condition=condition,
-            values={**values, ":open": BreakerState.OPEN, ":until": now + cooldown_seconds, ":zero": 0, ":now": now},
-        )
-
-    def begin_trial(self, name: str, now: float, lease_seconds: float, trial_id: str) -> Transition:
-        """Claim the one trial call of an open breaker whose cooldown (or last trial's lease) has passed."""
-        return self._update(
-            name,
-            update="SET #state = :half_open, trial_id = :trial, trial_until = :until, changed_at = :now",
-            condition="(#state = :open AND open_until <= :now) OR (#state = :half_open AND trial_until <= :now)",
-            values={
-                ":open": BreakerState.OPEN,
-                ":half_open": BreakerState.HALF_OPEN,
-                ":trial": trial_id,
-                ":until": now + lease_seconds,
-                ":now": now,
-            },
-        )
-
-    def close(self, name: str, now: float, trial_id: str) -> Transition:
-        """Close the breaker after the successful trial ``trial_id`` (only its owner can)."""
-        return self._update(
-            name,
-            update="SET #state = :closed, failures = :zero, window_start = :now, changed_at = :now "
-            "REMOVE trial_id, trial_until, open_until",
-            condition="#state = :half_open AND trial_id = :trial",
-            values={**_trial_values(trial_id), ":closed": BreakerState.CLOSED, ":zero": 0, ":now": now},
-        )
-
-    def _update(self, name: str, *, update: str, condition: str, values: Mapping[str, str | float]) -> Transition:
-        try:
-            response = self._client.update_item(
-                TableName=self.table_name,
-                Key=_key(name),
-                UpdateExpression=update,
-                ConditionExpression=condition,
-                ExpressionAttributeNames={"#state": "state"},
-                ExpressionAttributeValues={placeholder: _attribute(value) for placeholder, value in values.items()},
-                ReturnValues="ALL_NEW",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                raise
-            return Transition(applied=False, snapshot=_snapshot(cast(Mapping[str, Any], error.response).get("Item")))
-        return Transition(applied=True, snapshot=_snapshot(response.get("Attributes")))
 
 
 class CircuitBreaker:
@@ -418,33 +283,3 @@ def _emit(metric_name: str, breaker: str) -> None:
 def _wait_until(snapshot: Snapshot) -> float:
     """When an open or half-open breaker may let a call through again."""
     return snapshot.trial_until if snapshot.state is BreakerState.HALF_OPEN else snapshot.open_until
-
-
-def _key(name: str) -> dict[str, AttributeValueTypeDef]:
-    return {PARTITION_KEY: {"S": name}}
-
-
-def _trial_values(trial_id: str) -> dict[str, str | float]:
-    return {":half_open": BreakerState.HALF_OPEN, ":trial": trial_id}
-
-
-def _attribute(value: str | float) -> AttributeValueTypeDef:
-    if isinstance(value, str):
-        return {"S": str(value)}  # a BreakerState becomes its plain value
-    return {"N": str(value) if isinstance(value, int) else f"{value:.3f}"}
-
-
-def _snapshot(item: Mapping[str, Any] | None) -> Snapshot:
-    if not item:
-        return Snapshot()
-
-    def number(attribute: str) -> float:
-        return float(item[attribute]["N"]) if attribute in item else 0.0
-
-    return Snapshot(
-        state=BreakerState(item["state"]["S"]),
-        failures=int(number("failures")),
-        window_start=number("window_start"),
-        open_until=number("open_until"),
-        trial_until=number("trial_until"),
-    )

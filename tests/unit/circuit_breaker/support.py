@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from serverless_patterns.lambdas.shared.circuit_breaker import BreakerPolicy, CircuitBreaker, DynamoDBStateStore
+from serverless_patterns.lambdas.shared.breaker_state import DynamoDBStateStore
+from serverless_patterns.lambdas.shared.circuit_breaker import BreakerPolicy, CircuitBreaker
 
 TABLE = "breaker-state"
 NAME = "payment-gateway"

@@ -7,13 +7,11 @@ from typing import Any
 
 import pytest
 
+from serverless_patterns.lambdas.shared.breaker_state import BreakerState, DynamoDBStateStore, Transition
 from serverless_patterns.lambdas.shared.circuit_breaker import (
-    BreakerState,
     CircuitBreaker,
     CircuitOpenError,
     DependencyUnavailableError,
-    DynamoDBStateStore,
-    Transition,
 )
 from tests.unit.circuit_breaker.support import NAME, POLICY, TABLE, ApiCalls, Clock, container, metric_names, stored
 
