@@ -112,8 +112,9 @@ def runtime() -> Runtime:
 def idempotency_data(message: PipelineMessage) -> dict[str, Any]:
     """What the idempotency key hashes: the upload's identity in its JSON form (camelCase).
 
-    Passed as a dict: Powertools would hash a dataclass by its Python names, and keys hashed
-    from other names than before would let a redelivery after a deployment through.
+    Passed as a dict: Powertools converts only pydantic models and dataclasses, not a ``Shape``,
+    and these are the names the keys were hashed with before (other names would let a
+    redelivery after a deployment through).
     """
     return message.identity().model_dump(mode="json")
 

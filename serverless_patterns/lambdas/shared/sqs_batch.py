@@ -13,7 +13,8 @@ it, with the same contract:
   where an all-failed response would look like a success;
 * an event that is not an SQS batch is refused with ``ValueError``.
 
-``SQSRecord`` has the names of Powertools' ``SQSRecord`` for what the handlers read.
+``SQSRecord`` has the names of Powertools' ``SQSRecord`` for what the handlers read; the rest of
+a record is in its ``raw_event``.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ class EntireBatchFailedError(Exception):
 
 
 class SQSRecordAttributes:
-    """The system attributes of a record (``attributes``), as strings, under Powertools' names."""
+    """The system attributes of a record (``attributes``), under Powertools' names."""
 
     __slots__ = ("_raw",)
 
@@ -57,17 +58,6 @@ class SQSRecordAttributes:
     def approximate_receive_count(self) -> str:
         """How many times SQS has delivered the message, this delivery included."""
         return str(self._raw["ApproximateReceiveCount"])
-
-    @property
-    def sent_timestamp(self) -> str:
-        """When the message was sent (epoch milliseconds)."""
-        return str(self._raw["SentTimestamp"])
-
-    @property
-    def message_group_id(self) -> str | None:
-        """The FIFO message group, if any."""
-        value = self._raw.get("MessageGroupId")
-        return None if value is None else str(value)
 
 
 class SQSMessageAttribute:
@@ -84,17 +74,6 @@ class SQSMessageAttribute:
         value = self._raw.get("stringValue")
         return None if value is None else str(value)
 
-    @property
-    def binary_value(self) -> str | None:
-        """The base64 value of a ``Binary`` attribute."""
-        value = self._raw.get("binaryValue")
-        return None if value is None else str(value)
-
-    @property
-    def data_type(self) -> str:
-        """``String``, ``Number`` or ``Binary`` (with an optional custom suffix)."""
-        return str(self._raw.get("dataType", ""))
-
 
 class SQSMessageAttributes(dict[str, Any]):
     """The message attributes by name; a missing one is ``None``, as in Powertools."""
@@ -105,7 +84,7 @@ class SQSMessageAttributes(dict[str, Any]):
 
 
 class SQSRecord:
-    """One record of an SQS event."""
+    """One record of an SQS event: what the handlers read, under Powertools' names (the rest: ``raw_event``)."""
 
     __slots__ = ("raw_event",)
 
@@ -126,11 +105,6 @@ class SQSRecord:
     def body(self) -> str:
         """The message body."""
         return str(self.raw_event["body"])
-
-    @property
-    def event_source_arn(self) -> str:
-        """The queue's ARN."""
-        return str(self.raw_event["eventSourceARN"])
 
     @property
     def attributes(self) -> SQSRecordAttributes:
