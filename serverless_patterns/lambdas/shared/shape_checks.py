@@ -131,6 +131,8 @@ def sequence(kind: type, item: Checker) -> Checker:
         if not isinstance(value, accepted):
             problems.append((loc, "Input should be a valid array"))
             return INVALID
+        if item is _anything:
+            return kind(value)
         items = [item(entry, (*loc, index), problems) for index, entry in enumerate(value)]
         return INVALID if any(entry is INVALID for entry in items) else kind(items)
 
@@ -144,6 +146,8 @@ def mapping(item: Checker) -> Checker:
         if not isinstance(value, Mapping) or not all(isinstance(key, str) for key in value):
             problems.append((loc, "Input should be an object"))
             return INVALID
+        if item is _anything:  # a JSON object of anything (a chunk's items): a copy, no call per value
+            return dict(value)
         items = {key: item(entry, (*loc, key), problems) for key, entry in value.items()}
         return INVALID if any(entry is INVALID for entry in items.values()) else items
 
