@@ -121,8 +121,7 @@ class ShapeError(ValueError):
 
 class _Field(typing.NamedTuple):
     name: str
-    keys: tuple[str, ...]  # the input keys it is read from, in order
-    output_key: str
+    keys: tuple[str, ...]  # the input keys it is read from, in order: its key (what it is written as) first
     required: bool
     check: Checker
 
@@ -224,7 +223,7 @@ class Shape:
         """
         aliased = self.__shape_camel__ if by_alias is None else by_alias
         return {
-            (entry.output_key if aliased else entry.name): _dump(getattr(self, entry.name), mode, by_alias)
+            (entry.keys[0] if aliased else entry.name): _dump(getattr(self, entry.name), mode, by_alias)
             for entry in _plan(type(self))
         }
 
@@ -331,7 +330,7 @@ def _plan(shape: type[Shape]) -> tuple[_Field, ...]:
             keys = (key,) if key == spec.name else (key, spec.name)
             required = spec.default is _MISSING and spec.default_factory is _MISSING
             check = checks.with_rules(_checker(hints[spec.name], strict=spec.rules.strict), spec.rules)
-            entries.append(_Field(spec.name, keys, key, required, check))
+            entries.append(_Field(spec.name, keys, required, check))
         plan = tuple(entries)
         type.__setattr__(shape, "__shape_plan__", plan)
     return plan
