@@ -41,7 +41,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.metrics.base import SingleMetric
 from botocore.config import Config
 
-from serverless_patterns.lambdas.shared.breaker_state import BreakerState, DynamoDBStateStore, Snapshot
+from serverless_patterns.lambdas.shared.breaker_state import (  # re-exported: the breaker's states and store
+    BreakerState as BreakerState,
+    DynamoDBStateStore as DynamoDBStateStore,
+    Snapshot,
+)
 from serverless_patterns.lambdas.shared.circuit_breaker_contract import (
     CACHE_SECONDS_ENV,
     COOLDOWN_SECONDS_ENV,
