@@ -13,27 +13,25 @@ Keys are scoped to the caller (``principal``), so two callers cannot collide or 
 other's results. Reusing a key with another body is ``IdempotencyKeyReusedError`` (422); a
 retry while the first request still runs is ``RequestInProgressError`` (409), and afterwards it
 gets the stored result. A create that fails stores nothing, so the key can be retried. Without a
-key, every call creates.
+key, every call creates, and Powertools' idempotency utility is not even imported (it is loaded
+by the first request that sends a key).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
-from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
-from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from serverless_patterns.lambdas.api_backend import resources
 from serverless_patterns.lambdas.api_backend.errors import IdempotencyKeyReusedError, RequestInProgressError
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+    from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 InputT = TypeVar("InputT", bound=BaseModel)
 ItemT = TypeVar("ItemT", bound=BaseModel)
@@ -92,6 +90,11 @@ class IdempotentCreate(Generic[InputT, ItemT]):
         """
         if key is None:
             return Created(self._create(data), replayed=False)
+        from aws_lambda_powertools.utilities.idempotency.exceptions import (  # only requests that send a key
+            IdempotencyAlreadyInProgressError,
+            IdempotencyValidationError,
+        )
+
         once = self._built()
         if lambda_context is not None:
             once.config.register_lambda_context(lambda_context)
@@ -108,6 +111,14 @@ class IdempotentCreate(Generic[InputT, ItemT]):
 
     def _built(self) -> _Once:
         """Built on first use (it needs the table client), again if the store or the TTL changed."""
+        from aws_lambda_powertools.utilities.idempotency import (  # only requests that send a key
+            IdempotencyConfig,
+            idempotent_function,
+        )
+        from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import (
+            PydanticSerializer,
+        )
+
         store = resources.idempotency_store()
         ttl_seconds = resources.environment().idempotency_ttl_seconds
         once = self._once

@@ -19,7 +19,7 @@ from typing import Any, Protocol, TypeVar, cast
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse, OpenAPIResponseHeader
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from serverless_patterns.lambdas.api_backend.preconditions import ENTITY_TAG_PATTERN, entity_tag
 from serverless_patterns.lambdas.api_backend.wire import ErrorBody
@@ -35,6 +35,8 @@ ResponseHeaders = dict[str, dict[str, Any]]
 
 class GatewayError(BaseModel):
     """What API Gateway itself answers (authentication, throttling), before the function runs."""
+
+    model_config = ConfigDict(defer_build=True)  # only the OpenAPI document uses it
 
     message: str
 

@@ -21,10 +21,13 @@ from typing import Any
 
 import boto3
 import pytest
+from aws_lambda_powertools.event_handler.api_gateway import Router
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from serverless_patterns.lambdas.api_backend import openapi
+from serverless_patterns.lambdas.api_backend.app import ApiApp
 from serverless_patterns.lambdas.api_backend.errors import ERROR_STATUS, ApiError
+from serverless_patterns.lambdas.api_backend.wire import InputModel
 from serverless_patterns.lambdas.shared.warmup import WARMUP_EVENT, WARMUP_RESPONSE
 from tests.custom_api import PACKAGE, write_example_package
 from tests.handlers.api_backend.conftest import IDEMPOTENCY_TABLE, TABLE, ApiResponse, FakeContext, call
@@ -230,6 +233,30 @@ def test_openapi_is_generated_from_the_users_routes(notes: ModuleType, capsys: p
     assert {"Note", "NoteInput", "NoteReplacement", "NotePage", "ErrorBody"} <= document["components"]["schemas"].keys()
     assert openapi.main(["notes_api.handler:router"]) == 2
     assert "not an ApiApp" in capsys.readouterr().err
+
+
+class Unknown:  # nothing pydantic can validate
+    pass
+
+
+class Broken(InputModel):  # defining it is fine: its validator is built on first use
+    thing: Unknown
+
+
+def test_a_model_pydantic_cannot_build_fails_the_openapi_document_not_the_import(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    router = Router()  # type: ignore[no-untyped-call]
+
+    @router.post("/broken")
+    def broken(body: Broken) -> dict[str, str]:
+        return {}
+
+    module = ModuleType("broken_api")
+    module.api = ApiApp(router, title="Broken")  # type: ignore[attr-defined]  # importing it is fine
+    monkeypatch.setitem(sys.modules, "broken_api", module)
+    assert openapi.main(["broken_api:api"]) == 2
+    assert "Unable to generate pydantic-core schema" in capsys.readouterr().err
 
 
 def test_a_domain_error_must_declare_a_4xx_status() -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from datetime import UTC, datetime
 from typing import Any
 
@@ -60,3 +63,27 @@ def test_item_serializes_camel_case() -> None:
     dumped = item.model_dump(mode="json", by_alias=True)
     assert dumped["createdAt"] == "2024-01-02T03:04:05Z"
     assert {"updatedAt", "counters", "attributes"} <= dumped.keys()
+
+
+def test_models_build_their_validators_on_first_use_not_at_import() -> None:
+    code = """
+import json
+from pydantic import BaseModel
+from serverless_patterns.lambdas.api_backend import handler, models
+def built():
+    found, pending = [], [BaseModel]
+    while pending:
+        for model in pending.pop().__subclasses__():
+            pending.append(model)
+            if model.__module__.startswith("serverless_patterns.") and model.__pydantic_complete__:
+                found.append(model.__name__)
+    return sorted(found)
+at_import = built()
+models.ItemInput.model_validate({"name": "n"})
+print(json.dumps([at_import, built()]))
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)  # noqa: S603
+    at_import, after_first_use = json.loads(result.stdout)
+    assert not {"Item", "ItemInput", "ItemPage", "ErrorBody", "GatewayError"} & set(at_import)
+    assert "ItemInput" in after_first_use
+    assert "Item" not in after_first_use
