@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench import references
 from bench.events import Captured
 from bench.measure import Check, Command, Timing, python, ratio, time_interleaved
 from serverless_patterns.local import LocalCloud
@@ -256,8 +257,14 @@ def measure(
         base = base_environment(endpoint, cloud.region, lambda_site_packages(workdir / "site-packages"))
         handlers = handler_runs(cloud, captured, code_dirs, base, workdir)
         floor_command = python(FLOOR_CODE, env=base, cwd=str(workdir), flags=NO_SITE)
+        reference_commands = references.commands(base, str(workdir), NO_SITE)
         samples = time_interleaved(
-            {"floor": floor_command, **{path: run.command for path, run in handlers.items()}}, runs=runs
+            {
+                "floor": floor_command,
+                **reference_commands,
+                **{path: run.command for path, run in handlers.items()},
+            },
+            runs=runs,
         )
         floor: Timing = samples["floor"]
         results: dict[str, Any] = {}
@@ -284,6 +291,14 @@ def measure(
             "cpu_s": floor.cpu.as_dict(),
             "code": FLOOR_CODE.strip().replace("\n", "; "),
             "imports": floor_imports,
+        },
+        "references": {
+            name: {
+                **samples[name].wall.as_dict(),
+                "ratio": ratio(samples[name].wall, floor.wall),
+                "description": references.DESCRIPTIONS[name],
+            }
+            for name in reference_commands
         },
         "handlers": results,
         "breaches": sorted(path for path, entry in results.items() if not entry["within_budget"]),

@@ -42,6 +42,8 @@ def _handlers(results: dict[str, Any]) -> list[str]:
     floor = cold["floor"]
     code = "; ".join(floor["code"].strip().splitlines())
     lines += ["", f"Floor (`{code}`): {floor['median_s']:.3f} s, median of {floor['runs']}. Bold: over budget."]
+    for name, reference in cold.get("references", {}).items():
+        lines.append(f"Reference `{name}` ({reference['description']}): {reference['ratio']:.2f}x the floor.")
     return lines
 
 

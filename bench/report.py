@@ -53,6 +53,8 @@ def cold_start(section: dict[str, Any]) -> list[str]:
         imports = section["handlers"][path].get("imports", {})
         costly = ", ".join(f"{name} {ms:.0f}" for name, ms in imports.get("packages_ms", {}).items())
         lines.append(f"  {path} over budget; import self-time by package (ms, -X importtime): {costly}")
+    for name, reference in section.get("references", {}).items():
+        lines.append(f"  reference {name}: {reference['ratio']:.2f}x floor ({reference['description']})")
     if section["floor"].get("imports"):
         costly = ", ".join(f"{n} {ms:.0f}" for n, ms in section["floor"]["imports"]["packages_ms"].items())
         lines.append(f"  floor import self-time by package (ms): {costly}")

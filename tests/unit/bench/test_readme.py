@@ -18,6 +18,7 @@ def _results() -> dict[str, Any]:
         "cold_start": {
             "budget_ratio": 1.5,
             "floor": {**sample, "code": "import boto3"},
+            "references": {"powertools_rest": {**sample, "ratio": 1.55, "description": "the resolver alone"}},
             "handlers": {
                 "Api/Handler": {"ratio": 1.42, "import_s": 0.31, "serve_s": 0.12},
                 "FanOut/Worker": {"ratio": 1.61, "import_s": 0.4, "serve_s": 0.2},
@@ -38,6 +39,7 @@ def test_the_block_is_replaced_and_the_prose_around_it_kept() -> None:
     assert "| Api/Handler | 1.42 | 310 | 120 | 1.20 |" in rewritten
     assert "| FanOut/Worker | **1.61** | 400 | 200 | - |" in rewritten  # over budget: bold
     assert "| Api/api | none | provisioned |" in rewritten
+    assert "Reference `powertools_rest` (the resolver alone): 1.55x the floor." in rewritten
     assert "32.0-32.0 KB zipped per function, all within 64 KB" in rewritten
     assert readme.rewrite(rewritten, _results()) == rewritten  # idempotent
 
