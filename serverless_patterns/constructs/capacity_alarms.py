@@ -22,6 +22,7 @@ from constructs import Construct, IConstruct
 from serverless_patterns.config import AlarmThresholds
 from serverless_patterns.constructs.alarms import threshold_alarm
 from serverless_patterns.constructs.function import ServerlessFunction
+from serverless_patterns.constructs.tree import unique
 
 LAMBDA_NAMESPACE = "AWS/Lambda"
 TABLE_DIMENSION = "TableName"
@@ -53,7 +54,7 @@ class CapacityAlarms(Construct):
         period = Duration.seconds(thresholds.period_seconds)
         share = thresholds.capacity_share
         # isinstance first: reading a node's path is a call into jsii, and most nodes are neither.
-        found = _unique(
+        found = unique(
             child
             for construct in constructs
             for child in construct.node.find_all()
@@ -164,14 +165,6 @@ def _alarmed_tables(alarms: Iterable[cloudwatch.Alarm]) -> set[str]:
             if dimensions and TABLE_DIMENSION in dimensions:
                 names.add(str(dimensions[TABLE_DIMENSION]))
     return names
-
-
-def _unique(found: Iterable[IConstruct]) -> list[IConstruct]:
-    """Each construct once (one reached through two observables), in order."""
-    unique: dict[str, IConstruct] = {}
-    for construct in found:
-        unique.setdefault(construct.node.path, construct)
-    return list(unique.values())
 
 
 def _id(scope: IConstruct, construct: IConstruct) -> str:

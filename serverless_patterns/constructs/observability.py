@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TypeVar
 
 from aws_cdk import Duration, Stack, Stage, aws_cloudwatch as cloudwatch, aws_logs as logs
-from constructs import Construct, IConstruct
+from constructs import Construct
 
 from serverless_patterns.config import PatternDefaults
 from serverless_patterns.config.checks import check_type
@@ -18,6 +17,7 @@ from serverless_patterns.constructs.function import ServerlessFunction
 from serverless_patterns.constructs.observability_queries import RECENT_ERRORS, SAVED_QUERIES
 from serverless_patterns.constructs.observable import Observable
 from serverless_patterns.constructs.props import owner_name, resolve_defaults
+from serverless_patterns.constructs.tree import unique
 
 GRID_WIDTH = 24
 ALARM_STATUS_WIDGET_LIMIT = 100
@@ -28,8 +28,6 @@ ALARM_TILES_PER_ROW = 6
 TELEMETRY_PERIOD = Duration.minutes(5)
 # Powertools writes the cold-start metric under this name, with function_name and service dimensions.
 COLD_START_METRIC = "ColdStart"
-
-ConstructT = TypeVar("ConstructT", bound=IConstruct)
 
 
 class ObservabilityDashboard(Construct):
@@ -99,7 +97,7 @@ class ObservabilityDashboard(Construct):
         )
         self.topic = self.alarm_topic.topic
 
-        observed_alarms = _unique([alarm for observable in observables for alarm in observable.alarms])
+        observed_alarms = unique([alarm for observable in observables for alarm in observable.alarms])
         if not observed_alarms:
             raise ValueError("nothing to observe: the observables own no alarm")
         self.delivery_failures_alarm = self._delivery_failures_alarm(defaults)
@@ -131,7 +129,7 @@ class ObservabilityDashboard(Construct):
         for composite in [*self.health_parts, self.service_health]:
             self.alarm_topic.notify_on_alarm_and_ok(composite)
 
-        self.log_groups: Sequence[logs.ILogGroup] = _unique(
+        self.log_groups: Sequence[logs.ILogGroup] = unique(
             [*(group for observable in observables for group in _function_log_groups(observable)), *extra_log_groups]
         )
         self.query_definitions: dict[str, logs.QueryDefinition] = {
@@ -294,18 +292,6 @@ def _function_log_groups(observable: Observable) -> list[logs.ILogGroup]:
     if not isinstance(observable, Construct):
         return []
     return [child.log_group for child in observable.node.find_all() if isinstance(child, ServerlessFunction)]
-
-
-def _unique(items: Sequence[ConstructT]) -> list[ConstructT]:
-    """``items`` without repeats (one construct reached through two observables), in order."""
-    seen: set[str] = set()
-    result = []
-    for item in items:
-        path = item.node.path  # a call into jsii: once per item
-        if path not in seen:
-            seen.add(path)
-            result.append(item)
-    return result
 
 
 def _pascal(slug: str) -> str:

@@ -24,7 +24,7 @@ from aws_cdk import RemovalPolicy, aws_s3 as s3, aws_sqs as sqs
 from constructs import Construct
 
 from serverless_patterns.config import FunctionSettings, PatternDefaults
-from serverless_patterns.config.checks import check_type
+from serverless_patterns.config.checks import check_type, matches
 from serverless_patterns.constructs.handler_code import HandlerCode
 
 T = TypeVar("T")
@@ -35,15 +35,21 @@ def owner_name(construct: Construct) -> str:
     return f"{type(construct).__name__} {construct.node.path}"
 
 
+def checked(owner: Construct, name: str, value: Any, hint: Any) -> None:
+    """``check_type`` for a construct's argument; the owner's name (a call into jsii) is read only to refuse."""
+    if not matches(value, hint):
+        check_type(owner_name(owner), name, value, hint)
+
+
 def resolve_defaults(owner: Construct, defaults: PatternDefaults | None) -> PatternDefaults:
     """``defaults`` checked, or the production-safe ``PatternDefaults()``."""
-    check_type(owner_name(owner), "defaults", defaults, PatternDefaults | None)
+    checked(owner, "defaults", defaults, PatternDefaults | None)
     return defaults or PatternDefaults()
 
 
 def resolve_settings(owner: Construct, name: str, value: T | None, settings_type: type[T]) -> T:
     """A settings dataclass checked, or its defaults."""
-    check_type(owner_name(owner), name, value, settings_type | None)
+    checked(owner, name, value, settings_type | None)
     return value if value is not None else settings_type()
 
 
@@ -51,9 +57,8 @@ def resolve_functions(
     owner: Construct, defaults: Mapping[str, FunctionSettings], given: Mapping[str, FunctionSettings] | None
 ) -> dict[str, FunctionSettings]:
     """Every role's ``FunctionSettings``: the given ones over the construct's defaults per role."""
-    name = owner_name(owner)
-    check_type(name, "functions", given, Mapping[str, FunctionSettings] | None)
-    _check_roles(name, "functions", given or {}, tuple(defaults))
+    checked(owner, "functions", given, Mapping[str, FunctionSettings] | None)
+    _check_roles(owner, "functions", given or {}, tuple(defaults))
     return {role: (given or {}).get(role, default) for role, default in defaults.items()}
 
 
@@ -61,13 +66,12 @@ def resolve_handlers(
     owner: Construct, roles: tuple[str, ...], given: Mapping[str, HandlerCode] | None
 ) -> dict[str, HandlerCode]:
     """The roles whose code the user replaces, checked against the construct's roles."""
-    name = owner_name(owner)
-    check_type(name, "handlers", given, Mapping[str, HandlerCode] | None)
-    _check_roles(name, "handlers", given or {}, roles)
+    checked(owner, "handlers", given, Mapping[str, HandlerCode] | None)
+    _check_roles(owner, "handlers", given or {}, roles)
     return dict(given or {})
 
 
-def _check_roles(owner: str, argument: str, given: Mapping[str, Any], roles: tuple[str, ...]) -> None:
+def _check_roles(owner: Construct, argument: str, given: Mapping[str, Any], roles: tuple[str, ...]) -> None:
     unknown = [role for role in given if role not in roles]
     if unknown:
         hints = [
@@ -76,7 +80,9 @@ def _check_roles(owner: str, argument: str, given: Mapping[str, Any], roles: tup
             else repr(role)
             for role in unknown
         ]
-        raise ValueError(f"{owner}: {argument} has unknown role(s) {', '.join(hints)}; the roles are {list(roles)}")
+        raise ValueError(
+            f"{owner_name(owner)}: {argument} has unknown role(s) {', '.join(hints)}; the roles are {list(roles)}"
+        )
 
 
 def existing_or_props(owner: Construct, existing_name: str, existing: object, props_name: str, props: object) -> None:
@@ -113,13 +119,12 @@ def merged_props(
 
     An override of a guarded field that the guard does not allow is refused with the guard's reason.
     """
-    name = owner_name(owner)
-    check_type(name, props_name, given, props_type | None)
+    checked(owner, props_name, given, props_type | None)
     overrides: dict[str, Any] = dict(getattr(given, "_values", {})) if given is not None else {}
     for field, value in overrides.items():
         guard = (guards or {}).get(field)
         if guard is not None and not guard.allowed(value):
-            raise ValueError(f"{name}: {props_name}.{field}={value!r} is refused: {guard.reason}")
+            raise ValueError(f"{owner_name(owner)}: {props_name}.{field}={value!r} is refused: {guard.reason}")
     return {**defaults, **overrides}
 
 
