@@ -20,6 +20,8 @@ def test_handles_on_the_same_construct_count_once_and_order_is_kept() -> None:
     # The function's own log group, created in the kernel: each read is a new Python handle.
     handle, again = function.log_group, function.log_group
     assert handle is not again
+    references = [proxy.__jsii_ref__.ref for proxy in (handle, again)]  # type: ignore[attr-defined]
+    assert references[0] == references[1]  # unique's key, read without a call into jsii
     second = logs.LogGroup(stack, "Second")
     assert unique([first, handle, second, again, first]) == [first, handle, second]
     assert [group.node.path for group in unique([handle, again])] == [handle.node.path]
