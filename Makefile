@@ -11,6 +11,8 @@ ENV ?= dev
 # make serve: the API's port and the emulated AWS endpoint's port.
 PORT ?= 8080
 AWS_PORT ?= 4566
+# make test: pytest workers, one per core up to this many (each deploys the local cloud of its own).
+TEST_WORKERS ?= 4
 
 # The CDK stage of each ENV (serverless_patterns/stacks/environments.py; tests/infrastructure/test_workflows.py
 # keeps them equal). diff and deploy select '<Stage>/*'.
@@ -127,8 +129,8 @@ format: $(PY_DEPS) ## Apply ruff fixes and formatting
 	$(VENV)/bin/ruff format .
 
 .PHONY: test
-test: install lint ## Lint, type-check and run every test
-	$(PY) -m pytest
+test: install lint ## Lint, type-check and run every test (a pytest worker per core, at most TEST_WORKERS=4)
+	$(PY) -m pytest -n auto --maxprocesses=$(TEST_WORKERS)
 
 .PHONY: snapshot-update
 snapshot-update: install ## Rewrite the template snapshots after an intended change
