@@ -148,6 +148,7 @@ def function_environment(configuration: Mapping[str, Any], code_dir: Path, site_
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(configuration.get("MemorySize", 128)),
         "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001",  # the runtime's event endpoint (the child never calls it)
         "AWS_LAMBDA_LOG_GROUP_NAME": logging.get("LogGroup") or f"/aws/lambda/{configuration['FunctionName']}",
         "AWS_LAMBDA_LOG_STREAM_NAME": "2026/11/01/[$LATEST]bench",
         "LAMBDA_TASK_ROOT": str(code_dir),

@@ -46,10 +46,10 @@ def _staging_root() -> Path:
 
 
 def shared_modules_used(package: str) -> frozenset[str]:
-    """The modules of ``lambdas/shared`` that ``lambdas/<package>`` names, directly or through one another."""
+    """The modules of ``lambdas/shared`` that ``lambdas/<package>`` (or ``lambdas/__init__``) names, directly or not."""
     shared = LAMBDAS_ROOT / SHARED_PACKAGE
     used: set[str] = set()
-    pending = list((LAMBDAS_ROOT / package).rglob("*.py"))
+    pending = [LAMBDAS_ROOT / "__init__.py", *(LAMBDAS_ROOT / package).rglob("*.py")]
     while pending:
         text = pending.pop().read_text(encoding="utf-8")
         named = set(_SHARED_DOTTED.findall(text))

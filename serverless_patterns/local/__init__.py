@@ -115,14 +115,15 @@ authorized), Step Functions' log delivery and X-Ray set-up, S3 access logging, c
 operators other than ``String*``/``Arn*``/``Numeric*``/``Bool``/``Null`` (a statement using one
 never applies, and the report says so). See ``permissions``.
 
-Not simulated: API auth (taken as granted), throttling, provisioned concurrency and auto
-scaling (configured only), Lambda's scaling of SQS pollers beyond their initial concurrency,
-cold-start timing, Lambda layers (the process's Powertools is imported afresh per container
-in their place), non-Python runtimes, EventBridge target retry policies, cron
-``L``/``W``/``#`` fields, a Map or Parallel state's partial redrive (it runs again whole),
-alarm evaluation and composite alarms, Logs Insights queries; DynamoDB TTL deletes as soon
-as the clock passes an item's expiry (AWS: within days), and a long poll returns at once.
-Each module says more.
+Not simulated: API auth (taken as granted), throttling, provisioned concurrency and auto scaling
+(configured only), Lambda's scaling of SQS pollers beyond their initial concurrency, cold-start
+timing and the collector's init hold (``lambdas.shared.cold_init``: handlers share the host's
+interpreter, so ``AWS_LAMBDA_RUNTIME_API`` is not set), Lambda layers (the process's Powertools
+is imported afresh per container in their place), non-Python runtimes, EventBridge target retry
+policies, cron ``L``/``W``/``#`` fields, a Map or Parallel state's partial redrive (it runs
+again whole), alarm evaluation and composite alarms, Logs Insights queries; DynamoDB TTL deletes
+as soon as the clock passes an item's expiry (AWS: within days), and a long poll returns at
+once. Each module says more.
 """
 
 from __future__ import annotations

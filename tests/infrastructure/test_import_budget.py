@@ -5,7 +5,9 @@ Each function of the Dev template is imported from its staged asset in a fresh `
 checked: nothing of the CDK, no other pattern's handlers, no other role's entry module, the
 heavier Powertools utilities and pydantic only in the roles that use them (pydantic: the API,
 whose models are its OpenAPI contract; the other handlers validate with ``shared.shapes``), and
-no pydantic in what the handlers load on demand either.
+no pydantic in what the handlers load on demand either. Each entry point then gets the keep-warm
+ping, as the first event of a Lambda environment, and must end the collector's init hold
+(``shared.cold_init``).
 """
 
 from __future__ import annotations
@@ -59,41 +61,76 @@ class Function(NamedTuple):
     role: str
     module: str
     modules: frozenset[str]
+    init_ended: bool
 
 
-def _loaded(module: str) -> frozenset[str]:
-    package = module.removeprefix(PACKAGE_ROOT).split(".")[0]
+# In a Lambda environment: the modules loaded at import, then whether the keep-warm ping, as the
+# first event, restored the collector's thresholds and froze what init built.
+ENTRY_CODE = """
+import gc, importlib, json, sys
+default = gc.get_threshold()
+handler = getattr(importlib.import_module(sys.argv[1]), sys.argv[2])
+modules = sorted(sys.modules)
+held = gc.get_threshold() != default
+handler({"source": "serverless-patterns.warmup"}, None)
+print(json.dumps([modules, held and gc.get_threshold() == default and gc.get_freeze_count() > 0]))
+"""
+
+
+def _run(package: str, code: str, *args: str) -> str:
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "PYTHONPATH": os.pathsep.join([str(staged_package(package)), SITE_PACKAGES]),
         "PYTHONDONTWRITEBYTECODE": "1",
         "AWS_REGION": "us-east-1",
+        "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001",
     }
-    code = f"import json, sys, {module}; print(json.dumps(sorted(sys.modules)))"
     result = subprocess.run(  # noqa: S603  (the test's own interpreter and code)
-        [sys.executable, "-S", "-c", code], env=env, capture_output=True, text=True, check=False
+        [sys.executable, "-S", "-c", code, *args], env=env, capture_output=True, text=True, check=False
     )
-    assert result.returncode == 0, f"{module} does not import from its asset alone:\n{result.stderr[-2000:]}"
-    return frozenset(json.loads(result.stdout.splitlines()[-1]))
+    assert result.returncode == 0, f"{args or code} does not run from its asset alone:\n{result.stderr[-2000:]}"
+    return result.stdout.splitlines()[-1]
+
+
+def _package(module: str) -> str:
+    return module.removeprefix(PACKAGE_ROOT).split(".")[0]
+
+
+def _loaded(module: str) -> frozenset[str]:
+    code = f"import json, sys, {module}; print(json.dumps(sorted(sys.modules)))"
+    return frozenset(json.loads(_run(_package(module), code)))
+
+
+def _entry(handler: str) -> tuple[frozenset[str], bool]:
+    module, _, function = handler.rpartition(".")
+    modules, init_ended = json.loads(_run(_package(module), ENTRY_CODE, module, function))
+    return frozenset(modules), bool(init_ended)
 
 
 @pytest.fixture(scope="module")
 def functions(templates: dict[str, assertions.Template]) -> list[Function]:
     """The Dev app's packaged handlers, each imported once in its own interpreter."""
     handlers = sorted(
-        (resource["Metadata"][METADATA_KEY]["role"], resource["Properties"]["Handler"].rpartition(".")[0])
+        (resource["Metadata"][METADATA_KEY]["role"], resource["Properties"]["Handler"])
         for resource in templates["dev"].find_resources("AWS::Lambda::Function").values()
         if resource["Properties"].get("Handler", "").startswith(PACKAGE_ROOT)
         and METADATA_KEY in resource.get("Metadata", {})
     )
     assert len(handlers) >= 13, handlers
     with ThreadPoolExecutor(max_workers=2) as pool:
-        loaded = list(pool.map(_loaded, [module for _, module in handlers]))
-    return [Function(role, module, modules) for (role, module), modules in zip(handlers, loaded, strict=True)]
+        entries = list(pool.map(_entry, [handler for _, handler in handlers]))
+    return [
+        Function(role, handler.rpartition(".")[0], modules, init_ended)
+        for (role, handler), (modules, init_ended) in zip(handlers, entries, strict=True)
+    ]
 
 
 def _under(modules: frozenset[str], prefix: str) -> list[str]:
     return sorted(name for name in modules if name == prefix or name.startswith(prefix + "."))
+
+
+def test_every_entry_point_ends_the_collectors_init_hold_on_its_first_event(functions: list[Function]) -> None:
+    assert [function.role for function in functions if not function.init_ended] == []
 
 
 def test_no_handler_loads_the_cdk_or_powertools_batch(functions: list[Function]) -> None:

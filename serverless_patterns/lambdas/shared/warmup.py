@@ -6,6 +6,8 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from serverless_patterns.lambdas.shared import cold_init
+
 WARMUP_SOURCE = "serverless-patterns.warmup"
 WARMUP_EVENT: dict[str, str] = {"source": WARMUP_SOURCE}
 WARMUP_RESPONSE: dict[str, bool] = {"warmup": True}
@@ -21,10 +23,14 @@ def is_warmup(event: object) -> bool:
 
 
 def warmup_aware(handler: HandlerT) -> HandlerT:
-    """Outermost decorator: a warm-up event skips logging, metrics and logic."""
+    """Outermost decorator: a warm-up event skips logging, metrics and logic; the first event ends init (``cold_init``).
+
+    :param handler: the Lambda entry point to wrap.
+    """
 
     @functools.wraps(handler)
     def wrapper(event: Any, context: Any) -> Any:
+        cold_init.init_done()
         if is_warmup(event):
             return WARMUP_RESPONSE
         return handler(event, context)
