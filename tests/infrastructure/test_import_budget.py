@@ -72,7 +72,8 @@ default = gc.get_threshold()
 handler = getattr(importlib.import_module(sys.argv[1]), sys.argv[2])
 modules = sorted(sys.modules)
 held = gc.get_threshold() != default
-handler({"source": "serverless-patterns.warmup"}, None)
+from serverless_patterns.lambdas.shared.warmup import WARMUP_EVENT
+handler(WARMUP_EVENT, None)
 print(json.dumps([modules, held and gc.get_threshold() == default and gc.get_freeze_count() > 0]))
 """
 
