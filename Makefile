@@ -39,6 +39,18 @@ NODE_DEPS := node_modules/.installed
 # checkov in a virtualenv of its own: it pins a boto3 the test virtualenv cannot share.
 CHECKOV_VENV := $(VENV)/checkov
 CHECKOV_DEPS := $(CHECKOV_VENV)/.installed
+# make bench: cold starts on the functions' runtime Python (lambda_code.PYTHON_RUNTIME), from PATH or pyenv, in a
+# virtualenv of only the runtime's SDK and the Powertools layer's packages (requirements-dev.txt's pins, no extras).
+# Without that Python they run on the development interpreter, and bench/results.json says so.
+LAMBDA_PYTHON_VERSION := 3.13
+LAMBDA_VENV := $(VENV)/lambda
+ifneq ($(filter bench,$(MAKECMDGOALS)),)
+LAMBDA_PYTHON ?= $(firstword $(foreach candidate,python$(LAMBDA_PYTHON_VERSION) \
+	$(wildcard $(shell pyenv root 2>/dev/null)/versions/$(LAMBDA_PYTHON_VERSION).*/bin/python$(LAMBDA_PYTHON_VERSION)),\
+	$(shell $(candidate) -c 'import sys; print(sys.executable)' 2>/dev/null)))
+LAMBDA_DEPS := $(if $(LAMBDA_PYTHON),$(LAMBDA_VENV)/.installed)
+endif
+LAMBDA_PACKAGES = $(shell sed -nE 's/^(boto3|aws-lambda-powertools|pydantic)(\[[^]]*\])?(==[^ ;#]+).*/\1\3/p' requirements-dev.txt)
 
 $(PY_DEPS): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -50,6 +62,11 @@ $(PY_DEPS): requirements.txt requirements-dev.txt pyproject.toml
 $(CHECKOV_DEPS): requirements-checkov.txt
 	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/python -m pip install -q --disable-pip-version-check -r requirements-checkov.txt
+	touch $@
+
+$(LAMBDA_VENV)/.installed: requirements-dev.txt
+	test -x $(LAMBDA_VENV)/bin/python || $(LAMBDA_PYTHON) -m venv $(LAMBDA_VENV)
+	$(LAMBDA_VENV)/bin/python -m pip install -q --disable-pip-version-check $(LAMBDA_PACKAGES)
 	touch $@
 
 $(NODE_DEPS): package.json package-lock.json
@@ -105,8 +122,8 @@ serve: install ## The local dev server: ENV's API on http://127.0.0.1:$(PORT)/<s
 	$(VENV)/bin/serverless-patterns serve --env $(ENV) --port $(PORT) --aws-port $(AWS_PORT) $(if $(VERBOSE),--verbose)
 
 .PHONY: bench
-bench: install ## Cold starts, synth time, asset sizes, warm overhead as ratios; writes bench/results.json (minutes; not in make test)
-	$(PY) -m bench && $(PY) -m bench.readme
+bench: install $(LAMBDA_DEPS) ## Cold starts, synth time, asset sizes, warm overhead as ratios; writes bench/results.json (minutes; not in make test)
+	$(PY) -m bench $(if $(LAMBDA_DEPS),--lambda-python $(CURDIR)/$(LAMBDA_VENV)/bin/python) && $(PY) -m bench.readme
 
 .PHONY: cost
 cost: install ## Monthly cost estimate of ENV=dev|staging|prod|all from its template (PROFILE=my-traffic.json to override)

@@ -40,6 +40,11 @@ RESULTS_FILE = Path(__file__).with_name("results.json")
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7, help="fresh processes per handler and for the floor")
+    parser.add_argument(
+        "--lambda-python",
+        help="the Python of a virtualenv holding only the runtime's SDK and the Powertools layer's packages, on the "
+        "functions' runtime version, to run the cold starts (make bench makes .venv/lambda); default: this one",
+    )
     parser.add_argument("--synth-runs", type=int, default=3, help="synths of each app")
     parser.add_argument("--warm-runs", type=int, default=20, help="warm invocations per handler")
     parser.add_argument("--only", nargs="+", choices=SECTIONS, default=list(SECTIONS), help="sections to measure")
@@ -78,7 +83,12 @@ def _local_cloud_sections(assembly: Path, arguments: argparse.Namespace, results
                 host, port = server.get_host_and_port()
                 _progress(f"cold starts: {len(captured)} handlers + floor, {arguments.runs} runs each")
                 results["cold_start"] = cold_start.measure(
-                    cloud, captured, code_dirs, endpoint=f"http://{host}:{port}", runs=arguments.runs
+                    cloud,
+                    captured,
+                    code_dirs,
+                    endpoint=f"http://{host}:{port}",
+                    runs=arguments.runs,
+                    interpreter=arguments.lambda_python,
                 )
             finally:
                 server.stop()

@@ -8,12 +8,16 @@ directory as the code root (no bytecode cache: Lambda's task root is read-only),
 context object. The floor is a fresh interpreter doing ``import boto3`` and creating one
 client, with the same variables. Budget: a handler's median at most 1.5x the floor's.
 
-Children start with ``-S`` and, on ``PYTHONPATH`` after the code root, a site-packages of links
-to only what a sandbox has: the runtime's SDK and the Powertools layer, with what they require
-(``lambda_site_packages``). A Lambda sandbox processes no ``.pth`` files of a development
-install (this repository's editable-install finder alone costs ~50 ms per interpreter), and
-scanning the metadata of the ~140 distributions of the development virtualenv (pydantic looks
-for plugins on its first model) costs several times what it does in a sandbox.
+Children run on the Lambda runtime's Python when ``make bench`` finds it (``--lambda-python``: a
+virtualenv of that Python holding only the runtime's SDK and the Powertools layer's packages), else
+on this interpreter (``results.json`` says which: the collector, among others, differs between
+versions). They start with ``-S`` and, on ``PYTHONPATH`` after the code root, a site-packages of
+only what a sandbox has: that virtualenv's, or links to the runtime's SDK and the Powertools layer
+in this one, with what they require (``lambda_site_packages``). A Lambda sandbox processes no
+``.pth`` files of a development install (this repository's editable-install finder alone costs
+~50 ms per interpreter), and scanning the metadata of the ~140 distributions of the development
+virtualenv (pydantic looks for plugins on its first model) costs several times what it does in a
+sandbox.
 """
 
 from __future__ import annotations
@@ -21,9 +25,11 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import os
+import platform
 import re
 import statistics
 import subprocess
+import sys
 import tempfile
 from collections import defaultdict
 from collections.abc import Mapping
@@ -74,6 +80,11 @@ served = time.perf_counter()
 with open(result_file, "w") as sink:
     json.dump({"result": result, "import_s": imported - started, "serve_s": served - imported}, sink, default=str)
 """
+# What a given interpreter is: its absolute path (a virtualenv's, not its base's), version and site-packages.
+_DESCRIBE_CODE = (
+    "import json, platform, sys, sysconfig\n"
+    "print(json.dumps([sys.executable, platform.python_version(), sysconfig.get_path('purelib')]))"
+)
 _IMPORT_LINE = re.compile(r"^import time:\s+(\d+)\s+\|\s+(\d+)\s+\|(\s*)(\S+)$")
 
 
@@ -118,6 +129,30 @@ def lambda_site_packages(directory: Path) -> str:
             if not top.endswith(".pth") and not link.exists():
                 link.symlink_to(Path(str(distribution.locate_file(top))))
     return str(directory)
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """What runs the cold-start children: an interpreter, its Python version and the site-packages on their path."""
+
+    interpreter: str
+    python: str
+    site_packages: str
+
+
+def sandbox(directory: Path, interpreter: str | None = None) -> Sandbox:
+    """``interpreter`` (a virtualenv with only the runtime's SDK and the Powertools layer) and its site-packages;
+    without one, this interpreter with links to those packages in ``directory`` (``lambda_site_packages``)."""
+    if interpreter is None:
+        return Sandbox(sys.executable, platform.python_version(), lambda_site_packages(directory))
+    try:
+        found = subprocess.run(  # noqa: S603  (the interpreter the bench was given, never a shell)
+            [interpreter, "-c", _DESCRIBE_CODE], capture_output=True, text=True, check=True
+        )
+    except (OSError, subprocess.CalledProcessError) as error:
+        raise SystemExit(f"--lambda-python {interpreter}: it does not run ({error})") from None
+    executable, version, site_packages = json.loads(found.stdout)  # the children run elsewhere: an absolute path
+    return Sandbox(executable, version, site_packages)
 
 
 def base_environment(endpoint: str, region: str, site_packages: str) -> dict[str, str]:
@@ -183,8 +218,9 @@ def handler_runs(
     code_dirs: Mapping[str, Path],
     base: Mapping[str, str],
     workdir: Path,
+    interpreter: str,
 ) -> dict[str, HandlerRun]:
-    """A cold-start command per captured function, its event written to ``workdir``."""
+    """A cold-start command per captured function, its event written to ``workdir``, run by ``interpreter``."""
     lambda_client = cloud.client("lambda")
     runs = {}
     for index, (path, event) in enumerate(captured.items()):
@@ -204,6 +240,7 @@ def handler_runs(
             cwd=str(workdir),
             check=_checked(path, result_file, phases),
             flags=NO_SITE,
+            interpreter=interpreter,
         )
         runs[path] = HandlerRun(path, command, result_file, phases)
     return runs
@@ -251,14 +288,19 @@ def measure(
     *,
     endpoint: str,
     runs: int,
+    interpreter: str | None = None,
 ) -> dict[str, Any]:
-    """Every handler against the floor, interleaved; ratios, budget breaches and, for breaches, import costs."""
+    """Every handler against the floor, interleaved; ratios, budget breaches and, for breaches, import costs.
+
+    :param interpreter: runs the children (the Lambda runtime's Python, see ``sandbox``); default: this one.
+    """
     with tempfile.TemporaryDirectory(prefix="bench-cold-") as directory:
         workdir = Path(directory)
-        base = base_environment(endpoint, cloud.region, lambda_site_packages(workdir / "site-packages"))
-        handlers = handler_runs(cloud, captured, code_dirs, base, workdir)
-        floor_command = python(FLOOR_CODE, env=base, cwd=str(workdir), flags=NO_SITE)
-        reference_commands = references.commands(base, str(workdir), NO_SITE)
+        runner = sandbox(workdir / "site-packages", interpreter)
+        base = base_environment(endpoint, cloud.region, runner.site_packages)
+        handlers = handler_runs(cloud, captured, code_dirs, base, workdir, runner.interpreter)
+        floor_command = python(FLOOR_CODE, env=base, cwd=str(workdir), flags=NO_SITE, interpreter=runner.interpreter)
+        reference_commands = references.commands(base, str(workdir), NO_SITE, runner.interpreter)
         samples = time_interleaved(
             {
                 "floor": floor_command,
@@ -287,6 +329,7 @@ def measure(
         floor_imports = import_costs(floor_command)
     return {
         "budget_ratio": BUDGET_RATIO,
+        "python": runner.python,
         "floor": {
             **floor.wall.as_dict(),
             "cpu_s": floor.cpu.as_dict(),

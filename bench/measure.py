@@ -68,9 +68,10 @@ def python(
     cwd: str | None = None,
     check: Check | None = None,
     flags: Sequence[str] = (),
+    interpreter: str | None = None,
 ) -> Command:
-    """``python [flags] -c code args...`` in this interpreter."""
-    return Command([sys.executable, *flags, "-c", code, *args], env=env, cwd=cwd, check=check)
+    """``python [flags] -c code args...`` in ``interpreter`` (default: this one)."""
+    return Command([interpreter or sys.executable, *flags, "-c", code, *args], env=env, cwd=cwd, check=check)
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,11 @@ def _handlers(results: dict[str, Any]) -> list[str]:
         )
     floor = cold["floor"]
     code = "; ".join(floor["code"].strip().splitlines())
-    lines += ["", f"Floor (`{code}`): {floor['median_s']:.3f} s, median of {floor['runs']}. Bold: over budget."]
+    lines += [
+        "",
+        f"Floor (`{code}`): {floor['median_s']:.3f} s, median of {floor['runs']}, handlers and floor on "
+        f"Python {cold.get('python', '?')}. Bold: over budget.",
+    ]
     for name, reference in cold.get("references", {}).items():
         lines.append(f"Reference `{name}` ({reference['description']}): {reference['ratio']:.2f}x the floor.")
     return lines

@@ -102,8 +102,10 @@ def _served(name: str, status: str) -> Check:
     return check
 
 
-def commands(base: dict[str, str], workdir: str, flags: tuple[str, ...]) -> dict[str, Command]:
-    """The reference handlers as commands, with the floor's environment (``base``) and a service name."""
+def commands(
+    base: dict[str, str], workdir: str, flags: tuple[str, ...], interpreter: str | None = None
+) -> dict[str, Command]:
+    """The reference handlers as commands, with the floor's environment (``base``), interpreter and a service name."""
     env = {**base, "POWERTOOLS_SERVICE_NAME": "reference", "POWERTOOLS_METRICS_NAMESPACE": "Bench"}
     return {
         "powertools_rest": python(
@@ -113,5 +115,6 @@ def commands(base: dict[str, str], workdir: str, flags: tuple[str, ...]) -> dict
             cwd=workdir,
             check=_served("powertools_rest", "201"),
             flags=flags,
+            interpreter=interpreter,
         )
     }

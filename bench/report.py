@@ -32,7 +32,7 @@ def cold_start(section: dict[str, Any]) -> list[str]:
     floor = section["floor"]
     lines = [
         f"Cold init per handler: fresh process importing the handler and serving one event, "
-        f"against `{floor['code']}` (median of {floor['runs']}, seconds)",
+        f"against `{floor['code']}` (median of {floor['runs']}, seconds; Python {section.get('python', '?')})",
     ]
     rows = [["floor", *_spread(floor), "1.00", "", "1.00", "", ""]]
     for path, entry in section["handlers"].items():

@@ -219,7 +219,13 @@ class Container:
             module_name, _, function_name = spec.rpartition(".")
             if not module_name:
                 raise LookupError(f"Bad handler '{spec}': not enough values to unpack")
-            module = importlib.import_module(module_name)
+            host_hook = sys.excepthook
+            try:
+                module = importlib.import_module(module_name)
+            finally:
+                # A sandbox's init may install its own (Powertools' log_uncaught_exceptions): on AWS that is
+                # its process's; here it would log the host process's crashes as that function's.
+                sys.excepthook = host_hook
             handler = getattr(module, function_name, None)
             if not callable(handler):
                 raise AttributeError(f"Handler '{function_name}' missing on module '{module_name}'")

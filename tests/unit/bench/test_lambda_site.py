@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import platform
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
-from bench.cold_start import lambda_site_packages
+import pytest
+
+from bench.cold_start import lambda_site_packages, sandbox
 
 
 def test_the_site_holds_the_runtime_sdk_and_the_powertools_layer_only(tmp_path: Path) -> None:
@@ -24,3 +28,26 @@ def test_the_site_holds_the_runtime_sdk_and_the_powertools_layer_only(tmp_path: 
         check=False,
     )
     assert "No module named 'aws_cdk'" in imported.stderr
+
+
+def test_a_lambda_python_runs_the_children_on_its_own_site_packages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    interpreter = Path(sys.executable)
+    monkeypatch.chdir(interpreter.parent)
+    runner = sandbox(tmp_path / "links", f"./{interpreter.name}")  # the children run in another directory
+    assert (runner.interpreter, runner.python) == (sys.executable, platform.python_version())
+    assert runner.site_packages == sysconfig.get_paths()["purelib"]
+    assert not (tmp_path / "links").exists()
+
+
+def test_without_one_they_run_on_this_interpreter_with_links_to_the_sandbox_packages(tmp_path: Path) -> None:
+    runner = sandbox(tmp_path / "links", None)
+    assert (runner.interpreter, runner.python) == (sys.executable, platform.python_version())
+    assert runner.site_packages == str(tmp_path / "links")
+    assert (tmp_path / "links" / "boto3").is_symlink()
+
+
+def test_a_lambda_python_that_does_not_run_stops_the_bench_with_its_name(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit, match=r"--lambda-python /nowhere/python3\.13: it does not run"):
+        sandbox(tmp_path, "/nowhere/python3.13")

@@ -17,6 +17,7 @@ def _results() -> dict[str, Any]:
         "machine": {"python": "3.11.7", "cpus": 2, "load_before": "0.01 0.1 0.2"},
         "cold_start": {
             "budget_ratio": 1.5,
+            "python": "3.13.0",
             "floor": {**sample, "code": "import boto3"},
             "references": {"powertools_rest": {**sample, "ratio": 1.55, "description": "the resolver alone"}},
             "handlers": {
@@ -40,6 +41,7 @@ def test_the_block_is_replaced_and_the_prose_around_it_kept() -> None:
     assert "| FanOut/Worker | **1.61** | 400 | 200 | - |" in rewritten  # over budget: bold
     assert "| Api/api | none | provisioned |" in rewritten
     assert "Reference `powertools_rest` (the resolver alone): 1.55x the floor." in rewritten
+    assert "median of 5, handlers and floor on Python 3.13.0." in rewritten
     assert "32.0-32.0 KB zipped per function, all within 64 KB" in rewritten
     assert readme.rewrite(rewritten, _results()) == rewritten  # idempotent
 
