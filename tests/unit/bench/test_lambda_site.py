@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import platform
+import re
 import subprocess
 import sys
 import sysconfig
@@ -11,6 +12,9 @@ from pathlib import Path
 import pytest
 
 from bench.cold_start import lambda_site_packages, sandbox
+from serverless_patterns.constructs.lambda_code import PYTHON_RUNTIME
+
+MAKEFILE = Path(__file__).resolve().parents[3] / "Makefile"
 
 
 def test_the_site_holds_the_runtime_sdk_and_the_powertools_layer_only(tmp_path: Path) -> None:
@@ -51,3 +55,9 @@ def test_without_one_they_run_on_this_interpreter_with_links_to_the_sandbox_pack
 def test_a_lambda_python_that_does_not_run_stops_the_bench_with_its_name(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match=r"--lambda-python /nowhere/python3\.13: it does not run"):
         sandbox(tmp_path, "/nowhere/python3.13")
+
+
+def test_make_bench_looks_for_the_python_the_functions_run_on() -> None:
+    version = re.search(r"^LAMBDA_PYTHON_VERSION := (\S+)$", MAKEFILE.read_text(), re.MULTILINE)
+    assert version is not None
+    assert PYTHON_RUNTIME.name == f"python{version.group(1)}"
