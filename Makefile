@@ -147,7 +147,7 @@ format: $(PY_DEPS) ## Apply ruff fixes and formatting
 
 .PHONY: test
 test: install lint ## Lint, type-check and run every test (a pytest worker per core, at most TEST_WORKERS=4)
-	$(PY) -m pytest -n auto --maxprocesses=$(TEST_WORKERS)
+	$(PY) -m pytest -n auto --maxprocesses=$(TEST_WORKERS) --dist loadgroup
 
 .PHONY: snapshot-update
 snapshot-update: install ## Rewrite the template snapshots after an intended change

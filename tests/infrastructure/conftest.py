@@ -1,10 +1,13 @@
-"""The template linters (checkov, cfn-lint) start in their own processes as soon as the first
-infrastructure test has the session's templates, and run on the core the tests leave idle; the
-tests that read their reports wait for them (``make test`` stays within its 5 minutes)."""
+"""The template linters (checkov, cfn-lint) run in their own processes, both at once, when the first
+test that reads their reports asks for them. Those tests are one xdist group (``linters``), so
+under ``make test`` one worker runs them while the others go on; at the session's end a linter
+still running is stopped with every process it started (checkov's workers included)."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -37,7 +40,9 @@ class Report:
 def _start(name: str, argv: list[str], directory: Path) -> Report:
     output, errors = directory / f"{name}.out", directory / f"{name}.err"
     with output.open("wb") as stdout, errors.open("wb") as stderr:
-        process = subprocess.Popen(argv, stdout=stdout, stderr=stderr)  # noqa: S603  (our pinned tools, our files)
+        process = subprocess.Popen(  # noqa: S603  (our pinned tools, our files)
+            argv, stdout=stdout, stderr=stderr, start_new_session=True
+        )
     return Report(process, output, errors)
 
 
@@ -52,11 +57,11 @@ def template_files(stages: dict[str, ServiceStage], tmp_path_factory: pytest.Tem
     return files
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="session")
 def linter_reports(
     template_files: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, Report]]:
-    """checkov and cfn-lint over the templates, started now, read by the tests that need them."""
+    """checkov and cfn-lint over the templates, started together, read by the tests that need them."""
     directory = tmp_path_factory.mktemp("linters")
     templates = next(iter(template_files.values())).parent
     reports = {
@@ -75,5 +80,5 @@ def linter_reports(
     yield reports
     for report in reports.values():
         if report.process.poll() is None:
-            report.process.kill()
+            os.killpg(report.process.pid, signal.SIGKILL)  # its session: the linter and the workers it forked
             report.process.wait()

@@ -12,6 +12,8 @@ import pytest
 
 from tests.infrastructure.conftest import Report
 
+pytestmark = pytest.mark.xdist_group("linters")  # one worker runs the linters (conftest)
+
 
 @pytest.fixture(scope="module")
 def matches(linter_reports: dict[str, Report], template_files: dict[str, Path]) -> list[dict[str, object]]:

@@ -21,6 +21,8 @@ import yaml
 from tests.conftest import ROOT
 from tests.infrastructure.conftest import CHECKOV, Report
 
+pytestmark = pytest.mark.xdist_group("linters")  # one worker runs the linters (conftest)
+
 ACCEPTED = ROOT / "compliance" / "checkov-accepted.yaml"
 ENVIRONMENTS = ("dev", "staging", "prod")
 CHECK_ID = re.compile(r"^CKV2?_AWS_\d+$")
