@@ -19,8 +19,9 @@ Modules
     ``lambda_runtime``  in-process invocations: containers, error payloads, concurrency limits.
     ``invocation``      what one invocation is: its record, context, environment, output, logs.
     ``sandbox``         what keeps concurrent invocations apart: per-thread environments,
-                        module namespaces, Powertools and a logging registry per container,
                         the runtime lock (released at every AWS request), the container pool.
+    ``container``       what one sandbox has to itself: modules, Powertools, a logging
+                        registry and an excepthook; its extracted code; SnapStart's hooks.
     ``dynamodb``        one DynamoDB request at a time; item-level rollback; TTL expiry.
     ``sqs``             SQS on the virtual clock: visibility, delays, dead-letter sources.
     ``sqs_redrive``     message move tasks (DLQ redrive): Start/List/CancelMessageMoveTask.

@@ -26,7 +26,7 @@ from moto.awslambda.models import LambdaFunction
 from serverless_patterns.local.snapstart import SnapStartHookError
 
 if TYPE_CHECKING:
-    from serverless_patterns.local.sandbox import Container
+    from serverless_patterns.local.container import Container
 
 # Host variables a Lambda sandbox also has; everything else is dropped while a handler runs.
 _KEPT_HOST_VARIABLES = ("PATH", "HOME", "TMPDIR", "LANG", "PYTEST_CURRENT_TEST", "SYSTEMROOT")

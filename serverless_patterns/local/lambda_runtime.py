@@ -64,6 +64,7 @@ from moto.events import notifications as event_notifications
 from moto.logs.models import logs_backends
 
 from serverless_patterns.local import dynamodb
+from serverless_patterns.local.container import LAYER_PACKAGES, Container, extract_code, top_level_names
 from serverless_patterns.local.invocation import (
     Invocation,
     LambdaContext,
@@ -78,16 +79,7 @@ from serverless_patterns.local.invocation import (
     split_function,
 )
 from serverless_patterns.local.permissions.services import lambda_service_writes
-from serverless_patterns.local.sandbox import (
-    DEFAULT_MAX_CONTAINERS,
-    LAYER_PACKAGES,
-    Container,
-    LocalDeadlockError,
-    Sandbox,
-    ThreadEnviron,
-    extract_code,
-    top_level_names,
-)
+from serverless_patterns.local.sandbox import DEFAULT_MAX_CONTAINERS, LocalDeadlockError, Sandbox, ThreadEnviron
 
 if TYPE_CHECKING:
     from serverless_patterns.local.permissions.enforcer import Enforcer

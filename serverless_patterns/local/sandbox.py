@@ -15,48 +15,30 @@ Two things make one Python process behave like many Lambda sandboxes at once:
     interleave at AWS API calls, which is where races between Lambda invocations live.
     It also lends out containers: one invocation per container at a time, more containers
     (cold starts) when invocations overlap, up to a limit per function version.
-``Container``
-    What one Lambda sandbox has to itself: its code's modules, the Powertools "layer"
-    (``LAYER_PACKAGES``, imported afresh in each container, so Powertools' process-wide
-    state, such as its metric set and cold-start flags, is per container as on AWS), and
-    its own ``logging`` registry (``logging.getLogger`` while its code runs), so a
-    Powertools Logger's appended keys and correlation id live in that container's logger
-    and never show in another invocation's log lines, however they overlap. It also has its
-    own ``snapshot_restore_py`` (the SnapStart runtime-hooks library of Lambda's Python
-    runtimes): for a function with SnapStart, the first import of its handler is the init
-    Lambda snapshots, so the container then runs the before-snapshot hooks (in reverse order
-    of registration) and the after-restore hooks (in order), as every restored environment
-    on AWS does; a hook that raises fails the invocation with ``SnapStartException``.
+    Installing a container swaps in what it has to itself (``container.Container``): its
+    modules, its code on ``sys.path``, its ``logging`` registry and its ``sys.excepthook``.
 (DynamoDB's part, one request at a time, is in ``dynamodb``.)
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import importlib
-import io
 import logging
 import sys
 import threading
 import time
-import uuid
-import zipfile
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from contextlib import ExitStack
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 from unittest import mock
 
 from moto.core.botocore_stubber import BotocoreStubber
 
-from serverless_patterns.local.snapstart import RUNTIME_HOOKS_MODULE, runtime_hooks_module, snapshot_and_restore
+from serverless_patterns.local.container import Container, take_modules
 
 LOCK_TIMEOUT_SECONDS = 120.0
-# What a Lambda layer would bring into each sandbox: imported per container, not shared with the process.
-LAYER_PACKAGES = frozenset({"aws_lambda_powertools"})
 DEFAULT_MAX_CONTAINERS = 4
 
 
@@ -155,87 +137,6 @@ class ThreadEnviron(MutableMapping[str, str]):
         stack.enter_context(mock.patch.object(threading.Thread, "run", run))
 
 
-def top_level_names(code_dir: Path) -> frozenset[str]:
-    """The importable top-level packages and modules of an extracted code asset."""
-    names = set()
-    for entry in code_dir.iterdir():
-        if entry.is_dir() and entry.name.isidentifier():
-            names.add(entry.name)
-        elif entry.suffix == ".py" and entry.stem.isidentifier():
-            names.add(entry.stem)
-    return frozenset(names)
-
-
-def extract_code(code_root: Path, code: bytes, code_sha_256: str) -> Path:
-    """The directory a code version's zip is extracted to (once: containers of that code share it)."""
-    digest = base64.b32encode(code_sha_256.encode()).decode().rstrip("=")[:24].lower()
-    code_dir = code_root / digest
-    if not code_dir.is_dir():
-        staging = code_root / f".{digest}.{uuid.uuid4().hex}"
-        with zipfile.ZipFile(io.BytesIO(code)) as archive:
-            archive.extractall(staging)
-        with contextlib.suppress(OSError):  # another container of this code extracted it first
-            staging.rename(code_dir)
-        importlib.invalidate_caches()
-    return code_dir
-
-
-def take_modules(roots: frozenset[str]) -> dict[str, ModuleType]:
-    """Remove and return every loaded module under ``roots``."""
-    prefixes = tuple(f"{root}." for root in roots)
-    taken = {}
-    for name in [n for n in sys.modules if n in roots or n.startswith(prefixes)]:
-        module = sys.modules.pop(name)
-        if module is not None:
-            taken[name] = module
-    return taken
-
-
-@dataclass(eq=False)
-class Container:
-    """One sandbox of a deployed code version: its extracted code and its own loaded modules.
-
-    ``snap_start``: the version has SnapStart, so its init ends with the runtime hooks.
-    """
-
-    key: str
-    code_dir: Path
-    roots: frozenset[str]
-    modules: dict[str, ModuleType] = field(default_factory=dict)
-    handlers: dict[str, Callable[..., Any]] = field(default_factory=dict)
-    invocations: int = 0
-    busy: bool = False
-    logging_manager: logging.Manager = field(default_factory=lambda: logging.Manager(logging.root))
-    snap_start: bool = False
-    restored: bool = False
-
-    def __post_init__(self) -> None:
-        self.roots = self.roots | {RUNTIME_HOOKS_MODULE}
-        self.modules.setdefault(RUNTIME_HOOKS_MODULE, runtime_hooks_module())
-
-    def handler(self, spec: str) -> Callable[..., Any]:
-        """Import ``module.function`` (only while installed); with SnapStart, then snapshot and restore."""
-        if spec not in self.handlers:
-            module_name, _, function_name = spec.rpartition(".")
-            if not module_name:
-                raise LookupError(f"Bad handler '{spec}': not enough values to unpack")
-            host_hook = sys.excepthook
-            try:
-                module = importlib.import_module(module_name)
-            finally:
-                # A sandbox's init may install its own (Powertools' log_uncaught_exceptions): on AWS that is
-                # its process's; here it would log the host process's crashes as that function's.
-                sys.excepthook = host_hook
-            handler = getattr(module, function_name, None)
-            if not callable(handler):
-                raise AttributeError(f"Handler '{function_name}' missing on module '{module_name}'")
-            if self.snap_start and not self.restored:
-                snapshot_and_restore(sys.modules[RUNTIME_HOOKS_MODULE])
-                self.restored = True
-            self.handlers[spec] = handler
-        return self.handlers[spec]
-
-
 class LocalDeadlockError(RuntimeError):
     """The runtime lock or a container could not be had in time (a handler waiting on another thread?)."""
 
@@ -257,6 +158,7 @@ class Sandbox:
         self._local = threading.local()
         self._installed: Container | None = None
         self._process_logging: logging.Manager = logging.Logger.manager
+        self._process_excepthook = sys.excepthook
         self._process_modules: dict[str, ModuleType] = {}
         # roots -> (len(sys.modules), the modules under roots) as of the last swap: a swap pops
         # those names only while no module was imported (or removed) since; otherwise it scans.
@@ -324,7 +226,8 @@ class Sandbox:
             raise LocalDeadlockError("the runtime lock was not released in time after an AWS request")
 
     def _install(self, container: Container | None) -> None:
-        """Make ``container``'s modules (None: the process's own) the importable ones (lock held)."""
+        """Make ``container``'s modules, ``logging`` registry and ``sys.excepthook`` (None: the process's own) the
+        ones in force (lock held): what its code installs process-wide stays in it, as in its own process on AWS."""
         current = self._installed
         if current is container:
             return
@@ -335,11 +238,13 @@ class Sandbox:
             self._put(current.roots, self._process_modules)
             self._process_modules = {}
             logging.Logger.manager = self._process_logging
+            current.excepthook, sys.excepthook = sys.excepthook, self._process_excepthook
         if container is not None:
             self._process_modules = self._take(container.roots)
             self._put(container.roots, container.modules)
             sys.path.insert(0, str(container.code_dir))
             logging.Logger.manager = container.logging_manager
+            self._process_excepthook, sys.excepthook = sys.excepthook, container.excepthook
         self._installed = container
 
     def _take(self, roots: frozenset[str]) -> dict[str, ModuleType]:

@@ -1,4 +1,4 @@
-"""A container's init runs in the host's process: what it installs process-wide must not outlive it there."""
+"""A container's code runs in the host's process: what it installs process-wide stays in the container."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from serverless_patterns.local.sandbox import Container
+from serverless_patterns.local.container import Container
+from serverless_patterns.local.sandbox import Sandbox
 
 CODE = """
 import sys
@@ -26,17 +27,20 @@ def handler(event, context):
 @pytest.fixture
 def code_dir(tmp_path: Path) -> Iterator[Path]:
     (tmp_path / "hooking_handler.py").write_text(CODE)
-    sys.path.insert(0, str(tmp_path))
     yield tmp_path
-    sys.path.remove(str(tmp_path))
     sys.modules.pop("hooking_handler", None)
 
 
 def test_an_excepthook_set_at_init_leaves_the_hosts_in_place(code_dir: Path) -> None:
     host_hook = sys.excepthook
     container = Container(key="hooking", code_dir=code_dir, roots=frozenset({"hooking_handler"}))
+    sandbox = Sandbox()
 
-    handler = container.handler("hooking_handler.handler")
+    with sandbox.running(container):
+        answer = container.handler("hooking_handler.handler")({}, None)
+    assert sys.excepthook is host_hook
+    with sandbox.running(container):  # the container's own hook is its own, invocation after invocation
+        again = container.handler("hooking_handler.handler")({}, None)
 
     assert sys.excepthook is host_hook
-    assert handler({}, None) == {"excepthook_in_init": False}
+    assert answer == again == {"excepthook_in_init": True}
