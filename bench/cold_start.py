@@ -132,7 +132,7 @@ def lambda_site_packages(directory: Path) -> str:
 
 
 @dataclass(frozen=True)
-class Sandbox:
+class Runner:
     """What runs the cold-start children: an interpreter, its Python version and the site-packages on their path."""
 
     interpreter: str
@@ -140,19 +140,21 @@ class Sandbox:
     site_packages: str
 
 
-def sandbox(directory: Path, interpreter: str | None = None) -> Sandbox:
+def children_runner(directory: Path, interpreter: str | None = None) -> Runner:
     """``interpreter`` (a virtualenv with only the runtime's SDK and the Powertools layer) and its site-packages;
     without one, this interpreter with links to those packages in ``directory`` (``lambda_site_packages``)."""
     if interpreter is None:
-        return Sandbox(sys.executable, platform.python_version(), lambda_site_packages(directory))
+        return Runner(sys.executable, platform.python_version(), lambda_site_packages(directory))
     try:
         found = subprocess.run(  # noqa: S603  (the interpreter the bench was given, never a shell)
             [interpreter, "-c", _DESCRIBE_CODE], capture_output=True, text=True, check=True
         )
+        executable, version, site_packages = json.loads(found.stdout)  # the children run elsewhere: absolute
     except (OSError, subprocess.CalledProcessError) as error:
         raise SystemExit(f"--lambda-python {interpreter}: it does not run ({error})") from None
-    executable, version, site_packages = json.loads(found.stdout)  # the children run elsewhere: an absolute path
-    return Sandbox(executable, version, site_packages)
+    except (ValueError, TypeError):  # not JSON, or not three values
+        raise SystemExit(f"--lambda-python {interpreter}: not a Python ({found.stdout[:200]!r})") from None
+    return Runner(executable, version, site_packages)
 
 
 def base_environment(endpoint: str, region: str, site_packages: str) -> dict[str, str]:
@@ -292,11 +294,11 @@ def measure(
 ) -> dict[str, Any]:
     """Every handler against the floor, interleaved; ratios, budget breaches and, for breaches, import costs.
 
-    :param interpreter: runs the children (the Lambda runtime's Python, see ``sandbox``); default: this one.
+    :param interpreter: runs the children (the Lambda runtime's Python, see ``children_runner``); default: this one.
     """
     with tempfile.TemporaryDirectory(prefix="bench-cold-") as directory:
         workdir = Path(directory)
-        runner = sandbox(workdir / "site-packages", interpreter)
+        runner = children_runner(workdir / "site-packages", interpreter)
         base = base_environment(endpoint, cloud.region, runner.site_packages)
         handlers = handler_runs(cloud, captured, code_dirs, base, workdir, runner.interpreter)
         floor_command = python(FLOOR_CODE, env=base, cwd=str(workdir), flags=NO_SITE, interpreter=runner.interpreter)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.cold_start import lambda_site_packages, sandbox
+from bench.cold_start import children_runner, lambda_site_packages
 from serverless_patterns.constructs.lambda_code import PYTHON_RUNTIME
 
 MAKEFILE = Path(__file__).resolve().parents[3] / "Makefile"
@@ -39,14 +39,14 @@ def test_a_lambda_python_runs_the_children_on_its_own_site_packages(
 ) -> None:
     interpreter = Path(sys.executable)
     monkeypatch.chdir(interpreter.parent)
-    runner = sandbox(tmp_path / "links", f"./{interpreter.name}")  # the children run in another directory
+    runner = children_runner(tmp_path / "links", f"./{interpreter.name}")  # the children run in another directory
     assert (runner.interpreter, runner.python) == (sys.executable, platform.python_version())
     assert runner.site_packages == sysconfig.get_paths()["purelib"]
     assert not (tmp_path / "links").exists()
 
 
 def test_without_one_they_run_on_this_interpreter_with_links_to_the_sandbox_packages(tmp_path: Path) -> None:
-    runner = sandbox(tmp_path / "links", None)
+    runner = children_runner(tmp_path / "links", None)
     assert (runner.interpreter, runner.python) == (sys.executable, platform.python_version())
     assert runner.site_packages == str(tmp_path / "links")
     assert (tmp_path / "links" / "boto3").is_symlink()
@@ -54,7 +54,13 @@ def test_without_one_they_run_on_this_interpreter_with_links_to_the_sandbox_pack
 
 def test_a_lambda_python_that_does_not_run_stops_the_bench_with_its_name(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match=r"--lambda-python /nowhere/python3\.13: it does not run"):
-        sandbox(tmp_path, "/nowhere/python3.13")
+        children_runner(tmp_path, "/nowhere/python3.13")
+
+
+@pytest.mark.parametrize("program", ["/bin/echo", "/bin/true"])
+def test_a_lambda_python_that_is_not_a_python_stops_the_bench_with_its_name(tmp_path: Path, program: str) -> None:
+    with pytest.raises(SystemExit, match=f"--lambda-python {program}: not a Python"):
+        children_runner(tmp_path, program)
 
 
 def test_make_bench_looks_for_the_python_the_functions_run_on() -> None:
